@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cgroups: one small interface over cgroup v2 and v1, the backend chosen once
+ * at run time from the host's mode (unified, hybrid, legacy). In hybrid mode
+ * (v1 controllers plus a v2 mount) resources go through v1 and, where the v2
+ * mount offers them, cgroup.freeze and cgroup.kill are used.
+ */
+#ifndef CAPSA_CGROUPS_H
+#define CAPSA_CGROUPS_H
+
+#include "common/error.h"
+#include "oci-spec/oci-spec.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum capsa_cgroup_mode {
+	CAPSA_CGROUP_UNIFIED = 0, /* pure v2 */
+	CAPSA_CGROUP_HYBRID,	  /* v1 controllers + v2 at /sys/fs/cgroup/unified */
+	CAPSA_CGROUP_LEGACY,	  /* v1 only */
+};
+
+/* Detects the host's mode (cached). root is normally "/sys/fs/cgroup". */
+enum capsa_cgroup_mode capsa_cgroup_mode(void);
+
+struct capsa_cgroup; /* opaque: one container's cgroup across the hierarchies */
+
+/*
+ * Resolves cgroupsPath as the runtime spec says (absolute, or relative to the
+ * caller's own cgroup; NULL or "" means the default "/capsa/<id>") and creates
+ * the cgroup (in every v1 hierarchy that is mounted). `path_out`, when set,
+ * receives the resolved path to store in the state.
+ */
+int capsa_cgroup_create(const char *cgroups_path, const char *id, struct capsa_cgroup **out,
+			struct capsa_error **err) CAPSA_WUR;
+/* Opens an existing cgroup by its resolved path (from the state file). */
+int capsa_cgroup_open(const char *resolved_path, struct capsa_cgroup **out, struct capsa_error **err) CAPSA_WUR;
+const char *capsa_cgroup_path(const struct capsa_cgroup *cg);
+void capsa_cgroup_free(struct capsa_cgroup *cg);
+
+/* Moves a process into the cgroup (every hierarchy). */
+int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **err) CAPSA_WUR;
+/* An O_DIRECTORY fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 when not available. */
+int capsa_cgroup_v2_fd(struct capsa_cgroup *cg);
+
+/* Applies linux.resources; values the kernel refuses come back naming the file and value. */
+int capsa_cgroup_apply(struct capsa_cgroup *cg, const struct oci_resources *res, struct capsa_error **err) CAPSA_WUR;
+
+int capsa_cgroup_freeze(struct capsa_cgroup *cg, bool frozen, struct capsa_error **err) CAPSA_WUR;
+/* Returns 1 when frozen, 0 when not, -1 on error. */
+int capsa_cgroup_is_frozen(struct capsa_cgroup *cg, struct capsa_error **err);
+/* SIGKILLs every process in the cgroup (cgroup.kill, or freeze + kill + thaw) and waits until it is empty. */
+int capsa_cgroup_kill_all(struct capsa_cgroup *cg, int sig, struct capsa_error **err) CAPSA_WUR;
+/* The pids in the cgroup (recursively). */
+int capsa_cgroup_pids(struct capsa_cgroup *cg, pid_t **pids, size_t *n, struct capsa_error **err) CAPSA_WUR;
+/* Removes the cgroup directories (every hierarchy); a missing cgroup is not an error. */
+int capsa_cgroup_destroy(struct capsa_cgroup *cg, struct capsa_error **err) CAPSA_WUR;
+
+struct capsa_cgroup_stats {
+	uint64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
+	uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_ns;
+	uint64_t mem_usage, mem_max_usage, mem_limit, mem_swap_usage, mem_swap_limit;
+	uint64_t mem_cache, mem_rss;
+	uint64_t oom_events, oom_kill_events;
+	uint64_t pids_current, pids_limit;
+	uint64_t io_read_bytes, io_write_bytes, io_read_ops, io_write_ops;
+};
+int capsa_cgroup_stats(struct capsa_cgroup *cg, struct capsa_cgroup_stats *st, struct capsa_error **err) CAPSA_WUR;
+
+/*
+ * Mounts the container's view of cgroups at `target_fd` (an O_PATH fd of
+ * /sys/fs/cgroup inside the rootfs, already resolved safely): cgroup2 on
+ * unified hosts, a tmpfs with one bind per v1 controller otherwise. Runs in
+ * the container's mount namespace before pivot_root.
+ */
+int capsa_cgroup_mount(struct capsa_cgroup *cg, int target_fd, unsigned long flags, struct capsa_error **err)
+	CAPSA_WUR;
+
+#endif
