@@ -158,13 +158,13 @@ int capsa_mkdir_p(const char *path, mode_t mode, struct capsa_error **err)
 	return 0;
 }
 
-int capsa_rm_rf_at(int dirfd, const char *name)
+int capsa_rm_rf_at(int dfd, const char *name)
 {
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -1;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	DIR *d = fdopendir(fd);
@@ -181,7 +181,7 @@ int capsa_rm_rf_at(int dirfd, const char *name)
 			ret = -1;
 	}
 	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return -1;
 	return ret;
 }
