@@ -128,7 +128,7 @@ static int action_parse(const char *name, const struct oci_opt_u64 *errno_ret, u
 	uint32_t act;
 
 	if (!name)
-		return capsa_error_set(err, EINVAL, "missing action");
+		return capsa_error_set(err, 0, "missing action");
 	if (strcmp(name, "SCMP_ACT_KILL") == 0)
 		act = SCMP_ACT_KILL;
 	else if (strcmp(name, "SCMP_ACT_KILL_THREAD") == 0)
@@ -148,11 +148,11 @@ static int action_parse(const char *name, const struct oci_opt_u64 *errno_ret, u
 	else if (strcmp(name, "SCMP_ACT_TRACE") == 0)
 		takes_errno = true, act = SCMP_ACT_TRACE(0);
 	else
-		return capsa_error_set(err, EINVAL, "unknown action \"%s\"", name);
+		return capsa_error_set(err, 0, "unknown action \"%s\"", name);
 
 	if (!takes_errno) {
 		if (errno_ret && errno_ret->set)
-			return capsa_error_set(err, EINVAL, "errnoRet is not supported with action %s", name);
+			return capsa_error_set(err, 0, "errnoRet is not supported with action %s", name);
 		*out = act;
 		return 0;
 	}
@@ -160,12 +160,12 @@ static int action_parse(const char *name, const struct oci_opt_u64 *errno_ret, u
 	if (act == SCMP_ACT_ERRNO(0)) {
 		/* ERRNO: the kernel would silently clamp larger values to MAX_ERRNO. */
 		if (e > ERRNO_MAX)
-			return capsa_error_set(err, EINVAL, "errnoRet %llu out of range (0-%d)",
+			return capsa_error_set(err, 0, "errnoRet %llu out of range (0-%d)",
 					       (unsigned long long)e, ERRNO_MAX);
 		*out = SCMP_ACT_ERRNO((uint32_t)e);
 	} else {
 		if (e > RET_DATA_MAX)
-			return capsa_error_set(err, EINVAL, "errnoRet %llu out of range (0-%d)",
+			return capsa_error_set(err, 0, "errnoRet %llu out of range (0-%d)",
 					       (unsigned long long)e, RET_DATA_MAX);
 		*out = SCMP_ACT_TRACE((uint32_t)e);
 	}
@@ -180,7 +180,7 @@ static int op_parse(const char *name, enum scmp_compare *out, struct capsa_error
 			return 0;
 		}
 	}
-	return capsa_error_set(err, EINVAL, "unknown op \"%s\"", name ? name : "(missing)");
+	return capsa_error_set(err, 0, "unknown op \"%s\"", name ? name : "(missing)");
 }
 
 static int arch_add(scmp_filter_ctx ctx, const char *name, struct capsa_error **err)
@@ -193,7 +193,7 @@ static int arch_add(scmp_filter_ctx ctx, const char *name, struct capsa_error **
 			return 0;
 		return capsa_error_set(err, -r, "architecture %s not supported by libseccomp", name);
 	}
-	return capsa_error_set(err, EINVAL, "unknown architecture \"%s\"", name);
+	return capsa_error_set(err, 0, "unknown architecture \"%s\"", name);
 }
 
 static int flags_parse(const struct oci_seccomp *s, unsigned int *out, struct capsa_error **err)
@@ -206,8 +206,7 @@ static int flags_parse(const struct oci_seccomp *s, unsigned int *out, struct ca
 				break;
 		}
 		if (j == ARRAY_SIZE(flag_table))
-			return capsa_error_set(err, EINVAL, "flags[%zu]: unknown flag \"%s\"", i,
-					       s->flags[i]);
+			return capsa_error_set(err, 0, "flags[%zu]: unknown flag \"%s\"", i, s->flags[i]);
 		*out |= flag_table[j].flag;
 	}
 	return 0;
@@ -247,7 +246,7 @@ static int syscall_add(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc
 	for (size_t i = 0; i < sc->n_names; i++) {
 		const char *name = sc->names[i];
 		if (!name || !*name)
-			return capsa_error_set(err, EINVAL, "names[%zu]: empty syscall name", i);
+			return capsa_error_set(err, 0, "names[%zu]: empty syscall name", i);
 		int nr = seccomp_syscall_resolve_name(name);
 		if (nr == __NR_SCMP_ERROR) {
 			/* As runc: a profile written for newer kernels or other arches must still load. */
@@ -278,7 +277,7 @@ static int syscall_translate(scmp_filter_ctx ctx, const struct oci_seccomp_sysca
 	bool split = false;
 
 	if (sc->n_names == 0)
-		return capsa_error_set(err, EINVAL, "names: must have at least one syscall");
+		return capsa_error_set(err, 0, "names: must have at least one syscall");
 	if (action_parse(sc->action, &sc->errno_ret, &act, err) < 0)
 		return -1;
 	if (sc->n_args > ARRAY_SIZE(conds))
@@ -287,8 +286,8 @@ static int syscall_translate(scmp_filter_ctx ctx, const struct oci_seccomp_sysca
 		const struct oci_seccomp_arg *a = &sc->args[i];
 		enum scmp_compare op = _SCMP_CMP_MIN;
 		if (a->index > ARG_INDEX_MAX)
-			return capsa_error_set(err, EINVAL, "args[%zu]: index %u out of range (0-%d)", i,
-					       a->index, ARG_INDEX_MAX);
+			return capsa_error_set(err, 0, "args[%zu]: index %u out of range (0-%d)", i, a->index,
+					       ARG_INDEX_MAX);
 		if (op_parse(a->op, &op, err) < 0)
 			return capsa_error_prefix(err, "args[%zu]", i);
 		c[i] = (struct scmp_arg_cmp){
@@ -361,17 +360,15 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 		return capsa_error_set(err, EINVAL,
 				       "defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 	if (s->listener_metadata && !s->listener_path)
-		return capsa_error_set(err, EINVAL, "listenerMetadata is set without listenerPath");
+		return capsa_error_set(err, 0, "listenerMetadata is set without listenerPath");
 	if (s->listener_path && s->listener_path[0] != '/')
-		return capsa_error_set(err, EINVAL, "listenerPath %s: not an absolute path",
-				       s->listener_path);
+		return capsa_error_set(err, 0, "listenerPath %s: not an absolute path", s->listener_path);
 	if (flags_parse(s, &f->flags, err) < 0)
 		return -1;
 
 	ctx = seccomp_init(def_act);
 	if (!ctx)
-		return capsa_error_set(err, EINVAL, "seccomp_init failed for defaultAction %s",
-				       s->default_action);
+		return capsa_error_set(err, 0, "seccomp_init failed for defaultAction %s", s->default_action);
 	/* We install the filter ourselves: no_new_privs is the caller's decision, not libseccomp's. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (r < 0)
@@ -385,7 +382,7 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 			return capsa_error_prefix(err, "syscalls[%zu]", i);
 	}
 	if (f->notify && !s->listener_path)
-		return capsa_error_set(err, EINVAL, "SCMP_ACT_NOTIFY is used but listenerPath is not set");
+		return capsa_error_set(err, 0, "SCMP_ACT_NOTIFY is used but listenerPath is not set");
 
 	if (f->flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV && !f->notify) {
 		/* The kernel refuses it without a listener, and it means nothing without one. */
@@ -489,11 +486,11 @@ int capsa_seccomp_send_notify_fd(const char *listener_path, int notify_fd, const
 	_cleanup_oci_state_ struct oci_state *st = NULL;
 
 	if (!state_json)
-		return capsa_error_set(err, EINVAL, "seccomp: no container state to send");
+		return capsa_error_set(err, 0, "seccomp: no container state to send");
 	if (capsa_oci_state_parse(state_json, strlen(state_json), "state", &st, err) < 0)
 		return capsa_error_prefix(err, "seccomp");
 	if (st->pid <= 0)
-		return capsa_error_set(err, EINVAL, "seccomp: the container state has no pid");
+		return capsa_error_set(err, 0, "seccomp: the container state has no pid");
 	return capsa_seccomp_send_notify_fd_pid(listener_path, notify_fd, st->pid, state_json, metadata, err);
 }
 
