@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `create`, the runtime's side: validate everything we can before any process
+ * exists, make the state dir and cgroup, clone the init, answer its requests
+ * (user maps, cgroup, hooks), and record the state. On any failure the init,
+ * the cgroup and the state dir are removed again.
+ */
+#define _GNU_SOURCE
+#include "runtime/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+void create_ctx_free(struct create_ctx *c)
+{
+	capsa_oci_config_free(c->config);
+	capsa_oci_state_free(c->state);
+	capsa_cgroup_free(c->cgroup);
+	free(c->bundle);
+	free(c->rootfs);
+	if (c->sync_parent >= 0)
+		close(c->sync_parent);
+	if (c->sync_child >= 0)
+		close(c->sync_child);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	state_dir_close(&c->dir);
+}
+
+static int validate_config(struct create_ctx *c, struct capsa_error **err)
+{
+	const struct oci_config *cfg = c->config;
+	if (cfg->process == NULL)
+		return capsa_error_set(err, EINVAL, "config.json: process: required to create a container");
+	if (cfg->root == NULL || cfg->root->path == NULL)
+		return capsa_error_set(err, EINVAL, "config.json: root.path: required");
+	if (ns_find(cfg, OCI_NS_MOUNT) == NULL)
+		return capsa_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+	const struct oci_namespace *mnt = ns_find(cfg, OCI_NS_MOUNT);
+	if (mnt->path)
+		return capsa_error_set(err, EINVAL,
+				       "config.json: linux.namespaces: joining an existing mount namespace is not "
+				       "supported (the rootfs is set up in a new one)");
+	if (caps_validate(cfg->process->capabilities, err) < 0 || sysctl_validate(cfg, err) < 0)
+		return capsa_error_prefix(err, "config.json");
+	if ((cfg->hostname && *cfg->hostname) && ns_find(cfg, OCI_NS_UTS) == NULL)
+		return capsa_error_set(err, EINVAL,
+				       "config.json: hostname: setting the hostname needs a new uts namespace");
+	if (cfg->process->terminal && c->opts->console_socket == NULL && c->console_fd < 0)
+		return capsa_error_set(err, EINVAL,
+				       "process.terminal is true: a --console-socket is needed to receive the "
+				       "terminal (or run in the foreground)");
+	if (!cfg->process->terminal && c->opts->console_socket)
+		return capsa_error_set(err, EINVAL, "--console-socket given but process.terminal is false");
+	if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile &&
+	    access("/sys/kernel/security/apparmor", F_OK) < 0)
+		return capsa_error_set(err, ENOTSUP,
+				       "config.json: process.apparmorProfile %s: AppArmor is not enabled on this host",
+				       cfg->process->apparmor_profile);
+	if ((cfg->process->selinux_label && *cfg->process->selinux_label) ||
+	    (cfg->linux_ && cfg->linux_->mount_label && *cfg->linux_->mount_label)) {
+		if (access("/sys/fs/selinux/enforce", F_OK) < 0)
+			return capsa_error_set(err, ENOTSUP,
+					       "config.json: SELinux labels are set but SELinux is not enabled on "
+					       "this host");
+	}
+	const struct oci_namespace *user = ns_find(cfg, OCI_NS_USER);
+	if (user && user->path == NULL && (!cfg->linux_->n_uid_mappings || !cfg->linux_->n_gid_mappings))
+		return capsa_error_set(err, EINVAL,
+				       "config.json: linux.uidMappings and gidMappings are required with a new user "
+				       "namespace");
+	return 0;
+}
+
+static void plan_namespaces(struct create_ctx *c)
+{
+	const struct oci_linux *l = c->config->linux_;
+	int flags = 0;
+	bool any_path = false;
+	for (size_t i = 0; l && i < l->n_namespaces; i++) {
+		const struct oci_namespace *ns = &l->namespaces[i];
+		if (ns->path) {
+			any_path = true;
+			continue;
+		}
+		/* The cgroup namespace is unshared by the init once it is inside its cgroup. */
+		if (ns->type == OCI_NS_CGROUP)
+			continue;
+		flags |= ns_clone_flag(ns->type);
+	}
+	c->userns_new = (flags & CLONE_NEWUSER) != 0;
+	/* clone() cannot make a time namespace, and joining by path must happen before the pid ns. */
+	c->two_step = any_path || (flags & CLONE_NEWTIME);
+	c->clone_flags = flags;
+}
+
+static int load_bundle(struct create_ctx *c, struct capsa_error **err)
+{
+	const char *bundle = c->opts->bundle ? c->opts->bundle : ".";
+	char buf[PATH_MAX];
+	if (realpath(bundle, buf) == NULL)
+		return capsa_error_errno(err, "bundle %s", bundle);
+	c->bundle = xstrdup(buf);
+	_cleanup_free_ char *cfgpath = xasprintf("%s/config.json", c->bundle);
+	if (capsa_oci_config_parse_file(cfgpath, &c->config, err) < 0)
+		return -1;
+	if (validate_config(c, err) < 0)
+		return -1;
+	const char *root = c->config->root->path;
+	_cleanup_free_ char *rootfs = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", c->bundle, root);
+	if (realpath(rootfs, buf) == NULL)
+		return capsa_error_errno(err, "config.json: root.path %s", rootfs);
+	struct stat st;
+	if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+		return capsa_error_set(err, ENOTDIR, "config.json: root.path %s: not a directory", buf);
+	c->rootfs = xstrdup(buf);
+	plan_namespaces(c);
+	return 0;
+}
+
+static int spawn_init(struct create_ctx *c, struct capsa_error **err)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return capsa_error_errno(err, "socketpair");
+	c->sync_parent = sp[0];
+	c->sync_child = sp[1];
+	unsigned long flags = SIGCHLD | (c->two_step ? 0 : (unsigned long)c->clone_flags);
+	/* fork semantics (no new stack): the child runs container_init on a copy of our memory. */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return capsa_error_errno(err, "clone the container init%s",
+					 errno == EINVAL || errno == EPERM ? " (namespaces not supported?)" : "");
+	if (pid == 0)
+		container_init(c);
+	c->child_pid = pid;
+	close(c->sync_child);
+	c->sync_child = -1;
+	return 0;
+}
+
+static int answer_init(struct create_ctx *c, struct capsa_error **err)
+{
+	int fd = c->sync_parent;
+	const struct oci_config *cfg = c->config;
+	if (c->userns_new) {
+		int32_t who;
+		if (sync_recv(fd, SYNC_USERMAP_REQ, &who, err) < 0)
+			return -1;
+		if (write_id_maps(c->child_pid, cfg->linux_, err) < 0 || sync_send(fd, SYNC_USERMAP_ACK, 0, err) < 0)
+			return -1;
+	}
+	if (c->two_step) {
+		int32_t pid;
+		if (sync_recv(fd, SYNC_INIT_PID, &pid, err) < 0)
+			return -1;
+		c->init_pid = pid;
+		waitpid(c->child_pid, NULL, 0);
+		c->child_pid = 0;
+	} else {
+		c->init_pid = c->child_pid;
+	}
+	c->state->pid = c->init_pid;
+	c->state->init_start_time = capsa_proc_start_time(c->init_pid);
+	if (state_write(&c->dir, c->state, err) < 0)
+		return -1;
+	if (capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
+		return -1;
+	if (cfg->linux_ && cfg->linux_->resources && capsa_cgroup_apply(c->cgroup, cfg->linux_->resources, err) < 0)
+		return -1;
+	if (sync_send(fd, SYNC_GO, c->init_pid, err) < 0)
+		return -1;
+	if (cfg->hooks.n_prestart || cfg->hooks.n_create_runtime) {
+		if (sync_recv(fd, SYNC_HOOKS_REQ, NULL, err) < 0)
+			return -1;
+		_cleanup_free_ char *st = state_json_for_hooks(c->state);
+		if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", st, err) < 0 ||
+		    hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", st, err) < 0)
+			return -1;
+		if (sync_send(fd, SYNC_HOOKS_ACK, 0, err) < 0)
+			return -1;
+	}
+	if (sync_recv(fd, SYNC_READY, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+char *state_json_for_hooks(const struct oci_state *s)
+{
+	return capsa_oci_state_to_json(s, false);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct capsa_error **err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (capsa_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
+		return capsa_error_prefix(err, "pid file");
+	return 0;
+}
+
+void container_destroy(struct container_dir *d, struct oci_state *s, struct capsa_cgroup *cg)
+{
+	struct capsa_error *e = NULL;
+	if (s && s->pid > 0 && process_alive(s->pid, s->init_start_time))
+		kill(s->pid, SIGKILL);
+	if (cg) {
+		if (capsa_cgroup_kill_all(cg, SIGKILL, &e) < 0 || capsa_cgroup_destroy(cg, &e) < 0) {
+			_cleanup_free_ char *t = capsa_error_text(e);
+			capsa_warn("%s: %s", d->id, t);
+			capsa_error_clear(&e);
+		}
+	}
+	if (state_dir_remove(d, &e) < 0) {
+		_cleanup_free_ char *t = capsa_error_text(e);
+		capsa_warn("%s", t);
+		capsa_error_free(e);
+	}
+}
+
+int container_create(struct create_ctx *c, struct capsa_error **err)
+{
+	const struct capsa_create_opts *o = c->opts;
+	if (capsa_container_id_validate(o->id, err) < 0)
+		return -1;
+	if (o->preserve_fds < 0)
+		return capsa_error_set(err, EINVAL, "--preserve-fds must not be negative");
+	if (load_bundle(c, err) < 0)
+		return -1;
+	if (o->console_socket && (c->console_fd = console_socket_connect(o->console_socket, err)) < 0)
+		return -1;
+	if (state_dir_create(c->rt, o->id, &c->dir, err) < 0)
+		return -1;
+
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	c->state = xzalloc(sizeof(*c->state));
+	c->state->oci_version = xstrdup(CAPSA_OCI_VERSION);
+	c->state->id = xstrdup(o->id);
+	c->state->status = xstrdup("creating");
+	c->state->bundle = xstrdup(c->bundle);
+	c->state->rootfs = xstrdup(c->rootfs);
+	c->state->created = capsa_time_rfc3339(&now);
+	c->state->annotations = xcalloc(c->config->n_annotations + 1, sizeof(struct oci_kv));
+	for (size_t i = 0; i < c->config->n_annotations; i++) {
+		c->state->annotations[i].key = xstrdup(c->config->annotations[i].key);
+		c->state->annotations[i].value = xstrdup(c->config->annotations[i].value);
+	}
+	c->state->n_annotations = c->config->n_annotations;
+
+	/* Keep the config: delete needs its poststop hooks even if the bundle is gone. */
+	_cleanup_free_ char *cfgjson = capsa_oci_config_to_json(c->config);
+	int ret = capsa_write_file_atomic_at(c->dir.dir_fd, CONFIG_COPY, cfgjson, strlen(cfgjson), 0600, err);
+	if (ret == 0)
+		ret = capsa_cgroup_create(c->config->linux_ ? c->config->linux_->cgroups_path : NULL, o->id,
+					  &c->cgroup, err);
+	if (ret == 0) {
+		c->state->cgroup_path = xstrdup(capsa_cgroup_path(c->cgroup));
+		ret = state_write(&c->dir, c->state, err);
+	}
+	if (ret == 0 && c->subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (ret == 0)
+		ret = spawn_init(c, err);
+	if (ret == 0)
+		ret = answer_init(c, err);
+	if (ret == 0) {
+		free(c->state->status);
+		c->state->status = xstrdup("created");
+		ret = state_write(&c->dir, c->state, err);
+	}
+	if (ret == 0 && o->pid_file)
+		ret = write_pid_file(o->pid_file, c->init_pid, err);
+	if (ret < 0) {
+		if (c->child_pid > 0) {
+			kill(c->child_pid, SIGKILL);
+			waitpid(c->child_pid, NULL, 0);
+		}
+		container_destroy(&c->dir, c->state, c->cgroup);
+		if (c->init_pid > 0 && c->subreaper)
+			waitpid(c->init_pid, NULL, 0);
+		return capsa_error_prefix(err, "create %s", o->id);
+	}
+	return 0;
+}
+
+int capsa_container_create(const struct capsa_runtime *rt, const struct capsa_create_opts *o, pid_t *pid,
+			   struct capsa_error **err)
+{
+	struct create_ctx c = {.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1};
+	c.dir.dir_fd = c.dir.root_fd = -1;
+	int r = container_create(&c, err);
+	if (r == 0 && pid)
+		*pid = c.init_pid;
+	create_ctx_free(&c);
+	return r;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Paths inside a container's rootfs. The rootfs comes from an image, so any
+ * component may be a symlink planted to point at the host: every lookup goes
+ * through openat2(RESOLVE_IN_ROOT), which resolves ".." and absolute symlinks
+ * against the rootfs fd, and refuses magic links. Without openat2 (kernels
+ * before 5.6) we walk component by component with O_NOFOLLOW and refuse
+ * symlinks and "..".
+ */
+#define _GNU_SOURCE
+#include "runtime/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static bool no_openat2;
+
+void fd_path(int fd, char buf[FD_PATH_MAX])
+{
+	snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+static int walk_nofollow(int root_fd, const char *path, int flags, mode_t mode)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	_cleanup_close_ int cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -1;
+	char *save = NULL;
+	char *comp = strtok_r(copy, "/", &save);
+	while (comp) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (strcmp(comp, "..") == 0) {
+			errno = EXDEV;
+			return -1;
+		}
+		if (strcmp(comp, ".") == 0) {
+			comp = next;
+			continue;
+		}
+		int fd;
+		if (next == NULL)
+			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+		else
+			fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	return TAKE_FD(cur);
+}
+
+int open_in_root(int root_fd, const char *path, int flags, mode_t mode, struct capsa_error **err)
+{
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		rel = ".";
+	if (!no_openat2) {
+		struct open_how how = {
+			.flags = (uint64_t)(flags | O_CLOEXEC),
+			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+		int fd;
+		do {
+			fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+		} while (fd < 0 && errno == EAGAIN);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOSYS)
+			return capsa_error_errno(err, "open %s in the container rootfs", path);
+		no_openat2 = true;
+	}
+	int fd = walk_nofollow(root_fd, rel, flags, mode);
+	if (fd < 0)
+		return capsa_error_errno(err, "open %s in the container rootfs", path);
+	return fd;
+}
+
+/* Splits "a/b/c" into parent "a/b" and base "c" (both newly allocated). */
+static void split_path(const char *path, char **parent, char **base)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	char *slash = strrchr(p, '/');
+	if (slash == NULL) {
+		*parent = xstrdup("/");
+		*base = xstrdup(p);
+	} else {
+		*base = xstrdup(slash + 1);
+		*slash = '\0';
+		*parent = xstrdup(p[0] ? p : "/");
+	}
+}
+
+int mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err)
+{
+	int fd = open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
+	if (fd >= 0 || (*err)->errnum != ENOENT)
+		return fd;
+	capsa_error_clear(err);
+	_cleanup_free_ char *parent = NULL, *base = NULL;
+	split_path(path, &parent, &base);
+	if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0 || *base == '\0')
+		return capsa_error_set(err, EINVAL, "invalid path %s", path);
+	_cleanup_close_ int pfd = mkdir_in_root(root_fd, parent, mode, err);
+	if (pfd < 0)
+		return -1;
+	/* mkdirat never follows the last component; the parent fd was resolved inside the root. */
+	if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST)
+		return capsa_error_errno(err, "mkdir %s in the container rootfs", path);
+	return open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
+}
+
+int mount_target_in_root(int root_fd, const char *path, bool dir, struct capsa_error **err)
+{
+	if (dir)
+		return mkdir_in_root(root_fd, path, 0755, err);
+	int fd = open_in_root(root_fd, path, O_PATH, 0, err);
+	if (fd < 0) {
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		capsa_error_clear(err);
+		_cleanup_free_ char *parent = NULL, *base = NULL;
+		split_path(path, &parent, &base);
+		_cleanup_close_ int pfd = mkdir_in_root(root_fd, parent, 0755, err);
+		if (pfd < 0)
+			return -1;
+		char pp[FD_PATH_MAX];
+		fd_path(pfd, pp);
+		/* An O_PATH parent cannot be used with openat(O_CREAT) directly: reopen it as a directory. */
+		_cleanup_close_ int dfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return capsa_error_errno(err, "open parent of %s", path);
+		_cleanup_close_ int f = openat(dfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0 && errno != EEXIST)
+			return capsa_error_errno(err, "create %s in the container rootfs", path);
+		fd = open_in_root(root_fd, path, O_PATH, 0, err);
+		if (fd < 0)
+			return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return capsa_error_set(err, e, "stat %s", path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return capsa_error_set(err, EISDIR, "mount target %s is a directory but the source is not", path);
+	}
+	return fd;
+}

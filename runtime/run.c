@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `run`: create + start, then stay with the container like a shell stays with
+ * a child: forward signals, proxy the terminal when there is one, reap the
+ * init (we are its subreaper), delete the container and return its status.
+ */
+#define _GNU_SOURCE
+#include "runtime/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
+
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+static void copy_some(int from, int to, bool *open)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			*open = false;
+		return;
+	}
+	if (capsa_write_all(to, buf, (size_t)n) < 0)
+		*open = false;
+}
+
+static int wait_loop(pid_t init, int sfd, int master, int *exit_code)
+{
+	bool in_open = master >= 0, out_open = master >= 0;
+	for (;;) {
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+				      {.fd = out_open ? master : -1, .events = POLLIN}};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			copy_some(master, STDOUT_FILENO, &out_open);
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+			copy_some(STDIN_FILENO, master, &in_open);
+		if (!(p[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			if (si.ssi_signo == SIGWINCH && master >= 0) {
+				struct winsize ws;
+				if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+					ioctl(master, TIOCSWINSZ, &ws);
+			} else {
+				kill(init, (int)si.ssi_signo);
+			}
+			continue;
+		}
+		/* Reap everything that was reparented to us; stop when the init is gone. */
+		int status;
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w == init) {
+				while (out_open)
+					copy_some(master, STDOUT_FILENO, &out_open);
+				*exit_code = status_code(status);
+				return 0;
+			}
+		}
+	}
+}
+
+int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_create_opts *o, bool detach,
+			int *exit_code, struct capsa_error **err)
+{
+	struct create_ctx c = {.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1};
+	c.dir.dir_fd = c.dir.root_fd = -1;
+	c.subreaper = !detach;
+	int console_peer = -1;
+	/* A terminal with nobody to hand it to: we receive the pty ourselves and proxy it. */
+	if (!detach && o->console_socket == NULL) {
+		_cleanup_free_ char *cfgpath = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
+		_cleanup_oci_config_ struct oci_config *cfg = NULL;
+		if (capsa_oci_config_parse_file(cfgpath, &cfg, err) < 0)
+			return capsa_error_prefix(err, "run %s", o->id);
+		if (cfg->process && cfg->process->terminal) {
+			int sp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+				return capsa_error_errno(err, "socketpair");
+			c.console_fd = sp[1];
+			console_peer = sp[0];
+		}
+	}
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&mask, forwarded[i]);
+	if (!detach)
+		sigprocmask(SIG_BLOCK, &mask, &old);
+	int ret = container_create(&c, err);
+	pid_t init = c.init_pid;
+	int master = -1;
+	if (ret == 0 && console_peer >= 0) {
+		ret = recv_fd(console_peer, &master, err);
+		if (ret < 0)
+			capsa_error_prefix(err, "run %s: receive the terminal", o->id);
+	}
+	if (console_peer >= 0)
+		close(console_peer);
+	create_ctx_free(&c);
+	if (ret == 0)
+		ret = capsa_container_start(rt, o->id, err);
+	if (ret < 0 || detach) {
+		if (ret < 0 && init > 0) {
+			struct capsa_error *e = NULL;
+			if (capsa_container_delete(rt, o->id, true, &e) < 0)
+				capsa_error_free(e);
+			waitpid(init, NULL, 0);
+		}
+		if (!detach)
+			sigprocmask(SIG_SETMASK, &old, NULL);
+		if (master >= 0)
+			close(master);
+		*exit_code = 0;
+		return ret;
+	}
+
+	struct termios saved;
+	bool raw = false;
+	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	}
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0 || wait_loop(init, sfd, master, exit_code) < 0)
+		ret = capsa_error_errno(err, "run %s: wait for the container", o->id);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	if (master >= 0)
+		close(master);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	struct capsa_error *e = NULL;
+	if (capsa_container_delete(rt, o->id, true, &e) < 0) {
+		if (ret == 0) {
+			*err = e;
+			ret = capsa_error_prefix(err, "run %s: delete", o->id);
+		} else {
+			capsa_error_free(e);
+		}
+	}
+	return ret;
+}

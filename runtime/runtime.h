@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * runtime/: the container lifecycle (create, start, state, kill, delete, run),
+ * namespaces, the root filesystem, capabilities, console, hooks. This is the
+ * folder's one public header; cmd/ calls these and prints their errors.
+ */
+#ifndef CAPSA_RUNTIME_H
+#define CAPSA_RUNTIME_H
+
+#include "common/error.h"
+#include "oci-spec/oci-spec.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define CAPSA_RUNTIME_DEFAULT_ROOT "/run/capsa-runtime"
+
+struct capsa_runtime {
+	const char *root; /* state root, e.g. /run/capsa-runtime */
+	bool systemd_cgroup;
+};
+
+struct capsa_create_opts {
+	const char *id;
+	const char *bundle; /* NULL: the current directory */
+	const char *console_socket;
+	const char *pid_file;
+	bool no_pivot;
+	bool no_new_keyring;
+	int preserve_fds;
+};
+
+/* Validates a container id: [A-Za-z0-9_.+-]+, not "." or "..". */
+int capsa_container_id_validate(const char *id, struct capsa_error **err) CAPSA_WUR;
+
+/* Creates the container; the user process waits for start. *pid gets the init's pid. */
+int capsa_container_create(const struct capsa_runtime *rt, const struct capsa_create_opts *o, pid_t *pid,
+			   struct capsa_error **err) CAPSA_WUR;
+int capsa_container_start(const struct capsa_runtime *rt, const char *id, struct capsa_error **err) CAPSA_WUR;
+/*
+ * create + start, then (unless detach) waits for the process, forwarding
+ * signals, deletes the container and returns its status in *exit_code
+ * (128+N after signal N).
+ */
+int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_create_opts *o, bool detach,
+			int *exit_code, struct capsa_error **err) CAPSA_WUR;
+/* The state with the live status. */
+int capsa_container_state(const struct capsa_runtime *rt, const char *id, struct oci_state **out,
+			  struct capsa_error **err) CAPSA_WUR;
+int capsa_container_kill(const struct capsa_runtime *rt, const char *id, int sig, bool all,
+			 struct capsa_error **err) CAPSA_WUR;
+int capsa_container_delete(const struct capsa_runtime *rt, const char *id, bool force,
+			   struct capsa_error **err) CAPSA_WUR;
+/* All containers under the root, with live statuses (sorted by id). */
+int capsa_container_list(const struct capsa_runtime *rt, struct oci_state ***out, size_t *n,
+			 struct capsa_error **err) CAPSA_WUR;
+int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
+			  struct capsa_error **err) CAPSA_WUR;
+
+/* "TERM", "SIGTERM", "15" -> 15. Returns -1 when unknown. */
+int capsa_signal_parse(const char *s);
+const char *capsa_signal_name(int sig);
+
+/*
+ * Re-executes the running binary from a sealed memfd copy unless it already
+ * runs from one, so a process in a container can never write the host
+ * binary through /proc/PID/exe (the CVE-2019-5736 class). Returns only on error.
+ */
+int capsa_ensure_sealed_exe(char **argv, struct capsa_error **err) CAPSA_WUR;
+bool capsa_exe_is_sealed(void);
+
+#endif
