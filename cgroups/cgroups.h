@@ -35,7 +35,8 @@ struct capsa_cgroup; /* opaque: one container's cgroup across the hierarchies */
 int capsa_cgroup_create(const char *cgroups_path, const char *id, struct capsa_cgroup **out,
 			struct capsa_error **err) CAPSA_WUR;
 /* Opens an existing cgroup by its resolved path (from the state file). */
-int capsa_cgroup_open(const char *resolved_path, struct capsa_cgroup **out, struct capsa_error **err) CAPSA_WUR;
+int capsa_cgroup_open(const char *resolved_path, struct capsa_cgroup **out,
+		      struct capsa_error **err) CAPSA_WUR;
 const char *capsa_cgroup_path(const struct capsa_cgroup *cg);
 void capsa_cgroup_free(struct capsa_cgroup *cg);
 
@@ -45,7 +46,8 @@ int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **
 int capsa_cgroup_v2_fd(struct capsa_cgroup *cg);
 
 /* Applies linux.resources; values the kernel refuses come back naming the file and value. */
-int capsa_cgroup_apply(struct capsa_cgroup *cg, const struct oci_resources *res, struct capsa_error **err) CAPSA_WUR;
+int capsa_cgroup_apply(struct capsa_cgroup *cg, const struct oci_resources *res,
+		       struct capsa_error **err) CAPSA_WUR;
 
 int capsa_cgroup_freeze(struct capsa_cgroup *cg, bool frozen, struct capsa_error **err) CAPSA_WUR;
 /* Returns 1 when frozen, 0 when not, -1 on error. */
@@ -66,7 +68,8 @@ struct capsa_cgroup_stats {
 	uint64_t pids_current, pids_limit;
 	uint64_t io_read_bytes, io_write_bytes, io_read_ops, io_write_ops;
 };
-int capsa_cgroup_stats(struct capsa_cgroup *cg, struct capsa_cgroup_stats *st, struct capsa_error **err) CAPSA_WUR;
+int capsa_cgroup_stats(struct capsa_cgroup *cg, struct capsa_cgroup_stats *st,
+		       struct capsa_error **err) CAPSA_WUR;
 
 /*
  * Mounts the container's view of cgroups at `target_fd` (an O_PATH fd of
@@ -74,7 +77,41 @@ int capsa_cgroup_stats(struct capsa_cgroup *cg, struct capsa_cgroup_stats *st, s
  * unified hosts, a tmpfs with one bind per v1 controller otherwise. Runs in
  * the container's mount namespace before pivot_root.
  */
-int capsa_cgroup_mount(struct capsa_cgroup *cg, int target_fd, unsigned long flags, struct capsa_error **err)
-	CAPSA_WUR;
+int capsa_cgroup_mount(struct capsa_cgroup *cg, int target_fd, unsigned long flags,
+		       struct capsa_error **err) CAPSA_WUR;
+
+/* --- Added by the cgroups area (append-only) --- */
+
+/* A limit that is not set ("max" in v2, the v1 "unlimited" value). */
+#define CAPSA_CGROUP_UNLIMITED UINT64_MAX
+
+/*
+ * capsa_cgroup_apply writes only the fields that are set, so `update` calls it
+ * again with a partial oci_resources; a device list replaces the previous one.
+ */
+
+/* cpu.shares (2..262144) to cpu.weight (1..10000), as crun and runc convert; 0 stays 0 (unset). */
+uint64_t capsa_cgroup_shares_to_weight(uint64_t shares);
+/* blkio.weight (10..1000) to io.weight (1..10000), as crun converts; 0 stays 0 (unset). */
+uint64_t capsa_cgroup_blkio_to_io_weight(uint64_t weight);
+/*
+ * The runtime spec's memory.swap (memory+swap) to v2 memory.swap.max (swap only):
+ * swap - limit. -1 (unlimited) gives -1 ("max"). Fails when swap is set without a
+ * memory limit or is below it.
+ */
+int capsa_cgroup_swap_to_v2(int64_t limit, bool limit_set, int64_t swap, int64_t *out,
+			    struct capsa_error **err) CAPSA_WUR;
+/* cpu.max text from quota/period: "50000 100000", "max 100000" (quota unset or < 0). buf >= 48 bytes. */
+void capsa_cgroup_cpu_max(bool quota_set, int64_t quota, uint64_t period, char *buf, size_t len);
+
+/* The number of OOM kills in the cgroup so far (v2 memory.events oom_kill, v1 memory.oom_control oom_kill).
+ */
+int capsa_cgroup_oom_kills(struct capsa_cgroup *cg, uint64_t *count, struct capsa_error **err) CAPSA_WUR;
+/*
+ * An fd that becomes readable when an OOM event may have happened (v2: inotify
+ * on memory.events; v1: an eventfd registered on memory.oom_control). Read and
+ * discard its data, then call capsa_cgroup_oom_kills. The caller closes it.
+ */
+int capsa_cgroup_oom_fd(struct capsa_cgroup *cg, struct capsa_error **err) CAPSA_WUR;
 
 #endif
