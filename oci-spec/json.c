@@ -245,8 +245,13 @@ int oci_ji64(struct jctx *c, struct json_object *v, const struct jpath *p, int64
 	int64_t x = json_object_get_int64(v);
 	/* json-c clamps values above INT64_MAX (kept as uint64) to INT64_MAX. */
 	bool above = x == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX;
-	if (above || x < min || x > max)
+	if (above || x < min || x > max) {
+		if (min == INT64_MIN && max == INT64_MAX)
+			return oci_jerr(c, p, "expected a 64-bit signed integer");
+		if (max == INT64_MAX)
+			return oci_jerr(c, p, "expected an integer of at least %" PRId64, min);
 		return oci_jerr(c, p, "expected an integer between %" PRId64 " and %" PRId64, min, max);
+	}
 	*out = x;
 	return 0;
 }
