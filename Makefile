@@ -49,14 +49,17 @@ $(BUILD)/obj/%.o: %.c
 
 $(LIBCAPSA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/capsa-runtime: $(RUNTIME_OBJS) $(LIBCAPSA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(RUNTIME_OBJS) $(LIBCAPSA) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(RUNTIME_OBJS) $(LIBCAPSA) $(LIBS)
 
 $(BUILD)/capsa: $(CLI_OBJS) $(LIBCAPSA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBCAPSA) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBCAPSA) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBCAPSA)
 	@mkdir -p $(dir $@)

@@ -44,7 +44,9 @@ static int new_fs(const char *type, uint64_t attrs, const char *mode, struct cap
 /* A detached bind of one of the container's cgroup directories. */
 static int clone_dir(struct cg_dir *d, uint64_t attrs, struct capsa_error **err)
 {
-	_cleanup_close_ int t = open_tree(d->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	/* By path, not d->fd: the fd was opened before the container's mount namespace existed, and
+	 * open_tree(OPEN_TREE_CLONE) only clones mounts of the caller's own namespace (EINVAL otherwise). */
+	_cleanup_close_ int t = open_tree(AT_FDCWD, d->dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (t < 0)
 		return capsa_error_errno(err, "cgroup: open_tree %s", d->dir);
 	struct mount_attr ma = {.attr_set = attrs};

@@ -152,6 +152,50 @@ static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 	return 0;
 }
 
+/*
+ * The device rules the container gets: the config's (usually "deny all"
+ * first), then the nodes every container needs and the ones linux.devices
+ * creates, like runc does. mknod itself ('m') is allowed for any node: a node
+ * without a read/write rule is useless.
+ */
+static int apply_resources(struct create_ctx *c, struct capsa_error **err)
+{
+	const struct oci_linux *l = c->config->linux_;
+	struct oci_resources res = *l->resources;
+	if (res.n_devices == 0)
+		return capsa_cgroup_apply(c->cgroup, &res, err);
+	static const struct {
+		char type;
+		int64_t major, minor; /* -1: any */
+		const char *access;
+	} defaults[] = {
+		{'c', -1, -1, "m"}, {'b', -1, -1, "m"},	 {'c', 1, 3, "rwm"},   {'c', 1, 5, "rwm"}, {'c', 1, 7, "rwm"},
+		{'c', 1, 8, "rwm"}, {'c', 1, 9, "rwm"},	 {'c', 5, 0, "rwm"},   {'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"},
+		{'c', 136, -1, "rwm"},
+	};
+	size_t n = l->resources->n_devices + ARRAY_SIZE(defaults) + l->n_devices;
+	_cleanup_free_ struct oci_device_rule *rules = xcalloc(n, sizeof(*rules));
+	size_t k = 0;
+	for (size_t i = 0; i < l->resources->n_devices; i++)
+		rules[k++] = l->resources->devices[i];
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++, k++) {
+		rules[k] = (struct oci_device_rule){.allow = true, .type = defaults[i].type,
+						    .access = (char *)defaults[i].access};
+		rules[k].major = (struct oci_opt_i64){defaults[i].major >= 0, defaults[i].major};
+		rules[k].minor = (struct oci_opt_i64){defaults[i].minor >= 0, defaults[i].minor};
+	}
+	for (size_t i = 0; i < l->n_devices; i++, k++) {
+		const struct oci_device *d = &l->devices[i];
+		rules[k] = (struct oci_device_rule){.allow = true, .type = d->type == 'b' ? 'b' : 'c',
+						    .access = (char *)"rwm"};
+		rules[k].major = (struct oci_opt_i64){true, d->major};
+		rules[k].minor = (struct oci_opt_i64){true, d->minor};
+	}
+	res.devices = rules;
+	res.n_devices = k;
+	return capsa_cgroup_apply(c->cgroup, &res, err);
+}
+
 static int answer_init(struct create_ctx *c, struct capsa_error **err)
 {
 	int fd = c->sync_parent;
@@ -179,7 +223,7 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 		return -1;
 	if (capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
 		return -1;
-	if (cfg->linux_ && cfg->linux_->resources && capsa_cgroup_apply(c->cgroup, cfg->linux_->resources, err) < 0)
+	if (cfg->linux_ && cfg->linux_->resources && apply_resources(c, err) < 0)
 		return -1;
 	if (sync_send(fd, SYNC_GO, c->init_pid, err) < 0)
 		return -1;

@@ -128,6 +128,10 @@ static int set_identity(struct create_ctx *c, struct capsa_error **err)
 		return -1;
 	if (cwd_err && chdir(cwd) < 0)
 		return capsa_error_errno(err, "chdir to cwd %s", cwd);
+	/* A cwd like /proc/self/fd/N could name a directory outside the root; getcwd says so with ENOENT. */
+	char buf[4096];
+	if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+		return capsa_error_set(err, EPERM, "cwd %s is outside the container's root filesystem", cwd);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return capsa_error_errno(err, "reset keep capabilities");
 	if (caps_apply(p->capabilities, err) < 0)
@@ -185,6 +189,8 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 	*listen_fd = listen_start_socket(c, err);
 	if (*listen_fd < 0)
 		return -1;
+	close(c->dir.dir_fd);
+	c->dir.dir_fd = -1;
 	if (rootfs_pivot(&r, err) < 0 || rootfs_readonly(&r, err) < 0)
 		return capsa_error_prefix(err, "rootfs");
 	close(r.rootfs_fd);

@@ -363,7 +363,9 @@ static int readonly_path(struct rootfs_ctx *r, const char *path, struct capsa_er
 		}
 		return capsa_error_prefix(err, "read-only path");
 	}
-	if (do_mount(NULL, fd, path, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+	char self[FD_PATH_MAX];
+	fd_path(fd, self);
+	if (do_mount(self, fd, path, NULL, MS_BIND | MS_REC, NULL, err) < 0)
 		return -1;
 	_cleanup_close_ int mnt = open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
 	if (mnt < 0)

@@ -2,6 +2,7 @@
 /* Helpers shared by the commands: error and usage output, option values. */
 #define _GNU_SOURCE
 #include "cmd/capsa-runtime/cmd.h"
+#include "common/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
