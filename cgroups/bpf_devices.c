@@ -65,16 +65,15 @@ int cgroup_device_check(const struct oci_device_rule *r, struct capsa_error **er
 	char t = rule_type(r);
 	unsigned acc;
 	if (t != 'a' && t != 'b' && t != 'c')
-		return capsa_error_set(err, EINVAL, "device rule: type '%c' is not one of a, b, c", t);
+		return capsa_error_set(err, 0, "device rule: type '%c' is not one of a, b, c", t);
 	if (!wildcard(&r->major) && (r->major.value < 0 || r->major.value > UINT32_MAX))
-		return capsa_error_set(err, EINVAL, "device rule: major %" PRId64 " is out of range",
+		return capsa_error_set(err, 0, "device rule: major %" PRId64 " is out of range",
 				       r->major.value);
 	if (!wildcard(&r->minor) && (r->minor.value < 0 || r->minor.value > UINT32_MAX))
-		return capsa_error_set(err, EINVAL, "device rule: minor %" PRId64 " is out of range",
+		return capsa_error_set(err, 0, "device rule: minor %" PRId64 " is out of range",
 				       r->minor.value);
 	if (cgroup_device_access(r->access, &acc) < 0)
-		return capsa_error_set(err, EINVAL, "device rule: access '%s' is not a subset of rwm",
-				       r->access);
+		return capsa_error_set(err, 0, "device rule: access '%s' is not a subset of rwm", r->access);
 	return 0;
 }
 

@@ -39,14 +39,14 @@ int capsa_cgroup_swap_to_v2(int64_t limit, bool limit_set, int64_t swap, int64_t
 		return 0;
 	}
 	if (swap < 0)
-		return capsa_error_set(err, EINVAL, "memory.swap %" PRId64 " is invalid", swap);
+		return capsa_error_set(err, 0, "memory.swap %" PRId64 " is invalid", swap);
 	if (!limit_set || limit == -1 || limit == 0)
-		return capsa_error_set(err, EINVAL,
-				       "memory.swap %" PRId64 " cannot be set without a memory limit", swap);
+		return capsa_error_set(err, 0, "memory.swap %" PRId64 " cannot be set without a memory limit",
+				       swap);
 	if (limit < 0)
-		return capsa_error_set(err, EINVAL, "memory.limit %" PRId64 " is invalid", limit);
+		return capsa_error_set(err, 0, "memory.limit %" PRId64 " is invalid", limit);
 	if (swap < limit)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "memory.swap %" PRId64 " is below memory.limit %" PRId64
 				       " (the spec's swap counts memory plus swap)",
 				       swap, limit);

@@ -268,8 +268,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, const char *ow
 {
 	if (cgroups_path == NULL || *cgroups_path == '\0') {
 		if (!valid_id(id))
-			return capsa_error_set(err, EINVAL,
-					       "cgroup: invalid container id '%s' for a cgroup name",
+			return capsa_error_set(err, 0, "cgroup: invalid container id '%s' for a cgroup name",
 					       id ? id : "");
 		*out = xasprintf("/capsa/%s", id);
 		return 0;
@@ -278,7 +277,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, const char *ow
 		const char *c1 = strchr(cgroups_path, ':');
 		if (c1 && strchr(c1 + 1, ':'))
 			return capsa_error_set(
-				err, EINVAL,
+				err, 0,
 				"cgroupsPath '%s': systemd cgroup driver is not supported; use a path",
 				cgroups_path);
 	}
@@ -289,8 +288,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, const char *ow
 		if (strcmp(c, ".") == 0)
 			continue;
 		if (strcmp(c, "..") == 0)
-			return capsa_error_set(err, EINVAL, "cgroupsPath '%s': '..' is not allowed",
-					       cgroups_path);
+			return capsa_error_set(err, 0, "cgroupsPath '%s': '..' is not allowed", cgroups_path);
 		char *n = xasprintf("%s/%s", res, c);
 		free(res);
 		res = n;
@@ -302,7 +300,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, const char *ow
 			*w++ = *r;
 	*w = '\0';
 	if (res[0] == '\0' || strcmp(res, "/") == 0)
-		return capsa_error_set(err, EINVAL, "cgroupsPath '%s': refusing to use the root cgroup",
+		return capsa_error_set(err, 0, "cgroupsPath '%s': refusing to use the root cgroup",
 				       cgroups_path);
 	*out = TAKE_PTR(res);
 	return 0;

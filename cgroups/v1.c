@@ -55,7 +55,7 @@ static int apply_memory(struct capsa_cgroup *cg, const struct oci_memory *m, str
 		capsa_warn("cgroup: memory.kernel is deprecated and ignored");
 	if (m->swappiness.set) {
 		if (m->swappiness.value > 100)
-			return capsa_error_set(err, EINVAL, "memory.swappiness %" PRIu64 " is above 100",
+			return capsa_error_set(err, 0, "memory.swappiness %" PRIu64 " is above 100",
 					       m->swappiness.value);
 		if (write_u64(d, "memory.swappiness", m->swappiness.value, err) < 0)
 			return -1;
@@ -199,8 +199,7 @@ static int apply_hugetlb(struct capsa_cgroup *cg, const struct oci_resources *re
 		_cleanup_free_ char *file =
 			xasprintf("hugetlb.%s.%s", h->page_size, v2 ? "max" : "limit_in_bytes");
 		if (strchr(h->page_size, '/'))
-			return capsa_error_set(err, EINVAL, "hugepageLimits: bad page size '%s'",
-					       h->page_size);
+			return capsa_error_set(err, 0, "hugepageLimits: bad page size '%s'", h->page_size);
 		if (write_u64(d, file, h->limit, err) < 0)
 			return -1;
 	}

@@ -162,8 +162,8 @@ static int apply_unified(struct cg_dir *d, const struct oci_kv *kv, size_t n, st
 		const char *k = kv[i].key;
 		const char *dot = strchr(k, '.');
 		if (dot == NULL || dot == k || strchr(k, '/') || k[0] == '.')
-			return capsa_error_set(err, EINVAL,
-					       "linux.resources.unified: '%s' is not a cgroup file", k);
+			return capsa_error_set(err, 0, "linux.resources.unified: '%s' is not a cgroup file",
+					       k);
 		_cleanup_free_ char *ctl = xstrndup(k, (size_t)(dot - k));
 		if (strcmp(ctl, "cgroup") != 0 && !cgroup_v2_has_controller(d, ctl))
 			return capsa_error_set(
@@ -204,7 +204,7 @@ int cgroup_v2_apply(struct capsa_cgroup *cg, const struct oci_resources *res, st
 		for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 			const struct oci_hugepage_limit *h = &res->hugepage_limits[i];
 			if (strchr(h->page_size, '/'))
-				return capsa_error_set(err, EINVAL, "hugepageLimits: bad page size '%s'",
+				return capsa_error_set(err, 0, "hugepageLimits: bad page size '%s'",
 						       h->page_size);
 			_cleanup_free_ char *file = xasprintf("hugetlb.%s.max", h->page_size);
 			if (cgroup_writef(d->fd, file, err, "%" PRIu64, h->limit) < 0)
