@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #ifndef CLONE_NEWTIME
@@ -37,6 +38,8 @@ void create_ctx_free(struct create_ctx *c)
 		close(c->sync_child);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->start_listen_fd >= 0)
+		close(c->start_listen_fd);
 	state_dir_close(&c->dir);
 }
 
@@ -131,8 +134,29 @@ static int load_bundle(struct create_ctx *c, struct capsa_error **err)
 	return 0;
 }
 
+/* Made here, as the runtime's user, and inherited by the init, which may be an unprivileged user
+ * namespace root that cannot write the state dir. */
+static int listen_start_socket(struct create_ctx *c, struct capsa_error **err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	/* Through the state dir fd: the root's path may be longer than sun_path allows. */
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", c->dir.dir_fd, START_SOCKET);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return capsa_error_errno(err, "socket");
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+		int e = errno;
+		close(fd);
+		return capsa_error_set(err, e, "start socket");
+	}
+	return fd;
+}
+
 static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 {
+	c->start_listen_fd = listen_start_socket(c, err);
+	if (c->start_listen_fd < 0)
+		return -1;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return capsa_error_errno(err, "socketpair");
@@ -147,6 +171,8 @@ static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 	if (pid == 0)
 		container_init(c);
 	c->child_pid = pid;
+	close(c->start_listen_fd);
+	c->start_listen_fd = -1;
 	close(c->sync_child);
 	c->sync_child = -1;
 	return 0;
@@ -344,7 +370,8 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 int capsa_container_create(const struct capsa_runtime *rt, const struct capsa_create_opts *o, pid_t *pid,
 			   struct capsa_error **err)
 {
-	struct create_ctx c = {.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1};
+	struct create_ctx c = {
+		.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1, .start_listen_fd = -1};
 	c.dir.dir_fd = c.dir.root_fd = -1;
 	int r = container_create(&c, err);
 	if (r == 0 && pid)

@@ -74,22 +74,6 @@ static int set_hostname(const struct oci_config *c, struct capsa_error **err)
 	return 0;
 }
 
-static int listen_start_socket(struct create_ctx *c, struct capsa_error **err)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	/* Through the state dir fd: the root's path may be longer than sun_path allows. */
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", c->dir.dir_fd, START_SOCKET);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return capsa_error_errno(err, "socket");
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-		int e = errno;
-		close(fd);
-		return capsa_error_set(err, e, "start socket");
-	}
-	return fd;
-}
-
 static char *hook_state(struct create_ctx *c, pid_t host_pid, const char *status)
 {
 	struct oci_state s = *c->state;
@@ -184,11 +168,16 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 			      err) < 0)
 			return -1;
 	}
+	if (p->cwd && strcmp(p->cwd, "/") != 0) {
+		/* Like runc and docker: a missing working directory is created (inside the rootfs). */
+		int cwd_fd = capsa_mkdir_in_root(r.rootfs_fd, p->cwd, 0755, err);
+		if (cwd_fd < 0)
+			return capsa_error_prefix(err, "cwd");
+		close(cwd_fd);
+	}
 	if (rootfs_finalize_paths(&r, err) < 0)
 		return capsa_error_prefix(err, "rootfs");
-	*listen_fd = listen_start_socket(c, err);
-	if (*listen_fd < 0)
-		return -1;
+	*listen_fd = c->start_listen_fd;
 	close(c->dir.dir_fd);
 	c->dir.dir_fd = -1;
 	if (rootfs_pivot(&r, err) < 0 || rootfs_readonly(&r, err) < 0)

@@ -8,6 +8,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/path.h"
 
 #include <stdint.h>
 
@@ -60,16 +61,9 @@ bool process_alive(pid_t pid, uint64_t start_time);
 #define START_SOCKET "start.sock"
 #define CONFIG_COPY "config.json"
 
-/* ---- path.c: paths inside a rootfs ---- */
-/* Opens path (absolute or relative) inside root_fd without ever leaving it. */
-int open_in_root(int root_fd, const char *path, int flags, mode_t mode, struct capsa_error **err);
-/* mkdir -p inside root; returns an O_PATH fd of the directory. */
-int mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err);
+/* ---- target.c; the path helpers are common/path.h ---- */
 /* Creates a mount target (directory or empty file) inside root; returns an O_PATH fd checked with fstat. */
 int mount_target_in_root(int root_fd, const char *path, bool dir, struct capsa_error **err);
-/* "/proc/self/fd/N" for mounting onto an fd. */
-#define FD_PATH_MAX 32
-void fd_path(int fd, char buf[FD_PATH_MAX]);
 
 /* ---- mount.c ---- */
 struct mount_opts {
@@ -157,6 +151,7 @@ struct create_ctx {
 	struct capsa_cgroup *cgroup;
 	int sync_parent, sync_child;
 	int console_fd; /* connected console socket, or -1 */
+	int start_listen_fd; /* the start socket, listening; the init accepts on it */
 	bool userns_new;
 	bool two_step;	      /* clone plain, then setns/unshare and fork the init */
 	int clone_flags;      /* namespaces made by clone (one-step) or unshare (two-step) */

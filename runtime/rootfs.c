@@ -3,7 +3,7 @@
  * The container's root filesystem, built in its own mount namespace: make the
  * tree private, bind the rootfs, apply the config's mounts in order, populate
  * /dev, mask and protect paths, then pivot_root. Every target inside the rootfs
- * is resolved with open_in_root() and mounted onto through /proc/self/fd/N
+ * is resolved with capsa_open_in_root() and mounted onto through /proc/self/fd/N
  * after an fstat, so a symlink in the image cannot redirect a mount to the host
  * (the CVE-2021-30465 class).
  */
@@ -36,8 +36,8 @@ static const char *mount_hint(int e)
 static int do_mount(const char *src, int target_fd, const char *dest, const char *type, unsigned long flags,
 		    const char *data, struct capsa_error **err)
 {
-	char target[FD_PATH_MAX];
-	fd_path(target_fd, target);
+	char target[CAPSA_FD_PATH_MAX];
+	capsa_fd_path(target_fd, target);
 	if (mount(src, target, type, flags, data) < 0) {
 		int e = errno;
 		return capsa_error_set(err, e, "mount %s%s%s to %s%s", type ? type : "", type ? " " : "",
@@ -81,11 +81,11 @@ static int apply_bind(struct rootfs_ctx *r, const struct oci_mount *m, const str
 	unsigned long extra = mo->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
 	if (extra) {
 		/* Reopen: the old fd names the directory under the new mount, not the mount itself. */
-		_cleanup_close_ int mnt = open_in_root(r->rootfs_fd, m->destination, O_PATH, 0, err);
+		_cleanup_close_ int mnt = capsa_open_in_root(r->rootfs_fd, m->destination, O_PATH, 0, err);
 		if (mnt < 0)
 			return -1;
-		char p[FD_PATH_MAX];
-		fd_path(mnt, p);
+		char p[CAPSA_FD_PATH_MAX];
+		capsa_fd_path(mnt, p);
 		unsigned long keep = r->userns ? (locked_flags(p) & ~MS_RDONLY) : 0;
 		if (r->userns && !(mo->clear & MS_RDONLY) && (locked_flags(p) & MS_RDONLY))
 			keep |= MS_RDONLY;
@@ -106,12 +106,12 @@ static int apply_mount(struct rootfs_ctx *r, const struct oci_mount *m, struct c
 	if (bind) {
 		ret = apply_bind(r, m, &mo, err);
 	} else if (type && strcmp(type, "cgroup") == 0) {
-		_cleanup_close_ int target = mkdir_in_root(r->rootfs_fd, m->destination, 0755, err);
+		_cleanup_close_ int target = capsa_mkdir_in_root(r->rootfs_fd, m->destination, 0755, err);
 		ret = target < 0 ? -1 : capsa_cgroup_mount(r->cgroup, target, mo.flags, err);
 		if (ret < 0)
 			capsa_error_prefix(err, "mount cgroup to %s", m->destination);
 	} else {
-		_cleanup_close_ int target = mkdir_in_root(r->rootfs_fd, m->destination, 0755, err);
+		_cleanup_close_ int target = capsa_mkdir_in_root(r->rootfs_fd, m->destination, 0755, err);
 		if (target < 0) {
 			ret = -1;
 		} else {
@@ -126,7 +126,7 @@ static int apply_mount(struct rootfs_ctx *r, const struct oci_mount *m, struct c
 		}
 	}
 	if (ret == 0 && mo.propagation) {
-		_cleanup_close_ int mnt = open_in_root(r->rootfs_fd, m->destination, O_PATH, 0, err);
+		_cleanup_close_ int mnt = capsa_open_in_root(r->rootfs_fd, m->destination, O_PATH, 0, err);
 		ret = mnt < 0 ? -1 : do_mount(NULL, mnt, m->destination, NULL, mo.propagation, NULL, err);
 	}
 	mount_opts_free(&mo);
@@ -150,11 +150,11 @@ static int create_device(struct rootfs_ctx *r, const char *path, char type, unsi
 		return capsa_error_set(err, EINVAL, "invalid device path %s", path);
 	base = xstrdup(slash + 1);
 	*slash = '\0';
-	_cleanup_close_ int pfd = mkdir_in_root(r->rootfs_fd, parent[0] ? parent : "/", 0755, err);
+	_cleanup_close_ int pfd = capsa_mkdir_in_root(r->rootfs_fd, parent[0] ? parent : "/", 0755, err);
 	if (pfd < 0)
 		return capsa_error_prefix(err, "device %s", path);
-	char pp[FD_PATH_MAX];
-	fd_path(pfd, pp);
+	char pp[CAPSA_FD_PATH_MAX];
+	capsa_fd_path(pfd, pp);
 	_cleanup_close_ int dfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return capsa_error_errno(err, "device %s: open parent", path);
@@ -163,7 +163,7 @@ static int create_device(struct rootfs_ctx *r, const char *path, char type, unsi
 		_cleanup_close_ int f = openat(dfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (f < 0 && errno != EEXIST)
 			return capsa_error_errno(err, "device %s: create mount target", path);
-		_cleanup_close_ int target = open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
+		_cleanup_close_ int target = capsa_open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
 		if (target < 0)
 			return -1;
 		return do_mount(path, target, path, NULL, MS_BIND, NULL, err);
@@ -204,11 +204,11 @@ static int setup_dev(struct rootfs_ctx *r, struct capsa_error **err)
 			if (create_device(r, p, 'c', default_devs[i].major, default_devs[i].minor, 0666, 0, 0, err) < 0)
 				return -1;
 		}
-		_cleanup_close_ int dev = mkdir_in_root(r->rootfs_fd, "/dev", 0755, err);
+		_cleanup_close_ int dev = capsa_mkdir_in_root(r->rootfs_fd, "/dev", 0755, err);
 		if (dev < 0)
 			return -1;
-		char dp[FD_PATH_MAX];
-		fd_path(dev, dp);
+		char dp[CAPSA_FD_PATH_MAX];
+		capsa_fd_path(dev, dp);
 		_cleanup_close_ int dfd = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			return capsa_error_errno(err, "open /dev in the container rootfs");
@@ -324,7 +324,7 @@ static int apply_sysctl(struct rootfs_ctx *r, struct capsa_error **err)
 		for (char *p = path + 10; *p; p++)
 			if (*p == '.')
 				*p = '/';
-		_cleanup_close_ int fd = open_in_root(r->rootfs_fd, path, O_WRONLY, 0, err);
+		_cleanup_close_ int fd = capsa_open_in_root(r->rootfs_fd, path, O_WRONLY, 0, err);
 		if (fd < 0)
 			return capsa_error_prefix(err, "sysctl %s (is /proc mounted?)", l->sysctl[i].key);
 		const char *v = l->sysctl[i].value;
@@ -336,7 +336,7 @@ static int apply_sysctl(struct rootfs_ctx *r, struct capsa_error **err)
 
 static int mask_path(struct rootfs_ctx *r, const char *path, struct capsa_error **err)
 {
-	_cleanup_close_ int fd = open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
+	_cleanup_close_ int fd = capsa_open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
 	if (fd < 0) {
 		if ((*err)->errnum == ENOENT) {
 			capsa_error_clear(err);
@@ -355,7 +355,7 @@ static int mask_path(struct rootfs_ctx *r, const char *path, struct capsa_error 
 
 static int readonly_path(struct rootfs_ctx *r, const char *path, struct capsa_error **err)
 {
-	_cleanup_close_ int fd = open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
+	_cleanup_close_ int fd = capsa_open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
 	if (fd < 0) {
 		if ((*err)->errnum == ENOENT) {
 			capsa_error_clear(err);
@@ -363,15 +363,15 @@ static int readonly_path(struct rootfs_ctx *r, const char *path, struct capsa_er
 		}
 		return capsa_error_prefix(err, "read-only path");
 	}
-	char self[FD_PATH_MAX];
-	fd_path(fd, self);
+	char self[CAPSA_FD_PATH_MAX];
+	capsa_fd_path(fd, self);
 	if (do_mount(self, fd, path, NULL, MS_BIND | MS_REC, NULL, err) < 0)
 		return -1;
-	_cleanup_close_ int mnt = open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
+	_cleanup_close_ int mnt = capsa_open_in_root(r->rootfs_fd, path, O_PATH, 0, err);
 	if (mnt < 0)
 		return -1;
-	char p[FD_PATH_MAX];
-	fd_path(mnt, p);
+	char p[CAPSA_FD_PATH_MAX];
+	capsa_fd_path(mnt, p);
 	unsigned long keep = locked_flags(p) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	return do_mount(NULL, mnt, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL, err);
 }

@@ -75,9 +75,11 @@ run_in() {
 }
 
 @test "read-only root, masked and read-only paths" {
-	run_in sh -c 'touch /x 2>&1; echo "kcore:$(wc -c < /proc/kcore)"; echo 1 > /proc/sys/kernel/domainname 2>&1; ls /sys/firmware | wc -l'
+	# Masked files read as empty (/dev/null over them); /proc/keys exists on every kernel with keys.
+	[ -e /proc/keys ] || skip "this kernel has no /proc/keys"
+	run_in sh -c 'touch /x 2>&1; echo "keys:$(wc -c < /proc/keys)"; echo 1 > /proc/sys/kernel/domainname 2>&1; ls /sys/firmware | wc -l'
 	[[ "${lines[0]}" == *"Read-only file system"* ]]
-	[ "${lines[1]}" = "kcore:0" ]
+	[ "${lines[1]}" = "keys:0" ]
 	[[ "${lines[2]}" == *"Read-only file system"* ]]
 	[ "${lines[3]}" = 0 ]
 	config_edit "$BUNDLE" '.root.readonly = false'
@@ -86,7 +88,7 @@ run_in() {
 }
 
 @test "/dev has the default nodes, links and no host devices" {
-	run_in sh -c 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | wc -l; readlink /dev/ptmx /dev/fd /dev/stdin; ls /dev/sda /dev/kmsg 2>&1 | wc -l; echo x > /dev/null && echo null-ok'
+	run_in sh -c 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | wc -l; readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin; ls /dev/sda /dev/kmsg 2>&1 | wc -l; echo x > /dev/null && echo null-ok'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 6 ]
 	[ "${lines[1]}" = "pts/ptmx" ]
@@ -120,7 +122,7 @@ run_in() {
 	config_edit "$BUNDLE" '.mounts += [{"destination": "/x", "type": "nosuchfs", "source": "none"}]'
 	run rt run -b "$BUNDLE" "$(cid)"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"mount nosuchfs none to /x: No such device"* ]]
+	[[ "$output" == *"mount nosuchfs none to /x"*"No such device"* ]]
 	[ ! -e "$RUNTIME_ROOT/$(cid)" ]
 	config_edit "$BUNDLE" '.mounts[-1] = {"destination": "/x", "type": "bind", "source": "/no/such/dir"}'
 	run rt run -b "$BUNDLE" "$(cid)"
@@ -151,12 +153,12 @@ run_in() {
 	[ "${lines[1]}" = "lo " ]
 	local ns="capsa-test-$(basename "$TEST_TMP")"
 	ip netns add "$ns"
-	ip -n "$ns" link add capsa-test-d0 type dummy
+	ip -n "$ns" link set lo mtu 12345
 	config_edit "$BUNDLE" ".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$ns\" else . end)"
-	run_in sh -c 'ls /sys/class/net | tr "\n" " "'
+	run_in cat /sys/class/net/lo/mtu
 	ip netns del "$ns"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *capsa-test-d0* ]]
+	[ "$output" = 12345 ]
 	config_edit "$BUNDLE" '.linux.namespaces |= map(if .type == "network" then .path = "/nonexistent/ns" else . end)'
 	run_in true
 	[ "$status" -ne 0 ]

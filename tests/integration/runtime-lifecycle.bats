@@ -74,14 +74,21 @@ assert_gone() {
 	set_args "$BUNDLE" sh -c 'exit 3'
 	run rt run -b "$BUNDLE" "$(cid)"
 	[ "$status" -eq 3 ]
-	set_args "$BUNDLE" sh -c 'kill -9 $$'
-	run rt run -b "$BUNDLE" "$(cid)"
-	[ "$status" -eq 137 ]
+	# Killed by a signal: 128 + N, like a shell.
+	set_args "$BUNDLE" sleep 1000
+	rt run -b "$BUNDLE" "$(cid)" &
+	local runner=$!
+	wait_for sh -c "[ \"\$($RUNTIME --root $RUNTIME_ROOT state $(cid) 2>/dev/null | jq -r .status)\" = running ]"
+	rt kill "$(cid)" KILL
+	local rc=0
+	wait "$runner" || rc=$?
+	[ "$rc" -eq 137 ]
 	assert_gone "$(cid)"
 }
 
 @test "create, state, start, kill, delete follow the runtime spec" {
 	set_args "$BUNDLE" sh -c 'echo started > /tmp/out; sleep 1000'
+	config_edit "$BUNDLE" '.root.readonly = false'
 	local id
 	id=$(cid)
 	rt create -b "$BUNDLE" --pid-file "$TEST_TMP/pid" "$id"

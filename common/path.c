@@ -8,9 +8,13 @@
  * symlinks and "..".
  */
 #define _GNU_SOURCE
-#include "runtime/internal.h"
+#include "common/path.h"
+#include "common/cleanup.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
@@ -19,9 +23,9 @@
 
 static bool no_openat2;
 
-void fd_path(int fd, char buf[FD_PATH_MAX])
+void capsa_fd_path(int fd, char buf[CAPSA_FD_PATH_MAX])
 {
-	snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+	snprintf(buf, CAPSA_FD_PATH_MAX, "/proc/self/fd/%d", fd);
 }
 
 static int walk_nofollow(int root_fd, const char *path, int flags, mode_t mode)
@@ -56,7 +60,7 @@ static int walk_nofollow(int root_fd, const char *path, int flags, mode_t mode)
 	return TAKE_FD(cur);
 }
 
-int open_in_root(int root_fd, const char *path, int flags, mode_t mode, struct capsa_error **err)
+int capsa_open_in_root(int root_fd, const char *path, int flags, mode_t mode, struct capsa_error **err)
 {
 	const char *rel = path;
 	while (*rel == '/')
@@ -86,7 +90,7 @@ int open_in_root(int root_fd, const char *path, int flags, mode_t mode, struct c
 }
 
 /* Splits "a/b/c" into parent "a/b" and base "c" (both newly allocated). */
-static void split_path(const char *path, char **parent, char **base)
+void capsa_split_path(const char *path, char **parent, char **base)
 {
 	_cleanup_free_ char *p = xstrdup(path);
 	size_t n = strlen(p);
@@ -103,61 +107,22 @@ static void split_path(const char *path, char **parent, char **base)
 	}
 }
 
-int mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err)
+int capsa_mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err)
 {
-	int fd = open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
+	int fd = capsa_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
 	if (fd >= 0 || (*err)->errnum != ENOENT)
 		return fd;
 	capsa_error_clear(err);
 	_cleanup_free_ char *parent = NULL, *base = NULL;
-	split_path(path, &parent, &base);
+	capsa_split_path(path, &parent, &base);
 	if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0 || *base == '\0')
 		return capsa_error_set(err, EINVAL, "invalid path %s", path);
-	_cleanup_close_ int pfd = mkdir_in_root(root_fd, parent, mode, err);
+	_cleanup_close_ int pfd = capsa_mkdir_in_root(root_fd, parent, mode, err);
 	if (pfd < 0)
 		return -1;
 	/* mkdirat never follows the last component; the parent fd was resolved inside the root. */
 	if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST)
 		return capsa_error_errno(err, "mkdir %s in the container rootfs", path);
-	return open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
+	return capsa_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
 }
 
-int mount_target_in_root(int root_fd, const char *path, bool dir, struct capsa_error **err)
-{
-	if (dir)
-		return mkdir_in_root(root_fd, path, 0755, err);
-	int fd = open_in_root(root_fd, path, O_PATH, 0, err);
-	if (fd < 0) {
-		if ((*err)->errnum != ENOENT)
-			return -1;
-		capsa_error_clear(err);
-		_cleanup_free_ char *parent = NULL, *base = NULL;
-		split_path(path, &parent, &base);
-		_cleanup_close_ int pfd = mkdir_in_root(root_fd, parent, 0755, err);
-		if (pfd < 0)
-			return -1;
-		char pp[FD_PATH_MAX];
-		fd_path(pfd, pp);
-		/* An O_PATH parent cannot be used with openat(O_CREAT) directly: reopen it as a directory. */
-		_cleanup_close_ int dfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return capsa_error_errno(err, "open parent of %s", path);
-		_cleanup_close_ int f = openat(dfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (f < 0 && errno != EEXIST)
-			return capsa_error_errno(err, "create %s in the container rootfs", path);
-		fd = open_in_root(root_fd, path, O_PATH, 0, err);
-		if (fd < 0)
-			return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return capsa_error_set(err, e, "stat %s", path);
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return capsa_error_set(err, EISDIR, "mount target %s is a directory but the source is not", path);
-	}
-	return fd;
-}
