@@ -499,11 +499,27 @@ int capsa_seccomp_send_notify_fd(const char *listener_path, int notify_fd, const
 	return capsa_seccomp_send_notify_fd_pid(listener_path, notify_fd, st->pid, state_json, metadata, err);
 }
 
-int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, pid_t pid,
-				     const char *state_json, const char *metadata, struct capsa_error **err)
+int capsa_seccomp_listener_connect(const char *listener_path, struct capsa_error **err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	_cleanup_close_ int sock = -1;
+
+	if (!listener_path || strlen(listener_path) >= sizeof(addr.sun_path))
+		return capsa_error_set(err, ENAMETOOLONG,
+				       "seccomp: listenerPath %s: too long for a unix socket",
+				       listener_path ? listener_path : "(null)");
+	strcpy(addr.sun_path, listener_path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return capsa_error_errno(err, "seccomp: socket");
+	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return capsa_error_errno(err, "seccomp: connect to listenerPath %s", listener_path);
+	return TAKE_FD(sock);
+}
+
+int capsa_seccomp_send_notify_fd_sock(int sock, int notify_fd, pid_t pid, const char *state_json,
+				      const char *metadata, struct capsa_error **err)
+{
 	_cleanup_free_ char *meta = NULL;
 	_cleanup_free_ char *msg = NULL;
 	union {
@@ -511,15 +527,12 @@ int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, p
 		struct cmsghdr align;
 	} cbuf = {0};
 	size_t len, sent;
+	ssize_t n;
 
-	if (!listener_path || strlen(listener_path) >= sizeof(addr.sun_path))
-		return capsa_error_set(err, ENAMETOOLONG,
-				       "seccomp: listenerPath %s: too long for a unix socket",
-				       listener_path ? listener_path : "(null)");
 	if (notify_fd < 0)
 		return capsa_error_set(err, EBADF, "seccomp: no notify fd to send");
-	strcpy(addr.sun_path, listener_path);
-
+	if (!state_json)
+		return capsa_error_set(err, 0, "seccomp: no container state to send");
 	if (metadata) {
 		_cleanup_free_ char *esc = capsa_json_escape(metadata);
 		meta = xasprintf(",\"metadata\":\"%s\"", esc);
@@ -527,12 +540,6 @@ int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, p
 	msg = xasprintf("{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d%s,\"state\":%s}",
 			CAPSA_OCI_VERSION, (int)pid, meta ? meta : "", state_json);
 	len = strlen(msg);
-
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return capsa_error_errno(err, "seccomp: socket");
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return capsa_error_errno(err, "seccomp: connect to listenerPath %s", listener_path);
 
 	/* The fd goes with the first bytes; the rest (if the socket buffer is short) follows without it. */
 	struct iovec iov = {.iov_base = msg, .iov_len = len};
@@ -545,21 +552,35 @@ int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, p
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
-	ssize_t n;
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return capsa_error_errno(err, "seccomp: sending the notify fd to %s", listener_path);
+		return capsa_error_errno(err, "seccomp: sending the notify fd to the listener");
 	sent = (size_t)n;
 	while (sent < len) {
 		do
 			n = send(sock, msg + sent, len - sent, MSG_NOSIGNAL);
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
-			return capsa_error_errno(err, "seccomp: sending the container state to %s",
-						 listener_path);
+			return capsa_error_errno(err, "seccomp: sending the container state to the listener");
 		sent += (size_t)n;
 	}
+	return 0;
+}
+
+int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, pid_t pid,
+				     const char *state_json, const char *metadata, struct capsa_error **err)
+{
+	_cleanup_close_ int sock = -1;
+
+	if (notify_fd < 0)
+		return capsa_error_set(err, EBADF, "seccomp: no notify fd to send");
+	sock = capsa_seccomp_listener_connect(listener_path, err);
+	if (sock < 0)
+		return -1;
+	if (capsa_seccomp_send_notify_fd_sock(sock, notify_fd, pid, state_json, metadata, err) < 0)
+		return capsa_error_prefix(err, "%s", listener_path);
+	/* One state per connection, then closed (runtime spec). */
 	return 0;
 }

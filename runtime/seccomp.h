@@ -59,6 +59,16 @@ int capsa_seccomp_send_notify_fd_pid(const char *listener_path, int notify_fd, p
 				     const char *state_json, const char *metadata,
 				     struct capsa_error **err) CAPSA_WUR;
 
+/*
+ * The same in two steps, for an init that must connect while the host's
+ * filesystem is still visible (before pivot_root) and send after loading the
+ * filter: connect returns the socket (O_CLOEXEC); send_notify_fd_sock writes
+ * the state and the fd on it; the caller closes it.
+ */
+int capsa_seccomp_listener_connect(const char *listener_path, struct capsa_error **err) CAPSA_WUR;
+int capsa_seccomp_send_notify_fd_sock(int sock, int notify_fd, pid_t pid, const char *state_json,
+				      const char *metadata, struct capsa_error **err) CAPSA_WUR;
+
 void capsa_seccomp_free(struct capsa_seccomp *f);
 static inline void capsa_seccomp_freep(struct capsa_seccomp **f)
 {

@@ -72,7 +72,7 @@ static char *listener_finish(struct listener *l, bool kill_it)
 }
 
 /* The child: load, hand the fd over, mkdir; exit status = errno of mkdir (0 on success). */
-static void child(struct capsa_seccomp *f, const char *sock, const char *dir)
+static void child(struct capsa_seccomp *f, const char *sock, const char *dir, bool pid_from_state)
 {
 	struct capsa_error *err = NULL;
 	int nfd = -1;
@@ -82,7 +82,10 @@ static void child(struct capsa_seccomp *f, const char *sock, const char *dir)
 	_cleanup_free_ char *state = xasprintf("{\"ociVersion\":\"1.2.0\",\"id\":\"capsa-test-notify\","
 					       "\"status\":\"creating\",\"pid\":%d,\"bundle\":\"/tmp\"}",
 					       getpid());
-	if (capsa_seccomp_send_notify_fd_pid(sock, nfd, getpid(), state, "capsa-test \"meta\"", &err) < 0)
+	int r = pid_from_state ? capsa_seccomp_send_notify_fd(sock, nfd, state, "capsa-test \"meta\"", &err)
+			       : capsa_seccomp_send_notify_fd_pid(sock, nfd, getpid(), state,
+								  "capsa-test \"meta\"", &err);
+	if (r < 0)
 		_exit(CHILD_FAILED + 1);
 	close(nfd);
 	long r = syscall(SYS_mkdir, dir, 0755);
@@ -90,6 +93,7 @@ static void child(struct capsa_seccomp *f, const char *sock, const char *dir)
 }
 
 struct outcome {
+	pid_t pid;
 	int status;
 	char *output;
 };
@@ -121,10 +125,10 @@ static struct outcome run(const char *mode, const char *dir, char **flags, size_
 		printf("Bail out! cannot start %s\n", helper);
 		exit(1);
 	}
-	pid_t pid = fork();
-	if (pid == 0)
-		child(f, sock, dir);
-	waitpid(pid, &o.status, 0);
+	o.pid = fork();
+	if (o.pid == 0)
+		child(f, sock, dir, strcmp(mode, "success") == 0);
+	waitpid(o.pid, &o.status, 0);
 	/* If the child never connected the helper would wait forever in accept(). */
 	bool stuck = !WIFEXITED(o.status) || WEXITSTATUS(o.status) >= CHILD_FAILED;
 	o.output = listener_finish(&l, stuck);
@@ -154,6 +158,9 @@ static void test_modes(void)
 
 	o = run("success", dir, NULL, 0);
 	ok(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, "success mode: mkdir returns 0");
+	_cleanup_free_ char *pid_field = xasprintf("\"fds\":[\"seccompFd\"],\"pid\":%d,", (int)o.pid);
+	ok(o.output && strstr(o.output, pid_field),
+	   "capsa_seccomp_send_notify_fd takes the pid from the state");
 	ok(access(dir, F_OK) < 0, "but the agent did not run it: no directory");
 	free(o.output);
 
