@@ -88,8 +88,8 @@ static void child(struct capsa_seccomp *f, const char *sock, const char *dir, bo
 	if (r < 0)
 		_exit(CHILD_FAILED + 1);
 	close(nfd);
-	long r = syscall(SYS_mkdir, dir, 0755);
-	_exit(r < 0 ? errno : 0);
+	long m = syscall(SYS_mkdir, dir, 0755);
+	_exit(m < 0 ? errno : 0);
 }
 
 struct outcome {
