@@ -107,22 +107,43 @@ void capsa_split_path(const char *path, char **parent, char **base)
 	}
 }
 
-int capsa_mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err)
+static int mkdir_in_root_depth(int root_fd, const char *path, mode_t mode, int depth, struct capsa_error **err)
 {
 	int fd = capsa_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
 	if (fd >= 0 || (*err)->errnum != ENOENT)
 		return fd;
 	capsa_error_clear(err);
+	if (depth > 40)
+		return capsa_error_set(err, ELOOP, "mkdir %s in the container rootfs", path);
 	_cleanup_free_ char *parent = NULL, *base = NULL;
 	capsa_split_path(path, &parent, &base);
 	if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0 || *base == '\0')
 		return capsa_error_set(err, EINVAL, "invalid path %s", path);
-	_cleanup_close_ int pfd = capsa_mkdir_in_root(root_fd, parent, mode, err);
+	_cleanup_close_ int pfd = mkdir_in_root_depth(root_fd, parent, mode, depth + 1, err);
 	if (pfd < 0)
 		return -1;
 	/* mkdirat never follows the last component; the parent fd was resolved inside the root. */
-	if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST)
-		return capsa_error_errno(err, "mkdir %s in the container rootfs", path);
+	if (mkdirat(pfd, base, mode) < 0) {
+		if (errno != EEXIST)
+			return capsa_error_errno(err, "mkdir %s in the container rootfs", path);
+		/* A dangling symlink: create what it points to, resolved inside the root like the kernel
+		 * would resolve it with the rootfs as "/". */
+		char target[4096];
+		ssize_t n = readlinkat(pfd, base, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			_cleanup_free_ char *next =
+				target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
+			_cleanup_close_ int t = mkdir_in_root_depth(root_fd, next, mode, depth + 1, err);
+			if (t < 0)
+				return -1;
+		}
+	}
 	return capsa_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
+}
+
+int capsa_mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa_error **err)
+{
+	return mkdir_in_root_depth(root_fd, path, mode, 0, err);
 }
 

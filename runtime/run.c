@@ -166,7 +166,7 @@ int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_creat
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	struct capsa_error *e = NULL;
 	if (capsa_container_delete(rt, o->id, true, &e) < 0) {
-		if (ret == 0) {
+		if (ret == 0 && e->errnum != ENOENT) { /* ENOENT: someone deleted it already */
 			*err = e;
 			ret = capsa_error_prefix(err, "run %s: delete", o->id);
 		} else {

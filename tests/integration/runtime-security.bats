@@ -17,7 +17,7 @@ teardown() {
 	local before
 	before=$(sha256sum "$RUNTIME" | cut -d' ' -f1)
 	set_args "$BUNDLE" sleep 1000
-	rt run -b "$BUNDLE" "$(cid)" &
+	"$RUNTIME" --root "$RUNTIME_ROOT" run -b "$BUNDLE" "$(cid)" &
 	local runner=$!
 	wait_for sh -c "[ \"\$($RUNTIME --root $RUNTIME_ROOT state $(cid) 2>/dev/null | jq -r .status)\" = running ]"
 	# The foreground runtime's own executable is a sealed memfd.
@@ -63,10 +63,12 @@ teardown() {
 }
 
 @test "writes to /proc/sysrq-trigger and /sys are refused" {
-	set_args "$BUNDLE" sh -c 'echo h > /proc/sysrq-trigger 2>&1; echo x > /sys/kernel/uevent_helper 2>&1; true'
+	set_args "$BUNDLE" sh -c 'echo x > /sys/kernel/uevent_helper 2>&1; echo h > /proc/sysrq-trigger 2>&1; true'
 	run rt run -b "$BUNDLE" "$(cid)"
 	[[ "${lines[0]}" == *"Read-only file system"* ]]
-	[[ "${lines[1]}" == *"Read-only file system"* ]]
+	if [ -e /proc/sysrq-trigger ]; then
+		[[ "${lines[1]}" == *"Read-only file system"* ]]
+	fi
 }
 
 @test "without CAP_MKNOD and CAP_SYS_ADMIN the container cannot make devices or mount" {
@@ -74,5 +76,5 @@ teardown() {
 	config_edit "$BUNDLE" '.root.readonly = false'
 	run rt run -b "$BUNDLE" "$(cid)"
 	[[ "${lines[0]}" == *"Operation not permitted"* ]]
-	[[ "${lines[1]}" == *"Operation not permitted"* || "${lines[1]}" == *"Permission denied"* ]]
+	[[ "${lines[1]}" == *"Operation not permitted"* || "${lines[1]}" == *[Pp]"ermission denied"* ]]
 }
