@@ -94,7 +94,7 @@ static char *receive_state(int conn, int *notify_fd)
 }
 
 /* The checks a seccomp agent relies on (runtime-spec "containerProcessState"). */
-static void check_state(const char *text)
+static char *check_state(const char *text)
 {
 	struct json_object *o = json_tokener_parse(text), *v, *st;
 	if (!o || !json_object_is_type(o, json_type_object))
@@ -111,7 +111,11 @@ static void check_state(const char *text)
 	if (!json_object_object_get_ex(o, "state", &st) || !json_object_is_type(st, json_type_object) ||
 	    !json_object_object_get_ex(st, "id", &v) || !json_object_object_get_ex(st, "status", &v))
 		fail("state is not a container state");
+	/* One line, whatever the sender's formatting, so tests can pick it with sed. */
+	char *flat = strdup(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	return flat;
 }
 
 /* The path argument of the notified syscall, read from the target's memory. */
@@ -226,9 +230,10 @@ int main(int argc, char **argv)
 	close(conn);
 	close(s);
 	unlink(argv[1]);
-	check_state(state);
-	printf("state %s\n", state);
+	char *flat = check_state(state);
+	printf("state %s\n", flat);
 	fflush(stdout);
+	free(flat);
 	free(state);
 
 	serve(notify_fd, mode, err_no);
