@@ -477,6 +477,91 @@ int capsa_seccomp_load(struct capsa_seccomp *f, int *notify_fd, struct capsa_err
 	return 0;
 }
 
+/*
+ * The compiled filter on disk, so `exec` reuses what `create` compiled instead
+ * of rebuilding it (~5 ms for the default profile). Little-endian header:
+ * magic, version, flags, notify, instruction count, FNV-1a of the instructions;
+ * then the instructions. Reads are bounded and checked field by field.
+ */
+#define SAVED_MAGIC "CAPSASCB"
+#define SAVED_VERSION 1
+
+struct saved_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t flags;
+	uint32_t notify;
+	uint32_t len;
+	uint64_t checksum;
+};
+
+static uint64_t fnv1a(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int capsa_seccomp_save(const struct capsa_seccomp *f, int dirfd, const char *name, struct capsa_error **err)
+{
+	size_t insns = (size_t)f->prog.len * sizeof(struct sock_filter);
+	struct saved_header h = {.version = SAVED_VERSION,
+				 .flags = f->flags,
+				 .notify = f->notify,
+				 .len = f->prog.len,
+				 .checksum = fnv1a(f->prog.filter, insns)};
+	_cleanup_free_ char *buf = xmalloc(sizeof(h) + insns);
+
+	memcpy(h.magic, SAVED_MAGIC, sizeof(h.magic));
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), f->prog.filter, insns);
+	if (capsa_write_file_atomic_at(dirfd, name, buf, sizeof(h) + insns, 0600, err) < 0)
+		return capsa_error_prefix(err, "seccomp: save the compiled filter");
+	return 0;
+}
+
+int capsa_seccomp_restore(int dirfd, const char *name, struct capsa_seccomp **out, struct capsa_error **err)
+{
+	const size_t max = sizeof(struct saved_header) + BPF_MAXINSNS * sizeof(struct sock_filter);
+	_cleanup_free_ char *buf = NULL;
+	struct saved_header h;
+	size_t len = 0;
+
+	if (capsa_read_file_at(dirfd, name, max, &buf, &len, err) < 0)
+		return capsa_error_prefix(err, "seccomp: read the compiled filter");
+	if (len < sizeof(h))
+		return capsa_error_set(err, 0, "seccomp: %s: truncated header (%zu bytes)", name, len);
+	memcpy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, SAVED_MAGIC, sizeof(h.magic)) != 0)
+		return capsa_error_set(err, 0, "seccomp: %s: not a compiled capsa filter", name);
+	if (h.version != SAVED_VERSION)
+		return capsa_error_set(err, 0, "seccomp: %s: version %u, expected %d", name, h.version,
+				       SAVED_VERSION);
+	if (h.len == 0 || h.len > BPF_MAXINSNS ||
+	    len - sizeof(h) != (size_t)h.len * sizeof(struct sock_filter))
+		return capsa_error_set(err, 0, "seccomp: %s: %u instructions do not match the file size %zu",
+				       name, h.len, len);
+	if (fnv1a(buf + sizeof(h), len - sizeof(h)) != h.checksum)
+		return capsa_error_set(err, 0, "seccomp: %s: checksum mismatch", name);
+	if (h.notify > 1 || (h.flags & ~(unsigned int)(SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG |
+						       SECCOMP_FILTER_FLAG_SPEC_ALLOW |
+						       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)))
+		return capsa_error_set(err, 0, "seccomp: %s: unknown flags 0x%x", name, h.flags);
+
+	struct capsa_seccomp *f = xzalloc(sizeof(*f));
+	f->flags = h.flags;
+	f->notify = h.notify;
+	f->prog.len = (unsigned short)h.len;
+	f->prog.filter = xmalloc(len - sizeof(h));
+	memcpy(f->prog.filter, buf + sizeof(h), len - sizeof(h));
+	*out = f;
+	return 0;
+}
+
 void capsa_seccomp_free(struct capsa_seccomp *f)
 {
 	if (!f)

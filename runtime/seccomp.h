@@ -69,6 +69,16 @@ int capsa_seccomp_listener_connect(const char *listener_path, struct capsa_error
 int capsa_seccomp_send_notify_fd_sock(int sock, int notify_fd, pid_t pid, const char *state_json,
 				      const char *metadata, struct capsa_error **err) CAPSA_WUR;
 
+/*
+ * Saves the compiled filter under dirfd (the container's state directory), and
+ * reads it back, so `exec` loads exactly the filter `create` built without
+ * compiling it again. The file is validated (magic, version, size, checksum).
+ */
+int capsa_seccomp_save(const struct capsa_seccomp *f, int dirfd, const char *name,
+		       struct capsa_error **err) CAPSA_WUR;
+int capsa_seccomp_restore(int dirfd, const char *name, struct capsa_seccomp **out,
+			  struct capsa_error **err) CAPSA_WUR;
+
 void capsa_seccomp_free(struct capsa_seccomp *f);
 static inline void capsa_seccomp_freep(struct capsa_seccomp **f)
 {

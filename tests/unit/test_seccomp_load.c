@@ -339,6 +339,80 @@ static void test_no_nnp(void)
 	   "without no_new_privs nor CAP_SYS_ADMIN the load fails with a hint (status 0x%x)", st);
 }
 
+static char *restore_error(int dirfd, const char *name)
+{
+	struct capsa_seccomp *f = NULL;
+	struct capsa_error *err = NULL;
+	if (capsa_seccomp_restore(dirfd, name, &f, &err) == 0) {
+		capsa_seccomp_free(f);
+		return NULL;
+	}
+	char *t = capsa_error_text(err);
+	capsa_error_free(err);
+	return t;
+}
+
+/* Rewrites the saved file with one change: a byte flipped at off, or cut to len. */
+static void tamper(int dirfd, const char *from, const char *to, long off, long cut)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct capsa_error *err = NULL;
+	if (capsa_read_file_at(dirfd, from, 0, &buf, &len, &err) < 0)
+		return;
+	if (off >= 0 && (size_t)off < len)
+		buf[off] ^= 0x40;
+	if (cut >= 0 && (size_t)cut < len)
+		len = (size_t)cut;
+	if (capsa_write_file_atomic_at(dirfd, to, buf, len, 0600, &err) < 0)
+		capsa_error_free(err);
+	free(buf);
+}
+
+static void test_save_restore(void)
+{
+	struct oci_seccomp_syscall deny[] = {SYSCALL("SCMP_ACT_ERRNO", "mkdir", "mkdirat")};
+	deny[0].errno_ret = (struct oci_opt_u64){true, 42};
+	struct oci_seccomp s = {.default_action = "SCMP_ACT_ALLOW",
+				.flags = NAMES("SECCOMP_FILTER_FLAG_LOG"),
+				.n_flags = 1,
+				.syscalls = deny,
+				.n_syscalls = 1};
+	_cleanup_seccomp_ struct capsa_seccomp *f = prepare_or_die(&s);
+	_cleanup_seccomp_ struct capsa_seccomp *back = NULL;
+	struct capsa_error *err = NULL;
+	_cleanup_close_ int dirfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ok(capsa_seccomp_save(f, dirfd, "seccomp.bpf", &err) == 0, "the compiled filter is saved");
+	ok(capsa_seccomp_restore(dirfd, "seccomp.bpf", &back, &err) == 0, "and restored");
+	if (!back)
+		return;
+	is_int(capsa_seccomp_bpf_len(back), capsa_seccomp_bpf_len(f), "same number of instructions");
+	is_int(capsa_seccomp_flags(back), capsa_seccomp_flags(f), "same flags");
+	is_int(child_errno(run_filtered(back, do_mkdir, 6)), 42, "the restored filter denies mkdir with 42");
+
+	static const struct {
+		long off, cut;
+		const char *want;
+		const char *what;
+	} bad[] = {
+		{0, -1, "not a compiled capsa filter", "bad magic"},
+		{8, -1, "version", "bad version"},
+		{36, -1, "checksum mismatch", "a flipped instruction byte"},
+		{-1, 20, "truncated header", "a truncated header"},
+		{-1, 36, "do not match the file size", "missing instructions"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		tamper(dirfd, "seccomp.bpf", "bad.bpf", bad[i].off, bad[i].cut);
+		_cleanup_free_ char *e = restore_error(dirfd, "bad.bpf");
+		if (!ok(e && strstr(e, bad[i].want) && strstr(e, "bad.bpf"), "restore refuses %s",
+			bad[i].what))
+			printf("#   got: %s\n", e ? e : "(success)");
+	}
+	_cleanup_free_ char *e = restore_error(dirfd, "missing.bpf");
+	ok(e && strstr(e, "missing.bpf"), "a missing file is an error naming it (%s)", e ? e : "");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -351,6 +425,7 @@ int main(void)
 	test_default_action();
 	test_tsync();
 	test_no_nnp();
+	test_save_restore();
 	capsa_rm_rf_at(AT_FDCWD, tmpdir);
 	return tap_done();
 }
