@@ -243,10 +243,9 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 	} else {
 		c->init_pid = c->child_pid;
 	}
+	/* Recorded with the final state: until then a crash is cleaned up through the cgroup. */
 	c->state->pid = c->init_pid;
 	c->state->init_start_time = capsa_proc_start_time(c->init_pid);
-	if (state_write(&c->dir, c->state, err) < 0)
-		return -1;
 	if (capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
 		return -1;
 	if (cfg->linux_ && cfg->linux_->resources && apply_resources(c, err) < 0)
@@ -288,7 +287,13 @@ void container_destroy(struct container_dir *d, struct oci_state *s, struct caps
 	if (s && s->pid > 0 && process_alive(s->pid, s->init_start_time))
 		kill(s->pid, SIGKILL);
 	if (cg) {
-		if (capsa_cgroup_kill_all(cg, SIGKILL, &e) < 0 || capsa_cgroup_destroy(cg, &e) < 0) {
+		/* Killing needs a freeze on v1; skip it when nothing is left (the common case). */
+		pid_t *pids = NULL;
+		size_t n = 1;
+		if (capsa_cgroup_pids(cg, &pids, &n, &e) < 0)
+			capsa_error_clear(&e);
+		free(pids);
+		if ((n > 0 && capsa_cgroup_kill_all(cg, SIGKILL, &e) < 0) || capsa_cgroup_destroy(cg, &e) < 0) {
 			_cleanup_free_ char *t = capsa_error_text(e);
 			capsa_warn("%s: %s", d->id, t);
 			capsa_error_clear(&e);
