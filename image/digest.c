@@ -9,7 +9,7 @@
 int capsa_digest_validate(const char *digest, struct capsa_error **err)
 {
 	if (digest == NULL)
-		return capsa_error_set(err, EINVAL, "missing digest");
+		return capsa_error_set(err, 0, "missing digest");
 	size_t want;
 	const char *hex;
 	if (capsa_str_has_prefix(digest, "sha256:")) {
@@ -29,8 +29,7 @@ int capsa_digest_validate(const char *digest, struct capsa_error **err)
 				       want, n);
 	for (size_t i = 0; i < n; i++)
 		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-			return capsa_error_set(err, EINVAL, "invalid digest \"%.80s\": not lowercase hex",
-					       digest);
+			return capsa_error_set(err, 0, "invalid digest \"%.80s\": not lowercase hex", digest);
 	return 0;
 }
 
@@ -48,7 +47,7 @@ int hasher_init(struct hasher *h, const char *algo, struct capsa_error **err)
 	else if (!strcmp(algo, "sha512"))
 		md = EVP_sha512();
 	else
-		return capsa_error_set(err, EINVAL, "unsupported digest algorithm %s", algo);
+		return capsa_error_set(err, 0, "unsupported digest algorithm %s", algo);
 	h->ctx = EVP_MD_CTX_new();
 	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, md, NULL) != 1)
 		return capsa_error_set(err, ENOMEM, "digest init");

@@ -125,7 +125,7 @@ static int uncompressed_digest(struct capsa_image_store *s, const char *digest, 
 		goto out;
 	if (archive_read_open_fd(r, fd, 1 << 20) != ARCHIVE_OK ||
 	    archive_read_next_header(r, &e) != ARCHIVE_OK) {
-		capsa_error_set(err, EINVAL, "%s", archive_error_string(r));
+		capsa_error_set(err, 0, "%s", archive_error_string(r));
 		goto out;
 	}
 	for (;;) {
@@ -136,7 +136,7 @@ static int uncompressed_digest(struct capsa_image_store *s, const char *digest, 
 		if (k == ARCHIVE_EOF)
 			break;
 		if (k < ARCHIVE_WARN) {
-			capsa_error_set(err, EINVAL, "decompress: %s", archive_error_string(r));
+			capsa_error_set(err, 0, "decompress: %s", archive_error_string(r));
 			goto out;
 		}
 		hasher_update(&h, buf, len);
@@ -165,7 +165,7 @@ int capsa_image_import(struct capsa_image_store *s, const char *src, const char 
 	if (name && capsa_image_ref_normalize(name, &norm, err) < 0)
 		return -1;
 	if (norm && strchr(norm, '@'))
-		return capsa_error_set(err, EINVAL, "import: name %s must not contain a digest", name);
+		return capsa_error_set(err, 0, "import: name %s must not contain a digest", name);
 	_cleanup_image_config_ struct capsa_image_config *c = xzalloc(sizeof(*c));
 	for (size_t i = 0; i < n_changes; i++)
 		if (capsa_image_config_change(c, changes[i], err) < 0)

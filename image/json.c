@@ -9,7 +9,7 @@
 int jx_parse(const char *json, size_t len, const char *name, json_object **out, struct capsa_error **err)
 {
 	if (len > INT32_MAX)
-		return capsa_error_set(err, EFBIG, "%s: document too large", name);
+		return capsa_error_set(err, 0, "%s: document too large", name);
 	json_tokener *tok = json_tokener_new_ex(64);
 	if (tok == NULL)
 		return capsa_error_set(err, ENOMEM, "%s: json parser", name);
@@ -42,8 +42,8 @@ int jx_parse(const char *json, size_t len, const char *name, json_object **out, 
 		const char *why = je == json_tokener_success || je == json_tokener_continue
 					  ? "unexpected end or trailing data"
 					  : json_tokener_error_desc(je);
-		return capsa_error_set(err, EINVAL, "%s: invalid JSON at line %zu column %zu: %s", name, line,
-				       col, why);
+		return capsa_error_set(err, 0, "%s: invalid JSON at line %zu column %zu: %s", name, line, col,
+				       why);
 	}
 	*out = o;
 	return 0;
@@ -64,11 +64,11 @@ static int typed(json_object *o, const char *key, const char *path, bool require
 	*out = NULL;
 	if (v == NULL) {
 		if (required)
-			return capsa_error_set(err, EINVAL, "%s%s%s: missing", path, *path ? "." : "", key);
+			return capsa_error_set(err, 0, "%s%s%s: missing", path, *path ? "." : "", key);
 		return 0;
 	}
 	if (!json_object_is_type(v, t))
-		return capsa_error_set(err, EINVAL, "%s%s%s: expected %s", path, *path ? "." : "", key, what);
+		return capsa_error_set(err, 0, "%s%s%s: expected %s", path, *path ? "." : "", key, what);
 	*out = v;
 	return 0;
 }
@@ -106,8 +106,8 @@ int jx_int64(json_object *o, const char *key, const char *path, bool required, i
 		errno = 0;
 		int64_t x = json_object_get_int64(v);
 		if (errno == ERANGE)
-			return capsa_error_set(err, EINVAL, "%s%s%s: integer out of range", path,
-					       *path ? "." : "", key);
+			return capsa_error_set(err, 0, "%s%s%s: integer out of range", path, *path ? "." : "",
+					       key);
 		*out = x;
 	}
 	return 0;
@@ -139,7 +139,7 @@ int jx_strv(json_object *o, const char *key, const char *path, char ***out, size
 		json_object *e = json_object_array_get_idx(a, i);
 		if (!json_object_is_type(e, json_type_string)) {
 			strv_free_n(v, i);
-			return capsa_error_set(err, EINVAL, "%s%s%s[%zu]: expected a string", path,
+			return capsa_error_set(err, 0, "%s%s%s[%zu]: expected a string", path,
 					       *path ? "." : "", key, i);
 		}
 		v[i] = xstrdup(json_object_get_string(e));
@@ -165,8 +165,8 @@ int jx_kv(json_object *o, const char *key, const char *path, struct capsa_kv **o
 	{
 		if (!json_object_is_type(v, json_type_string)) {
 			kv_free(kv, i);
-			return capsa_error_set(err, EINVAL, "%s%s%s.%s: expected a string", path,
-					       *path ? "." : "", key, k);
+			return capsa_error_set(err, 0, "%s%s%s.%s: expected a string", path, *path ? "." : "",
+					       key, k);
 		}
 		kv[i].key = xstrdup(k);
 		kv[i].value = xstrdup(json_object_get_string(v));

@@ -70,6 +70,39 @@ static const struct member *find_member(const struct source *src, const char *na
 
 /* ---- reading an archive into the store ---- */
 
+/* Resolves a link target relative to the directory of from (or the archive root) without the file
+ * system: ".." pops a component and may not leave the archive. */
+static int lexical_resolve(const char *from, const char *target, char **out, struct capsa_error **err)
+{
+	if (target == NULL || *target == '\0' || target[0] == '/')
+		return capsa_error_set(err, 0, "target \"%s\" is empty or absolute", target ? target : "");
+	const char *slash = from ? strrchr(from, '/') : NULL;
+	_cleanup_free_ char *joined =
+		slash ? xasprintf("%.*s/%s", (int)(slash - from), from, target) : xstrdup(target);
+	_cleanup_free_ char *res = xmalloc(strlen(joined) + 1);
+	size_t n = 0;
+	for (char *save = NULL, *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (n == 0)
+				return capsa_error_set(err, 0, "target \"%s\" leaves the archive", target);
+			while (n > 0 && res[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+			continue;
+		}
+		if (n)
+			res[n++] = '/';
+		memcpy(res + n, c, strlen(c));
+		n += strlen(c);
+	}
+	res[n] = '\0';
+	*out = TAKE_PTR(res);
+	return 0;
+}
+
 static int archive_fd_to_members(struct source *src, int fd, const char *what, struct capsa_error **err)
 {
 	struct archive *a = archive_read_new();
@@ -80,7 +113,7 @@ static int archive_fd_to_members(struct source *src, int fd, const char *what, s
 	archive_read_support_format_tar(a);
 	int ret = -1;
 	if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK) {
-		capsa_error_set(err, EINVAL, "%s: not a tar archive: %s", what, archive_error_string(a));
+		capsa_error_set(err, 0, "%s: not a tar archive: %s", what, archive_error_string(a));
 		goto out;
 	}
 	for (;;) {
@@ -89,7 +122,7 @@ static int archive_fd_to_members(struct source *src, int fd, const char *what, s
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			capsa_error_set(err, EINVAL, "%s: %s", what, archive_error_string(a));
+			capsa_error_set(err, 0, "%s: %s", what, archive_error_string(a));
 			goto out;
 		}
 		_cleanup_free_ char *name = NULL;
@@ -101,16 +134,10 @@ static int archive_fd_to_members(struct source *src, int fd, const char *what, s
 		if (archive_entry_hardlink(e) || type == AE_IFLNK) {
 			const char *to = archive_entry_hardlink(e) ? archive_entry_hardlink(e)
 								   : archive_entry_symlink(e);
-			_cleanup_free_ char *joined = NULL, *clean = NULL;
-			if (type == AE_IFLNK && !archive_entry_hardlink(e)) {
-				char *slash = strrchr(name, '/');
-				joined = slash ? xasprintf("%.*s/%s", (int)(slash - name), name, to)
-					       : xstrdup(to);
-			} else {
-				joined = xstrdup(to);
-			}
+			bool sym = type == AE_IFLNK && !archive_entry_hardlink(e);
+			_cleanup_free_ char *clean = NULL;
 			/* Links between members are allowed only when they stay inside the archive. */
-			if (capsa_image_clean_path(joined, &clean, err) < 0) {
+			if (lexical_resolve(sym ? name : NULL, to, &clean, err) < 0) {
 				capsa_error_prefix(err, "%s: link %s", what, name);
 				goto out;
 			}
@@ -142,8 +169,7 @@ static int archive_fd_to_members(struct source *src, int fd, const char *what, s
 			if (r == ARCHIVE_EOF)
 				break;
 			if (r < ARCHIVE_WARN) {
-				capsa_error_set(err, EINVAL, "%s: %s: %s", what, name,
-						archive_error_string(a));
+				capsa_error_set(err, 0, "%s: %s: %s", what, name, archive_error_string(a));
 				blob_writer_abort(&w);
 				goto out;
 			}
@@ -181,7 +207,7 @@ static int read_member(struct source *src, const char *name, char **out, size_t 
 	}
 	const struct member *m = find_member(src, name);
 	if (m == NULL || m->digest == NULL)
-		return capsa_error_set(err, ENOENT, "%s: not in the archive", name);
+		return capsa_error_set(err, 0, "%s: not in the archive", name);
 	return capsa_image_blob_read(src->s, m->digest, SMALL_MAX, out, len, err);
 }
 
@@ -192,7 +218,7 @@ static int fetch(struct source *src, const struct capsa_descriptor *d, struct ca
 		return 0;
 	_cleanup_free_ char *path = xasprintf("blobs/%.6s/%s", d->digest, digest_hex(d->digest));
 	if (src->dirfd < 0)
-		return capsa_error_set(err, ENOENT, "blob %s is not in the archive", d->digest);
+		return capsa_error_set(err, 0, "blob %s is not in the archive", d->digest);
 	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW, .resolve = RESOLVE_BENEATH};
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, src->dirfd, path, &how, sizeof(how));
 	if (fd < 0)
@@ -290,7 +316,7 @@ static int resolve_manifest(struct source *src, const struct capsa_descriptor *d
 			    struct capsa_error **err)
 {
 	if (depth > MAX_NESTING)
-		return capsa_error_set(err, ELOOP, "indexes nested more than %d deep", MAX_NESTING);
+		return capsa_error_set(err, 0, "indexes nested more than %d deep", MAX_NESTING);
 	if (fetch(src, d, err) < 0)
 		return -1;
 	_cleanup_free_ char *json = NULL;
@@ -307,7 +333,7 @@ static int resolve_manifest(struct source *src, const struct capsa_descriptor *d
 		return resolve_manifest(src, pick, plat, depth + 1, out, err);
 	}
 	if (kind != CAPSA_MANIFEST_IMAGE)
-		return capsa_error_set(err, EINVAL, "%s: neither an image manifest nor an index", d->digest);
+		return capsa_error_set(err, 0, "%s: neither an image manifest nor an index", d->digest);
 	_cleanup_image_manifest_ struct capsa_image_manifest *m = NULL;
 	if (capsa_image_manifest_parse(json, len, d->digest, &m, err) < 0)
 		return -1;
@@ -327,7 +353,7 @@ static int load_oci(struct source *src, const char *want_tag, const struct capsa
 	if (read_member(src, "oci-layout", &layout, &len, err) < 0)
 		return -1;
 	if (strstr(layout, "\"imageLayoutVersion\"") == NULL)
-		return capsa_error_set(err, EINVAL, "oci-layout: missing imageLayoutVersion");
+		return capsa_error_set(err, 0, "oci-layout: missing imageLayoutVersion");
 	_cleanup_image_index_ struct capsa_image_index *x = NULL;
 	if (read_member(src, "index.json", &json, &len, err) < 0 ||
 	    capsa_image_index_parse(json, len, "index.json", &x, err) < 0)
@@ -358,9 +384,9 @@ static int load_oci(struct source *src, const char *want_tag, const struct capsa
 		add_image(src->s, list, n, &img);
 	}
 	if (want_tag && matched == 0)
-		return capsa_error_set(err, ENOENT, "no image tagged \"%s\" in the layout", want_tag);
+		return capsa_error_set(err, 0, "no image tagged \"%s\" in the layout", want_tag);
 	if (matched == 0)
-		return capsa_error_set(err, ENOENT, "index.json lists no images");
+		return capsa_error_set(err, 0, "index.json lists no images");
 	return 0;
 }
 
@@ -386,7 +412,7 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 	    jx_parse(json, len, "manifest.json", &o, err) < 0)
 		return -1;
 	if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) == 0)
-		return capsa_error_set(err, EINVAL, "manifest.json: expected a non-empty array");
+		return capsa_error_set(err, 0, "manifest.json: expected a non-empty array");
 	for (size_t i = 0; i < json_object_array_length(o); i++) {
 		_cleanup_free_ char *p = xasprintf("manifest.json: [%zu]", i);
 		json_object *e = json_object_array_get_idx(o, i);
@@ -394,16 +420,16 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 		_cleanup_strv_ char **tags = NULL, **layers = NULL;
 		size_t ntags = 0, nlayers = 0;
 		if (!json_object_is_type(e, json_type_object))
-			return capsa_error_set(err, EINVAL, "%s: expected an object", p);
+			return capsa_error_set(err, 0, "%s: expected an object", p);
 		if (jx_string(e, "Config", p, true, &config, err) < 0 ||
 		    jx_strv(e, "RepoTags", p, &tags, &ntags, err) < 0 ||
 		    jx_strv(e, "Layers", p, &layers, &nlayers, err) < 0)
 			return -1;
 		if (layers == NULL)
-			return capsa_error_set(err, EINVAL, "%s.Layers: missing", p);
+			return capsa_error_set(err, 0, "%s.Layers: missing", p);
 		const struct member *cm = find_member(src, config);
 		if (cm == NULL || cm->digest == NULL)
-			return capsa_error_set(err, ENOENT, "%s.Config: %s is not in the archive", p, config);
+			return capsa_error_set(err, 0, "%s.Config: %s is not in the archive", p, config);
 		_cleanup_free_ char *cjson = NULL;
 		size_t clen;
 		_cleanup_image_config_ struct capsa_image_config *c = NULL;
@@ -434,8 +460,8 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 				return -1;
 			const char *mt = layer_media_type_for(comp, false);
 			if (mt == NULL)
-				return capsa_error_set(err, EINVAL, "%s.Layers[%zu]: unsupported compression",
-						       p, k);
+				return capsa_error_set(err, 0, "%s.Layers[%zu]: unsupported compression", p,
+						       k);
 			struct capsa_descriptor ld = {
 				.media_type = (char *)mt, .digest = lm->digest, .size = lm->size};
 			json_object_array_add(la, descriptor_to_json(&ld));

@@ -43,7 +43,7 @@ int capsa_platform_parse(const char *s, struct capsa_platform *out, struct capsa
 {
 	memset(out, 0, sizeof(*out));
 	if (s == NULL || *s == '\0')
-		return capsa_error_set(err, EINVAL, "invalid platform: empty");
+		return capsa_error_set(err, 0, "invalid platform: empty");
 	_cleanup_free_ char *copy = xstrdup(s);
 	char *parts[4] = {0};
 	size_t n = 0;
@@ -54,7 +54,7 @@ int capsa_platform_parse(const char *s, struct capsa_platform *out, struct capsa
 		parts[n++] = t;
 	}
 	if (n == 0 || strstr(s, "//") || s[strlen(s) - 1] == '/' || s[0] == '/')
-		return capsa_error_set(err, EINVAL, "invalid platform \"%s\": expected OS/ARCH[/VARIANT]", s);
+		return capsa_error_set(err, 0, "invalid platform \"%s\": expected OS/ARCH[/VARIANT]", s);
 	for (size_t i = 0; i < n; i++)
 		for (const char *c = parts[i]; *c; c++)
 			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
@@ -112,7 +112,7 @@ void descriptor_clear(struct capsa_descriptor *d)
 int descriptor_parse(json_object *o, const char *path, struct capsa_descriptor *d, struct capsa_error **err)
 {
 	if (!json_object_is_type(o, json_type_object))
-		return capsa_error_set(err, EINVAL, "%s: expected an object", path);
+		return capsa_error_set(err, 0, "%s: expected an object", path);
 	if (jx_string(o, "mediaType", path, false, &d->media_type, err) < 0 ||
 	    jx_string(o, "digest", path, true, &d->digest, err) < 0 ||
 	    jx_int64(o, "size", path, true, &d->size, err) < 0 ||
@@ -121,7 +121,7 @@ int descriptor_parse(json_object *o, const char *path, struct capsa_descriptor *
 	if (capsa_digest_validate(d->digest, err) < 0)
 		return capsa_error_prefix(err, "%s.digest", path);
 	if (d->size < 0)
-		return capsa_error_set(err, EINVAL, "%s.size: must not be negative", path);
+		return capsa_error_set(err, 0, "%s.size: must not be negative", path);
 	json_object *p;
 	if (jx_object(o, "platform", path, false, &p, err) < 0)
 		return -1;
@@ -202,8 +202,8 @@ static int schema2(json_object *o, const char *name, int *out, struct capsa_erro
 	if (jx_int64(o, "schemaVersion", name, true, &v, err) < 0)
 		return -1;
 	if (v != 2)
-		return capsa_error_set(err, EINVAL, "%s.schemaVersion: unsupported version %lld (need 2)",
-				       name, (long long)v);
+		return capsa_error_set(err, 0, "%s.schemaVersion: unsupported version %lld (need 2)", name,
+				       (long long)v);
 	*out = 2;
 	return 0;
 }
@@ -235,8 +235,9 @@ int capsa_image_manifest_parse(const char *json, size_t len, const char *name,
 		return -1;
 	struct capsa_image_manifest *m = xzalloc(sizeof(*m));
 	json_object *cfg, *layers;
+	_cleanup_free_ char *cp = xasprintf("%s.config", name);
 	if (!json_object_is_type(o, json_type_object)) {
-		capsa_error_set(err, EINVAL, "%s: expected an object", name);
+		capsa_error_set(err, 0, "%s: expected an object", name);
 		goto fail;
 	}
 	if (schema2(o, name, &m->schema_version, err) < 0 ||
@@ -246,11 +247,9 @@ int capsa_image_manifest_parse(const char *json, size_t len, const char *name,
 		goto fail;
 	if (m->media_type && strcmp(m->media_type, CAPSA_MT_OCI_MANIFEST) &&
 	    strcmp(m->media_type, CAPSA_MT_DOCKER_MANIFEST)) {
-		capsa_error_set(err, EINVAL, "%s.mediaType: %s is not an image manifest", name,
-				m->media_type);
+		capsa_error_set(err, 0, "%s.mediaType: %s is not an image manifest", name, m->media_type);
 		goto fail;
 	}
-	_cleanup_free_ char *cp = xasprintf("%s.config", name);
 	if (descriptor_parse(cfg, cp, &m->config, err) < 0)
 		goto fail;
 	m->n_layers = json_object_array_length(layers);
@@ -263,8 +262,7 @@ int capsa_image_manifest_parse(const char *json, size_t len, const char *name,
 		if (d->media_type == NULL)
 			d->media_type = xstrdup(CAPSA_MT_OCI_LAYER_GZIP);
 		if (!layer_type_ok(d->media_type)) {
-			capsa_error_set(err, EINVAL, "%s.mediaType: unsupported layer type %s", lp,
-					d->media_type);
+			capsa_error_set(err, 0, "%s.mediaType: unsupported layer type %s", lp, d->media_type);
 			goto fail;
 		}
 	}
@@ -295,7 +293,7 @@ int capsa_image_index_parse(const char *json, size_t len, const char *name, stru
 	struct capsa_image_index *x = xzalloc(sizeof(*x));
 	json_object *ms;
 	if (!json_object_is_type(o, json_type_object)) {
-		capsa_error_set(err, EINVAL, "%s: expected an object", name);
+		capsa_error_set(err, 0, "%s: expected an object", name);
 		goto fail;
 	}
 	if (schema2(o, name, &x->schema_version, err) < 0 ||
@@ -340,7 +338,7 @@ int capsa_image_index_select(const struct capsa_image_index *x, const struct cap
 		free(have);
 		have = n;
 	}
-	return capsa_error_set(err, ENOENT, "no image for platform %s/%s%s%s (the index has: %s)", want->os,
+	return capsa_error_set(err, 0, "no image for platform %s/%s%s%s (the index has: %s)", want->os,
 			       want->architecture, want->variant ? "/" : "",
 			       want->variant ? want->variant : "", *have ? have : "nothing");
 }
@@ -421,7 +419,7 @@ int capsa_image_config_parse(const char *json, size_t len, const char *name, str
 		return -1;
 	_cleanup_image_config_ struct capsa_image_config *c = xzalloc(sizeof(*c));
 	if (!json_object_is_type(o, json_type_object))
-		return capsa_error_set(err, EINVAL, "%s: expected an object", name);
+		return capsa_error_set(err, 0, "%s: expected an object", name);
 	if (jx_string(o, "created", name, false, &c->created, err) < 0 ||
 	    jx_string(o, "author", name, false, &c->author, err) < 0 ||
 	    jx_string(o, "architecture", name, true, &c->architecture, err) < 0 ||
@@ -441,11 +439,11 @@ int capsa_image_config_parse(const char *json, size_t len, const char *name, str
 	if (jx_string(rootfs, "type", rp, true, &type, err) < 0)
 		return -1;
 	if (strcmp(type, "layers"))
-		return capsa_error_set(err, EINVAL, "%s.type: expected \"layers\", got \"%s\"", rp, type);
+		return capsa_error_set(err, 0, "%s.type: expected \"layers\", got \"%s\"", rp, type);
 	if (jx_strv(rootfs, "diff_ids", rp, &c->diff_ids, &c->n_diff_ids, err) < 0)
 		return -1;
 	if (c->diff_ids == NULL)
-		return capsa_error_set(err, EINVAL, "%s.diff_ids: missing", rp);
+		return capsa_error_set(err, 0, "%s.diff_ids: missing", rp);
 	for (size_t i = 0; i < c->n_diff_ids; i++)
 		if (capsa_digest_validate(c->diff_ids[i], err) < 0)
 			return capsa_error_prefix(err, "%s.diff_ids[%zu]", rp, i);
@@ -459,7 +457,7 @@ int capsa_image_config_parse(const char *json, size_t len, const char *name, str
 			json_object *h = json_object_array_get_idx(hist, i);
 			struct capsa_history *e = &c->history[i];
 			if (!json_object_is_type(h, json_type_object))
-				return capsa_error_set(err, EINVAL, "%s: expected an object", hp);
+				return capsa_error_set(err, 0, "%s: expected an object", hp);
 			if (jx_string(h, "created", hp, false, &e->created, err) < 0 ||
 			    jx_string(h, "created_by", hp, false, &e->created_by, err) < 0 ||
 			    jx_string(h, "author", hp, false, &e->author, err) < 0 ||

@@ -20,7 +20,7 @@ static bool is_alnum_lower(char c)
 static int check_component(const char *c, size_t n, const char *whole, struct capsa_error **err)
 {
 	if (n == 0)
-		return capsa_error_set(err, EINVAL, "invalid reference \"%s\": empty path component", whole);
+		return capsa_error_set(err, 0, "invalid reference \"%s\": empty path component", whole);
 	for (size_t i = 0; i < n; i++) {
 		if (c[i] >= 'A' && c[i] <= 'Z')
 			return capsa_error_set(err, EINVAL,
@@ -53,8 +53,8 @@ static int check_component(const char *c, size_t n, const char *whole, struct ca
 			goto bad;
 	}
 bad:
-	return capsa_error_set(err, EINVAL, "invalid reference \"%s\": bad repository component \"%.*s\"",
-			       whole, (int)n, c);
+	return capsa_error_set(err, 0, "invalid reference \"%s\": bad repository component \"%.*s\"", whole,
+			       (int)n, c);
 }
 
 static int check_domain(const char *d, size_t n, const char *whole, struct capsa_error **err)
@@ -85,8 +85,8 @@ static int check_domain(const char *d, size_t n, const char *whole, struct capsa
 	}
 	return 0;
 bad:
-	return capsa_error_set(err, EINVAL, "invalid reference \"%s\": bad registry host \"%.*s\"", whole,
-			       (int)n, d);
+	return capsa_error_set(err, 0, "invalid reference \"%s\": bad registry host \"%.*s\"", whole, (int)n,
+			       d);
 }
 
 static int check_tag(const char *t, const char *whole, struct capsa_error **err)
@@ -99,8 +99,7 @@ static int check_tag(const char *t, const char *whole, struct capsa_error **err)
 		char c = t[i];
 		bool ok = isalnum((unsigned char)c) || c == '_' || (i > 0 && (c == '.' || c == '-'));
 		if (!ok)
-			return capsa_error_set(err, EINVAL, "invalid reference \"%s\": bad tag \"%s\"", whole,
-					       t);
+			return capsa_error_set(err, 0, "invalid reference \"%s\": bad tag \"%s\"", whole, t);
 	}
 	return 0;
 }
@@ -119,9 +118,9 @@ void capsa_image_ref_free(struct capsa_image_ref *r)
 int capsa_image_ref_parse(const char *s, struct capsa_image_ref **out, struct capsa_error **err)
 {
 	if (s == NULL || *s == '\0')
-		return capsa_error_set(err, EINVAL, "invalid reference: empty");
+		return capsa_error_set(err, 0, "invalid reference: empty");
 	if (strlen(s) > 512)
-		return capsa_error_set(err, EINVAL, "invalid reference: longer than 512 characters");
+		return capsa_error_set(err, 0, "invalid reference: longer than 512 characters");
 	_cleanup_image_ref_ struct capsa_image_ref *r = xzalloc(sizeof(*r));
 	_cleanup_free_ char *name = xstrdup(s);
 
@@ -141,7 +140,7 @@ int capsa_image_ref_parse(const char *s, struct capsa_image_ref **out, struct ca
 		r->tag = xstrdup(colon + 1);
 	}
 	if (*name == '\0')
-		return capsa_error_set(err, EINVAL, "invalid reference \"%s\": missing repository name", s);
+		return capsa_error_set(err, 0, "invalid reference \"%s\": missing repository name", s);
 
 	const char *path = name;
 	char *first = strchr(name, '/');

@@ -124,8 +124,7 @@ int capsa_image_unpack(struct capsa_image_store *s, const struct capsa_image *ci
 	}
 	if (!s->write) {
 		free(j.layers);
-		return capsa_error_set(err, EPERM, "image %s needs unpacking: store opened read-only",
-				       img->id);
+		return capsa_error_set(err, 0, "image %s needs unpacking: store opened read-only", img->id);
 	}
 	j.sizes = xcalloc(j.n, sizeof(*j.sizes));
 	j.errs = xcalloc(j.n, sizeof(*j.errs));
@@ -370,7 +369,7 @@ static int check_cid(const char *cid, struct capsa_error **err)
 {
 	size_t n = cid ? strlen(cid) : 0;
 	if (n == 0 || n > 128)
-		return capsa_error_set(err, EINVAL, "invalid container id \"%s\": 1 to 128 characters",
+		return capsa_error_set(err, 0, "invalid container id \"%s\": 1 to 128 characters",
 				       cid ? cid : "");
 	for (size_t i = 0; i < n; i++) {
 		char c = cid[i];
@@ -477,7 +476,7 @@ static int do_mount(struct capsa_image_store *s, const char *cid, char **diff_id
 	int r = mount_overlay(lowers, nl, upper, work, target, reason);
 	capsa_strv_free(lowers);
 	if (r < 0)
-		return capsa_error_set(err, EINVAL, "%s", *reason ? *reason : "overlay mount failed");
+		return capsa_error_set(err, 0, "%s", *reason ? *reason : "overlay mount failed");
 	return 0;
 }
 
@@ -501,13 +500,13 @@ int capsa_image_rootfs_prepare(struct capsa_image_store *s, const char *ref, con
 	if (check_cid(cid, err) < 0 || capsa_image_lookup(s, ref, &img, err) < 0)
 		return -1;
 	if (!s->write)
-		return capsa_error_set(err, EPERM, "rootfs: store opened read-only");
+		return capsa_error_set(err, 0, "rootfs: store opened read-only");
 	if (capsa_image_unpack(s, img, 0, err) < 0)
 		return capsa_error_prefix(err, "unpack %s", ref);
 	_cleanup_free_ char *rel = xasprintf("rootfs/%s", cid);
 	if (mkdirat(s->rootfd, rel, 0700) < 0) {
 		if (errno == EEXIST)
-			return capsa_error_set(err, EEXIST, "rootfs for container %s already exists", cid);
+			return capsa_error_set(err, 0, "rootfs for container %s already exists", cid);
 		return capsa_error_errno(err, "create %s/%s", s->root, rel);
 	}
 	struct capsa_image_rootfs *r = xzalloc(sizeof(*r));

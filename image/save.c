@@ -127,8 +127,8 @@ static int add_layer_uncompressed(struct capsa_image_store *s, struct archive *a
 	}
 	got = hasher_final(&h);
 	if (strcmp(got, L->diff_id)) {
-		capsa_error_set(err, EINVAL, "layer %s: diff_id mismatch: expected %s, content is %s",
-				L->digest, L->diff_id, got);
+		capsa_error_set(err, 0, "layer %s: diff_id mismatch: expected %s, content is %s", L->digest,
+				L->diff_id, got);
 		goto out;
 	}
 	ret = add_fd(a, name, out, err);
@@ -155,7 +155,7 @@ int capsa_image_save(struct capsa_image_store *s, char *const *refs, size_t n_re
 		     enum capsa_archive_format format, struct capsa_error **err)
 {
 	if (n_refs == 0)
-		return capsa_error_set(err, EINVAL, "save: no image given");
+		return capsa_error_set(err, 0, "save: no image given");
 	const struct capsa_image **imgs = xcalloc(n_refs, sizeof(*imgs));
 	_cleanup_strv_ char **names = xcalloc(n_refs + 1, sizeof(char *));
 	for (size_t i = 0; i < n_refs; i++) {

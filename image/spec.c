@@ -46,7 +46,7 @@ static int split_words(const char *s, char ***out, size_t *n, struct capsa_error
 		}
 		if (q) {
 			strv_free_n(v, cnt);
-			return capsa_error_set(err, EINVAL, "unterminated quote in \"%s\"", s);
+			return capsa_error_set(err, 0, "unterminated quote in \"%s\"", s);
 		}
 		w[k] = '\0';
 		v = xreallocarray(v, cnt + 2, sizeof(char *));
@@ -71,14 +71,14 @@ static int parse_command(const char *arg, char ***out, size_t *n, struct capsa_e
 		if (jx_parse(p, strlen(p), "exec form", &o, err) < 0)
 			return -1;
 		if (!json_object_is_type(o, json_type_array))
-			return capsa_error_set(err, EINVAL, "exec form: expected a JSON array of strings");
+			return capsa_error_set(err, 0, "exec form: expected a JSON array of strings");
 		size_t len = json_object_array_length(o);
 		char **v = xcalloc(len + 1, sizeof(char *));
 		for (size_t i = 0; i < len; i++) {
 			json_object *e = json_object_array_get_idx(o, i);
 			if (!json_object_is_type(e, json_type_string)) {
 				strv_free_n(v, i);
-				return capsa_error_set(err, EINVAL, "exec form: [%zu]: expected a string", i);
+				return capsa_error_set(err, 0, "exec form: [%zu]: expected a string", i);
 			}
 			v[i] = xstrdup(json_object_get_string(e));
 		}
@@ -158,10 +158,10 @@ static int parse_pairs(const char *what, const char *arg, bool is_env, struct ca
 	if (split_words(arg, &w, &n, err) < 0)
 		return capsa_error_prefix(err, "%s", what);
 	if (n == 0)
-		return capsa_error_set(err, EINVAL, "%s: needs an argument", what);
+		return capsa_error_set(err, 0, "%s: needs an argument", what);
 	if (strchr(w[0], '=') == NULL) {
 		if (n < 2)
-			return capsa_error_set(err, EINVAL, "%s %s: missing value", what, w[0]);
+			return capsa_error_set(err, 0, "%s %s: missing value", what, w[0]);
 		const char *rest = arg + strspn(arg, " \t");
 		rest += strcspn(rest, " \t");
 		rest += strspn(rest, " \t");
@@ -174,7 +174,7 @@ static int parse_pairs(const char *what, const char *arg, bool is_env, struct ca
 	for (size_t i = 0; i < n; i++) {
 		char *eq = strchr(w[i], '=');
 		if (eq == NULL || eq == w[i])
-			return capsa_error_set(err, EINVAL, "%s: \"%s\" is not KEY=VALUE", what, w[i]);
+			return capsa_error_set(err, 0, "%s: \"%s\" is not KEY=VALUE", what, w[i]);
 		*eq = '\0';
 		if (is_env)
 			env_set(&c->env, &c->n_env, w[i], eq + 1);
@@ -197,7 +197,7 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 	while (isspace((unsigned char)*arg))
 		arg++;
 	if (*arg == '\0')
-		return capsa_error_set(err, EINVAL, "change \"%s\": missing argument", change);
+		return capsa_error_set(err, 0, "change \"%s\": missing argument", change);
 
 	if (!strcmp(kw, "CMD") || !strcmp(kw, "ENTRYPOINT")) {
 		char **v;
@@ -236,7 +236,7 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 	}
 	if (!strcmp(kw, "STOPSIGNAL")) {
 		if (capsa_signal_parse(arg) < 0)
-			return capsa_error_set(err, EINVAL, "change \"%s\": unknown signal", change);
+			return capsa_error_set(err, 0, "change \"%s\": unknown signal", change);
 		free(c->stop_signal);
 		c->stop_signal = xstrdup(arg);
 		return 0;
@@ -265,7 +265,7 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 			proto = proto ? proto + 1 : "tcp";
 			if (capsa_parse_u64(num, &port) < 0 || port == 0 || port > 65535 ||
 			    (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
-				return capsa_error_set(err, EINVAL, "change \"%s\": bad port \"%s\"", change,
+				return capsa_error_set(err, 0, "change \"%s\": bad port \"%s\"", change,
 						       w[i]);
 			_cleanup_free_ char *norm = xasprintf("%llu/%s", (unsigned long long)port, proto);
 			set_add(&c->exposed_ports, &c->n_exposed_ports, norm);
@@ -373,7 +373,7 @@ int capsa_image_resolve_user(const char *spec, const char *passwd, const char *g
 	if (g)
 		*g++ = '\0';
 	if (*u == '\0' || (g && *g == '\0'))
-		return capsa_error_set(err, EINVAL, "invalid user \"%s\"", spec);
+		return capsa_error_set(err, 0, "invalid user \"%s\"", spec);
 	_cleanup_free_ char *uname = NULL;
 	uint32_t id;
 	if (numeric_id(u, &id)) {
@@ -392,7 +392,7 @@ int capsa_image_resolve_user(const char *spec, const char *passwd, const char *g
 				err, ENOENT, "unable to find user %s: no matching entries in passwd file", u);
 		uint32_t uid, gid;
 		if (!numeric_id(pw[2], &uid) || !pw[3] || !numeric_id(pw[3], &gid))
-			return capsa_error_set(err, EINVAL, "passwd entry for %s has bad ids", u);
+			return capsa_error_set(err, 0, "passwd entry for %s has bad ids", u);
 		out->uid = uid;
 		out->gid = gid;
 		uname = xstrdup(u);
@@ -407,7 +407,7 @@ int capsa_image_resolve_user(const char *spec, const char *passwd, const char *g
 					err, ENOENT,
 					"unable to find group %s: no matching entries in group file", g);
 			if (!numeric_id(gr[2], &out->gid))
-				return capsa_error_set(err, EINVAL, "group entry for %s has a bad id", g);
+				return capsa_error_set(err, 0, "group entry for %s has a bad id", g);
 		}
 		return 0;
 	}
@@ -492,7 +492,7 @@ int capsa_image_config_to_runtime(const struct capsa_image_config *c, const stru
 	append(&p->args, &p->n_args, cmd, ncmd);
 	if (p->n_args == 0) {
 		capsa_image_runtime_free(r);
-		return capsa_error_set(err, EINVAL, "no command: the image has neither Entrypoint nor Cmd");
+		return capsa_error_set(err, 0, "no command: the image has neither Entrypoint nor Cmd");
 	}
 
 	append(&p->env, &p->n_env, c->env, c->n_env);
@@ -540,8 +540,7 @@ int capsa_image_config_to_runtime(const struct capsa_image_config *c, const stru
 		r->stop_signal = capsa_signal_parse(c->stop_signal);
 		if (r->stop_signal < 0) {
 			capsa_image_runtime_free(r);
-			return capsa_error_set(err, EINVAL, "image config: unknown StopSignal %s",
-					       c->stop_signal);
+			return capsa_error_set(err, 0, "image config: unknown StopSignal %s", c->stop_signal);
 		}
 	}
 	for (size_t i = 0; i < c->n_labels; i++)

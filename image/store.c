@@ -59,7 +59,7 @@ static int parse_index(struct capsa_image_store *s, const char *json, size_t len
 	if (jx_parse(json, len, INDEX_FILE, &o, err) < 0)
 		return -1;
 	if (!json_object_is_type(o, json_type_object))
-		return capsa_error_set(err, EINVAL, INDEX_FILE ": expected an object");
+		return capsa_error_set(err, 0, INDEX_FILE ": expected an object");
 	if (jx_array(o, "images", INDEX_FILE, true, &arr, err) < 0)
 		return -1;
 	size_t n = json_object_array_length(arr);
@@ -70,7 +70,7 @@ static int parse_index(struct capsa_image_store *s, const char *json, size_t len
 		struct capsa_image *img = &s->images[i];
 		s->n_images = i + 1;
 		if (!json_object_is_type(e, json_type_object))
-			return capsa_error_set(err, EINVAL, "%s: expected an object", p);
+			return capsa_error_set(err, 0, "%s: expected an object", p);
 		if (jx_string(e, "id", p, true, &img->id, err) < 0 ||
 		    jx_string(e, "manifest", p, true, &img->manifest, err) < 0 ||
 		    jx_strv(e, "names", p, &img->names, &img->n_names, err) < 0 ||
@@ -90,7 +90,7 @@ static int parse_index(struct capsa_image_store *s, const char *json, size_t len
 			json_object *l = json_object_array_get_idx(layers, j);
 			struct capsa_image_layer *L = &img->layers[j];
 			if (!json_object_is_type(l, json_type_object))
-				return capsa_error_set(err, EINVAL, "%s: expected an object", lp);
+				return capsa_error_set(err, 0, "%s: expected an object", lp);
 			if (jx_string(l, "digest", lp, true, &L->digest, err) < 0 ||
 			    jx_string(l, "mediaType", lp, true, &L->media_type, err) < 0 ||
 			    jx_int64(l, "size", lp, false, &L->size, err) < 0 ||
@@ -148,7 +148,7 @@ int capsa_image_store_open(const char *root, bool write, struct capsa_image_stor
 	if (root == NULL)
 		root = capsa_image_default_root();
 	if (root[0] != '/')
-		return capsa_error_set(err, EINVAL, "store root %s: must be an absolute path", root);
+		return capsa_error_set(err, 0, "store root %s: must be an absolute path", root);
 	/* 0700: snapshots hold setuid binaries and device nodes that must not be reachable by other users. */
 	if (capsa_mkdir_p(root, 0700, err) < 0)
 		return capsa_error_prefix(err, "store root");
@@ -269,7 +269,7 @@ int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struc
 		       struct capsa_error **err)
 {
 	if (ref == NULL || *ref == '\0')
-		return capsa_error_set(err, EINVAL, "empty image reference");
+		return capsa_error_set(err, 0, "empty image reference");
 	const char *hex = NULL;
 	if (capsa_str_has_prefix(ref, "sha256:"))
 		hex = ref + 7;
@@ -315,7 +315,7 @@ int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struc
 			if (strncmp(digest_hex(s->images[i].id), hex, hl))
 				continue;
 			if (found)
-				return capsa_error_set(err, EINVAL, "image id prefix %s is ambiguous", hex);
+				return capsa_error_set(err, 0, "image id prefix %s is ambiguous", hex);
 			found = &s->images[i];
 		}
 		if (found) {
@@ -323,7 +323,7 @@ int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struc
 			return 0;
 		}
 	}
-	return capsa_error_set(err, ENOENT, "%s: image not known", ref);
+	return capsa_error_set(err, 0, "no such image: %s", ref);
 }
 
 /* ---- blobs ---- */
@@ -433,12 +433,12 @@ int blob_writer_commit(struct blob_writer *w, const char *expect, int64_t expect
 {
 	_cleanup_free_ char *got = hasher_final(&w->h);
 	if (expect && strcmp(expect, got)) {
-		capsa_error_set(err, EINVAL, "digest mismatch: expected %s, content is %s", expect, got);
+		capsa_error_set(err, 0, "digest mismatch: expected %s, content is %s", expect, got);
 		blob_writer_abort(w);
 		return -1;
 	}
 	if (expect_size >= 0 && expect_size != w->size) {
-		capsa_error_set(err, EINVAL, "size mismatch for %s: expected %lld bytes, got %lld", got,
+		capsa_error_set(err, 0, "size mismatch for %s: expected %lld bytes, got %lld", got,
 				(long long)expect_size, (long long)w->size);
 		blob_writer_abort(w);
 		return -1;
@@ -574,7 +574,7 @@ int store_image_from_manifest(struct capsa_image_store *s, const char *manifest_
 		out->layers[i].diff_id = xstrdup(c->diff_ids[i]);
 		if (!blob_exists(s, m->layers[i].digest)) {
 			image_clear(out);
-			return capsa_error_set(err, ENOENT, "image %s: layer %s is missing", manifest_digest,
+			return capsa_error_set(err, 0, "image %s: layer %s is missing", manifest_digest,
 					       m->layers[i].digest);
 		}
 	}
@@ -712,7 +712,7 @@ int capsa_image_tag(struct capsa_image_store *s, const char *src, const char *ta
 	if (capsa_image_ref_parse(target, &r, err) < 0)
 		return -1;
 	if (r->digest)
-		return capsa_error_set(err, EINVAL, "tag %s: a tag cannot contain a digest", target);
+		return capsa_error_set(err, 0, "tag %s: a tag cannot contain a digest", target);
 	_cleanup_free_ char *name = capsa_image_ref_string(r);
 	size_t idx = (size_t)(img - s->images);
 	store_drop_name(s, name);

@@ -34,22 +34,22 @@
 int capsa_image_clean_path(const char *name, char **out, struct capsa_error **err)
 {
 	if (name == NULL || *name == '\0')
-		return capsa_error_set(err, EINVAL, "member with an empty name");
+		return capsa_error_set(err, 0, "member with an empty name");
 	size_t len = strlen(name);
 	if (len > MAX_PATH_LEN)
-		return capsa_error_set(err, ENAMETOOLONG, "member name longer than %d bytes", MAX_PATH_LEN);
+		return capsa_error_set(err, 0, "member name longer than %d bytes", MAX_PATH_LEN);
 	if (name[0] == '/')
-		return capsa_error_set(err, EINVAL, "%.200s: absolute path in a layer", name);
+		return capsa_error_set(err, 0, "%.200s: absolute path in a layer", name);
 	_cleanup_free_ char *res = xmalloc(len + 1);
 	size_t n = 0;
 	for (const char *p = name; *p;) {
 		const char *e = strchr(p, '/');
 		size_t cl = e ? (size_t)(e - p) : strlen(p);
 		if (cl == 2 && p[0] == '.' && p[1] == '.')
-			return capsa_error_set(err, EINVAL, "%.200s: path with a \"..\" component", name);
+			return capsa_error_set(err, 0, "%.200s: path with a \"..\" component", name);
 		if (cl > MAX_NAME_LEN)
-			return capsa_error_set(err, ENAMETOOLONG, "%.200s: component longer than %d bytes",
-					       name, MAX_NAME_LEN);
+			return capsa_error_set(err, 0, "%.200s: component longer than %d bytes", name,
+					       MAX_NAME_LEN);
 		if (cl && !(cl == 1 && p[0] == '.')) {
 			if (n)
 				res[n++] = '/';
@@ -194,10 +194,10 @@ static int map_id(const struct capsa_unpack_limits *lim, int64_t id, const char 
 		  struct capsa_error **err)
 {
 	if (id < 0 || id > UINT32_MAX - 1)
-		return capsa_error_set(err, EINVAL, "%s %lld out of range", what, (long long)id);
+		return capsa_error_set(err, 0, "%s %lld out of range", what, (long long)id);
 	if (lim->id_range) {
 		if ((uint64_t)id >= lim->id_range)
-			return capsa_error_set(err, EINVAL, "%s %lld outside the id mapping (range %u)", what,
+			return capsa_error_set(err, 0, "%s %lld outside the id mapping (range %u)", what,
 					       (long long)id, lim->id_range);
 		id += strcmp(what, "uid") ? lim->gid_shift : lim->uid_shift;
 	}
@@ -287,7 +287,7 @@ static int apply_meta_fd(struct archive_entry *e, int fd, uint32_t uid, uint32_t
 static int whiteout(struct unpack *u, int pfd, const char *path, const char *target, struct capsa_error **err)
 {
 	if (*target == '\0' || !strcmp(target, ".") || !strcmp(target, "..") || strchr(target, '/'))
-		return capsa_error_set(err, EINVAL, "%s: bad whiteout name", path);
+		return capsa_error_set(err, 0, "%s: bad whiteout name", path);
 	/* A whiteout hides lower layers only: a member of this layer with that name stays. */
 	if (fstatat(pfd, target, &(struct stat){0}, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
@@ -314,7 +314,7 @@ static int hardlink(struct unpack *u, struct archive_entry *e, int pfd, const ch
 	if (capsa_image_clean_path(archive_entry_hardlink(e), &target, err) < 0)
 		return capsa_error_prefix(err, "%s: hard link target", path);
 	if (*target == '\0')
-		return capsa_error_set(err, EINVAL, "%s: hard link to the root directory", path);
+		return capsa_error_set(err, 0, "%s: hard link to the root directory", path);
 	if (!strcmp(target, path))
 		return 0;
 	char *slash = strrchr(target, '/');
@@ -330,7 +330,7 @@ static int hardlink(struct unpack *u, struct archive_entry *e, int pfd, const ch
 		return capsa_error_errno(err, "%s: hard link target %s is not inside the layer", path,
 					 archive_entry_hardlink(e));
 	if (S_ISDIR(st.st_mode))
-		return capsa_error_set(err, EPERM, "%s: hard link to directory %s", path,
+		return capsa_error_set(err, 0, "%s: hard link to directory %s", path,
 				       archive_entry_hardlink(e));
 	bool kept;
 	if (make_room(u, pfd, base, false, &kept, err) < 0)
@@ -346,11 +346,11 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
 	const char *raw = archive_entry_pathname(e);
 	_cleanup_free_ char *path = NULL;
 	if (raw == NULL)
-		return capsa_error_set(err, EINVAL, "member with an unreadable name");
+		return capsa_error_set(err, 0, "member with an unreadable name");
 	if (capsa_image_clean_path(raw, &path, err) < 0)
 		return -1;
 	if (++u->entries > u->lim.max_entries)
-		return capsa_error_set(err, EFBIG, "more than %llu members",
+		return capsa_error_set(err, 0, "more than %llu members",
 				       (unsigned long long)u->lim.max_entries);
 
 	uint32_t uid, gid;
@@ -362,7 +362,7 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
 
 	if (*path == '\0') {
 		if (type != AE_IFDIR)
-			return capsa_error_set(err, EINVAL, "%s: the root must be a directory", raw);
+			return capsa_error_set(err, 0, "%s: the root must be a directory", raw);
 		_cleanup_close_ int fd = open_in_root(u->rootfd, "", O_RDONLY | O_DIRECTORY);
 		if (fd < 0)
 			return capsa_error_errno(err, "open layer root");
@@ -423,7 +423,7 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
 	case AE_IFLNK: {
 		const char *to = archive_entry_symlink(e);
 		if (to == NULL || *to == '\0')
-			return capsa_error_set(err, EINVAL, "%s: symlink without a target", path);
+			return capsa_error_set(err, 0, "%s: symlink without a target", path);
 		/* The target is stored as is: it is only ever resolved inside the container's root. */
 		if (symlinkat(to, pfd, base) < 0)
 			return capsa_error_errno(err, "%s: symlink", path);
@@ -460,7 +460,7 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
 		capsa_debug("%s: socket member skipped", path);
 		return 0;
 	default:
-		return capsa_error_set(err, EINVAL, "%s: unsupported member type 0%o", path, (unsigned)type);
+		return capsa_error_set(err, 0, "%s: unsupported member type 0%o", path, (unsigned)type);
 	}
 }
 
@@ -502,7 +502,7 @@ static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **buf)
 	hasher_update(&u->h, *buf, len);
 	u->out_bytes += len;
 	if (u->out_bytes > u->lim.max_bytes) {
-		capsa_error_set(&u->stream_err, EFBIG, "layer expands to more than %llu bytes",
+		capsa_error_set(&u->stream_err, 0, "layer expands to more than %llu bytes",
 				(unsigned long long)u->lim.max_bytes);
 		archive_set_error(a, EFBIG, "size limit");
 		return -1;
