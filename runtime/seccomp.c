@@ -115,6 +115,16 @@ static const struct {
  */
 static const char *const notify_forbidden[] = {"sendmsg", "sendto", "write", "close", "execve", "execveat"};
 
+/* What prepare() gathers while it adds rules. */
+struct build {
+	scmp_filter_ctx ctx;
+	bool notify;
+	size_t n_archs;
+	uint32_t archs[ARRAY_SIZE(arch_table) + 1];
+	/* The highest syscall number the profile names, per architecture (-1: none). */
+	int max_nr[ARRAY_SIZE(arch_table) + 1];
+};
+
 static void scmp_ctx_freep(scmp_filter_ctx *ctx)
 {
 	if (*ctx)
@@ -183,14 +193,19 @@ static int op_parse(const char *name, enum scmp_compare *out, struct capsa_error
 	return capsa_error_set(err, 0, "unknown op \"%s\"", name ? name : "(missing)");
 }
 
-static int arch_add(scmp_filter_ctx ctx, const char *name, struct capsa_error **err)
+static int arch_add(struct build *b, const char *name, struct capsa_error **err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(arch_table); i++) {
 		if (strcmp(name, arch_table[i].name) != 0)
 			continue;
-		int r = seccomp_arch_add(ctx, arch_table[i].arch);
-		if (r == -EEXIST || r == 0)
+		int r = seccomp_arch_add(b->ctx, arch_table[i].arch);
+		if (r == -EEXIST)
 			return 0;
+		if (r == 0) {
+			b->archs[b->n_archs] = arch_table[i].arch;
+			b->max_nr[b->n_archs++] = -1;
+			return 0;
+		}
 		return capsa_error_set(err, -r, "architecture %s not supported by libseccomp", name);
 	}
 	return capsa_error_set(err, 0, "unknown architecture \"%s\"", name);
@@ -240,9 +255,20 @@ static int rule_add(scmp_filter_ctx ctx, const char *name, int nr, uint32_t act,
 	return 0;
 }
 
-static int syscall_add(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc, uint32_t act,
+static void note_max_nr(struct build *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_archs; i++) {
+		int nr = seccomp_syscall_resolve_name_arch(b->archs[i], name);
+		if (nr > b->max_nr[i]) /* pseudo syscalls (absent on this arch) are negative */
+			b->max_nr[i] = nr;
+	}
+}
+
+static int syscall_add(struct build *b, const struct oci_seccomp_syscall *sc, uint32_t act,
 		       const struct scmp_arg_cmp *conds, size_t n_conds, bool split, struct capsa_error **err)
 {
+	scmp_filter_ctx ctx = b->ctx;
+
 	for (size_t i = 0; i < sc->n_names; i++) {
 		const char *name = sc->names[i];
 		if (!name || !*name)
@@ -253,6 +279,7 @@ static int syscall_add(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc
 			capsa_debug("seccomp: skipping unknown syscall %s", name);
 			continue;
 		}
+		note_max_nr(b, name);
 		if (n_conds == 0 || !split) {
 			if (rule_add(ctx, name, nr, act, conds, n_conds, err) < 0)
 				return -1;
@@ -266,8 +293,8 @@ static int syscall_add(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc
 	return 0;
 }
 
-static int syscall_translate(scmp_filter_ctx ctx, const struct oci_seccomp_syscall *sc, uint32_t def_act,
-			     bool *notify, struct capsa_error **err)
+static int syscall_translate(struct build *b, const struct oci_seccomp_syscall *sc, uint32_t def_act,
+			     struct capsa_error **err)
 {
 	uint32_t act;
 	struct scmp_arg_cmp conds[ARG_INDEX_MAX + 1];
@@ -305,20 +332,25 @@ static int syscall_translate(scmp_filter_ctx ctx, const struct oci_seccomp_sysca
 			for (size_t j = 0; j < ARRAY_SIZE(notify_forbidden); j++) {
 				if (sc->names[i] && strcmp(sc->names[i], notify_forbidden[j]) == 0)
 					return capsa_error_set(
-						err, EINVAL,
+						err, 0,
 						"SCMP_ACT_NOTIFY cannot be used for %s: the runtime "
 						"calls it after loading the filter",
 						sc->names[i]);
 			}
 		}
-		*notify = true;
+		b->notify = true;
 	}
 	if (act == def_act) {
+		/* They still say the profile knows these syscalls (for the ENOSYS stub). */
+		for (size_t i = 0; i < sc->n_names; i++) {
+			if (sc->names[i] && seccomp_syscall_resolve_name(sc->names[i]) != __NR_SCMP_ERROR)
+				note_max_nr(b, sc->names[i]);
+		}
 		/* libseccomp refuses such rules (EACCES); they change nothing. */
 		capsa_debug("seccomp: skipping rule for %s: same action as the default", sc->names[0]);
 		return 0;
 	}
-	return syscall_add(ctx, sc, act, c, sc->n_args, split, err);
+	return syscall_add(b, sc, act, c, sc->n_args, split, err);
 }
 
 /* Compiles the filter to BPF in memory (libseccomp 2.5 only exports to an fd). */
@@ -347,9 +379,78 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct capsa
 	return 0;
 }
 
+/*
+ * Syscalls newer than the profile must fail with ENOSYS, not with the default
+ * action: libcs probe new syscalls (clone3, fchmodat2, ...) and fall back to
+ * older ones only on ENOSYS, so an EPERM would break ordinary programs on a
+ * newer libc. As runc does, any syscall number above the highest one the
+ * profile names for that architecture gets ENOSYS, checked by a few
+ * instructions put in front of libseccomp's program.
+ */
+static int add_enosys_stub(const struct build *b, struct sock_fprog *prog, struct capsa_error **err)
+{
+	struct sock_filter stub[4 * ARRAY_SIZE(b->archs) + 2];
+	size_t n = 0, n_blocks = 0;
+	size_t blocks[ARRAY_SIZE(b->archs)];
+
+	for (size_t i = 0; i < b->n_archs; i++) {
+		/* x32 shares AUDIT_ARCH_X86_64 and is told apart by a bit of nr: left to libseccomp's
+		 * program. */
+		if (b->max_nr[i] >= 0 && b->archs[i] != SCMP_ARCH_X32)
+			blocks[n_blocks++] = i;
+	}
+	if (n_blocks == 0)
+		return 0;
+	/*
+	 * Per architecture: if (arch == A) { if (nr & X32_BIT) goto orig; if (nr > max) return ENOSYS; goto
+	 * orig; } The instruction after the stub is index `end`, "return ENOSYS" is end - 1.
+	 */
+	size_t end = 1;
+	for (size_t k = 0; k < n_blocks; k++)
+		end += b->archs[blocks[k]] == SCMP_ARCH_X86_64 ? 4 : 3;
+	end += 1;
+	stub[n++] =
+		(struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	for (size_t k = 0; k < n_blocks; k++) {
+		size_t i = blocks[k];
+		bool x86_64 = b->archs[i] == SCMP_ARCH_X86_64;
+		size_t block_len = x86_64 ? 4 : 3;
+		/* jt/jf count from the next instruction. */
+		stub[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b->archs[i], 0,
+						       (uint8_t)(block_len - 1));
+		n++;
+		stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							 offsetof(struct seccomp_data, nr));
+		if (x86_64) {
+			stub[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000U,
+							       (uint8_t)(end - n - 1), 0);
+			n++;
+		}
+		stub[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)b->max_nr[i],
+						       (uint8_t)(end - 1 - n - 1), (uint8_t)(end - n - 1));
+		n++;
+	}
+	stub[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						 SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	if (n != end || end > 255)
+		return capsa_error_set(err, 0, "internal error building the ENOSYS stub (%zu/%zu)", n, end);
+	if (prog->len + n > BPF_MAXINSNS)
+		return capsa_error_set(err, E2BIG, "the filter is too large (%zu instructions)",
+				       prog->len + n);
+
+	struct sock_filter *all = xcalloc(prog->len + n, sizeof(*all));
+	memcpy(all, stub, n * sizeof(*all));
+	memcpy(all + n, prog->filter, prog->len * sizeof(*all));
+	free(prog->filter);
+	prog->filter = all;
+	prog->len = (unsigned short)(prog->len + n);
+	return 0;
+}
+
 static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct capsa_error **err)
 {
 	__attribute__((cleanup(scmp_ctx_freep))) scmp_filter_ctx ctx = NULL;
+	struct build b = {0};
 	uint32_t def_act;
 	int r;
 
@@ -357,8 +458,7 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 		return capsa_error_prefix(err, "defaultAction");
 	if (def_act == SCMP_ACT_NOTIFY)
 		/* Every syscall of the init after the load would wait for a listener that has no fd yet. */
-		return capsa_error_set(err, EINVAL,
-				       "defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+		return capsa_error_set(err, 0, "defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 	if (s->listener_metadata && !s->listener_path)
 		return capsa_error_set(err, 0, "listenerMetadata is set without listenerPath");
 	if (s->listener_path && s->listener_path[0] != '/')
@@ -366,9 +466,12 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 	if (flags_parse(s, &f->flags, err) < 0)
 		return -1;
 
-	ctx = seccomp_init(def_act);
+	b.ctx = ctx = seccomp_init(def_act);
 	if (!ctx)
 		return capsa_error_set(err, 0, "seccomp_init failed for defaultAction %s", s->default_action);
+	b.archs[0] = seccomp_arch_native();
+	b.max_nr[0] = -1;
+	b.n_archs = 1;
 	/* We install the filter ourselves: no_new_privs is the caller's decision, not libseccomp's. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (r < 0)
@@ -379,13 +482,14 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 	 * so the tree saved nothing measurable per syscall and cost ~6 ms at create.
 	 */
 	for (size_t i = 0; i < s->n_architectures; i++) {
-		if (arch_add(ctx, s->architectures[i], err) < 0)
+		if (arch_add(&b, s->architectures[i], err) < 0)
 			return capsa_error_prefix(err, "architectures[%zu]", i);
 	}
 	for (size_t i = 0; i < s->n_syscalls; i++) {
-		if (syscall_translate(ctx, &s->syscalls[i], def_act, &f->notify, err) < 0)
+		if (syscall_translate(&b, &s->syscalls[i], def_act, err) < 0)
 			return capsa_error_prefix(err, "syscalls[%zu]", i);
 	}
+	f->notify = b.notify;
 	if (f->notify && !s->listener_path)
 		return capsa_error_set(err, 0, "SCMP_ACT_NOTIFY is used but listenerPath is not set");
 
@@ -409,7 +513,11 @@ static int prepare(const struct oci_seccomp *s, struct capsa_seccomp *f, struct 
 		return capsa_error_set(err, EOPNOTSUPP,
 				       "seccomp flags 0x%x are not supported together by this kernel", all);
 	}
-	return export_bpf(ctx, &f->prog, err);
+	if (export_bpf(ctx, &f->prog, err) < 0)
+		return -1;
+	if (def_act != SCMP_ACT_ALLOW && def_act != SCMP_ACT_LOG)
+		return add_enosys_stub(&b, &f->prog, err);
+	return 0;
 }
 
 int capsa_seccomp_prepare(const struct oci_seccomp *s, struct capsa_seccomp **out, struct capsa_error **err)

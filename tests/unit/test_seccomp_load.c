@@ -118,6 +118,11 @@ static int do_getppid(long want)
 	return result(r);
 }
 
+static int do_raw(long nr)
+{
+	return result(syscall(nr, 0, 0, 0, 0, 0, 0));
+}
+
 static int do_lseek(long which)
 {
 	static const int whence[] = {SEEK_SET, SEEK_CUR};
@@ -244,6 +249,19 @@ static void test_default_action(void)
 	is_int(child_errno(run_filtered(f, do_getppid, getppid())), 99,
 	       "defaultAction ERRNO with defaultErrnoRet 99");
 	is_int(child_errno(run_filtered(f, do_mkdir, 5)), 99, "applies to every syscall not listed");
+	/* exit_group (231) is the highest the profile names: anything above is "unknown" to it. */
+	is_int(child_errno(run_filtered(f, do_raw, SYS_openat)), ENOSYS,
+	       "a syscall above the profile's highest gets ENOSYS");
+	is_int(child_errno(run_filtered(f, do_raw, 1000)), ENOSYS, "so does a number no kernel has");
+
+	s.default_action = "SCMP_ACT_ALLOW";
+	s.default_errno_ret.set = false;
+	struct oci_seccomp_syscall deny[] = {SYSCALL("SCMP_ACT_ERRNO", "mkdir")};
+	s.syscalls = deny;
+	_cleanup_seccomp_ struct capsa_seccomp *f2 = prepare_or_die(&s);
+	is_int(child_errno(run_filtered(f2, do_raw, 1000)), ENOSYS,
+	       "with an allow default, the kernel's own ENOSYS");
+	is_int(child_errno(run_filtered(f2, do_raw, SYS_getppid)), 0, "and higher syscalls are not touched");
 }
 
 struct thread_arg {

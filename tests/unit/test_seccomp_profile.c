@@ -64,6 +64,7 @@ enum probe {
 	P_SETTIMEOFDAY,
 	P_PERSONALITY_RIE,
 	P_CLONE3,
+	P_UNKNOWN_NEW,
 	/* allowed */
 	P_UNSHARE_FS,
 	P_PERSONALITY_LINUX32,
@@ -132,6 +133,8 @@ static long probe_call(enum probe p)
 		return syscall(SYS_personality, READ_IMPLIES_EXEC);
 	case P_CLONE3:
 		return syscall(SYS_clone3, NULL, 0);
+	case P_UNKNOWN_NEW:
+		return syscall(600, 0, 0, 0, 0, 0, 0);
 	case P_UNSHARE_FS:
 		return syscall(SYS_unshare, CLONE_FS | CLONE_FILES);
 	case P_PERSONALITY_LINUX32:
@@ -216,6 +219,7 @@ static void test_blocked(void)
 		{P_SETTIMEOFDAY, "settimeofday", EPERM},
 		{P_PERSONALITY_RIE, "personality(READ_IMPLIES_EXEC)", EPERM},
 		{P_CLONE3, "clone3 (ENOSYS so libc falls back to clone)", ENOSYS},
+		{P_UNKNOWN_NEW, "syscall 600, newer than the profile", ENOSYS},
 		{P_UNSHARE_FS, "unshare(CLONE_FS|CLONE_FILES)", 0},
 		{P_PERSONALITY_LINUX32, "personality(PER_LINUX32)", 0},
 		{P_PERSONALITY_QUERY, "personality(0xffffffff)", 0},
@@ -234,6 +238,50 @@ static void test_blocked(void)
 	is_int(probe(P_UNSHARE_USER, false), 0, "without the profile unshare(CLONE_NEWUSER) works here");
 	ok(probe(P_CLONE3, false) != ENOSYS, "without the profile clone3 is known to the kernel");
 }
+
+#if defined(__x86_64__)
+/* A 32-bit x86 syscall from this 64-bit process: the kernel reports AUDIT_ARCH_I386 to seccomp. */
+static long int80(long nr, long a, long b, long c)
+{
+	long r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	return r;
+}
+
+/* -errno (or the result) of an i386 syscall in a filtered child, folded into an exit status. */
+static int i386_probe(long nr, long a)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct capsa_error *err = NULL;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || capsa_seccomp_load(filter, NULL, &err) < 0)
+			_exit(CHILD_SETUP_FAILED);
+		long r = int80(nr, a, 0, 0);
+		_exit(r >= 0 ? 0 : -r < CHILD_SETUP_FAILED ? (int)-r : 249);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_i386(void)
+{
+	/* i386 numbers: getpid 20, keyctl 288, unshare 310. */
+	if (int80(20, 0, 0, 0) != getpid()) {
+		ok(1, "# SKIP no 32-bit x86 emulation in this kernel");
+		return;
+	}
+	is_int(i386_probe(20, 0), 0, "i386 getpid is allowed (SCMP_ARCH_X86 is in the profile)");
+	is_int(i386_probe(288, 0), EPERM, "i386 keyctl is blocked");
+	is_int(i386_probe(310, CLONE_NEWUSER), EPERM, "i386 unshare(CLONE_NEWUSER) is blocked");
+	is_int(i386_probe(700, 0), ENOSYS, "i386 syscall 700 (newer than the profile) gets ENOSYS");
+}
+#else
+static void test_i386(void)
+{
+}
+#endif
 
 /* Runs busybox under the profile: a shell pipeline of ordinary tools must succeed. */
 static int busybox(const char *script)
@@ -328,6 +376,7 @@ int main(void)
 	if (!filter)
 		return tap_done();
 	test_blocked();
+	test_i386();
 	test_busybox();
 	capsa_seccomp_free(filter);
 	return tap_done();
