@@ -63,11 +63,13 @@ $(BUILD)/capsa: $(CLI_OBJS) $(LIBCAPSA)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBCAPSA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBCAPSA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
 
 test-helpers: $(TEST_HELPER_BINS)
 

@@ -387,8 +387,6 @@ int capsa_image_config_to_runtime(const struct capsa_image_config *c, const stru
  * supplementary groups the user is a member of. */
 int capsa_image_resolve_user(const char *spec, const char *passwd, const char *group, struct oci_user *out,
 			     struct capsa_error **err) CAPSA_WUR;
-/* "SIGTERM", "TERM", "15" -> 15; -1 if unknown. */
-int capsa_signal_parse(const char *s);
 
 /* ---- cleanup helpers ----------------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "common/signal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -279,43 +280,6 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 		change, kw);
 }
 
-/* ---- signals ---- */
-
-int capsa_signal_parse(const char *s)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} sigs[] = {
-		{"HUP", SIGHUP},       {"INT", SIGINT},	  {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-		{"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
-		{"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
-		{"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
-		{"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
-		{"TTOU", SIGTTOU},     {"URG", SIGURG},	  {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
-		{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-		{"PWR", SIGPWR},       {"SYS", SIGSYS},
-	};
-	if (s == NULL || *s == '\0')
-		return -1;
-	uint64_t n;
-	if (capsa_parse_u64(s, &n) == 0)
-		return n >= 1 && n <= (uint64_t)SIGRTMAX ? (int)n : -1;
-	const char *name = s;
-	if (!strncasecmp(name, "SIG", 3))
-		name += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		if (!strcasecmp(name, sigs[i].name))
-			return sigs[i].sig;
-	if (!strncasecmp(name, "RTMIN", 5) || !strncasecmp(name, "RTMAX", 5)) {
-		int64_t off = 0;
-		if (name[5] && capsa_parse_i64(name + 5, &off) < 0)
-			return -1;
-		int v = (toupper((unsigned char)name[4]) == 'N' ? SIGRTMIN : SIGRTMAX) + (int)off;
-		return v >= SIGRTMIN && v <= SIGRTMAX ? v : -1;
-	}
-	return -1;
-}
 
 /* ---- users and groups ---- */
 

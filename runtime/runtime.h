@@ -8,6 +8,7 @@
 #define CAPSA_RUNTIME_H
 
 #include "common/error.h"
+#include "common/signal.h"
 #include "oci-spec/oci-spec.h"
 
 #include <stdbool.h>
@@ -57,9 +58,6 @@ int capsa_container_list(const struct capsa_runtime *rt, struct oci_state ***out
 int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
 			  struct capsa_error **err) CAPSA_WUR;
 
-/* "TERM", "SIGTERM", "15" -> 15. Returns -1 when unknown. */
-int capsa_signal_parse(const char *s);
-const char *capsa_signal_name(int sig);
 
 /*
  * Re-executes the running binary from a sealed memfd copy unless it already

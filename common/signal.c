@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
-#include "runtime/internal.h"
+#include "common/signal.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <stdbool.h>
 
 #include <signal.h>
 #include <string.h>
