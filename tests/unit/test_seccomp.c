@@ -3,7 +3,12 @@
 #define _GNU_SOURCE
 #include "runtime/seccomp.h"
 #include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
 #include "tests/unit/tap.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <linux/seccomp.h>
 #include <string.h>
@@ -162,6 +167,29 @@ static void test_translation(void)
 	ok(!e, "unknown syscall names are skipped, not an error");
 	is_int(len2, len, "skipping unknown names gives the same filter as without them");
 	free(e);
+
+	/* The skip is logged at debug level, naming the syscall. */
+	{
+		char logpath[] = "/tmp/capsa-test-seccomp-log-XXXXXX";
+		int lfd = mkstemp(logpath);
+		struct capsa_error *lerr = NULL;
+		char *logged = NULL;
+		size_t llen = 0;
+		if (lfd >= 0 && capsa_log_init(logpath, CAPSA_LOG_TEXT, CAPSA_LOG_DEBUG, &lerr) == 0) {
+			free(try_prepare(&s, NULL, NULL));
+			if (capsa_log_init(NULL, CAPSA_LOG_TEXT, CAPSA_LOG_WARN, &lerr) < 0)
+				capsa_error_clear(&lerr);
+			if (capsa_read_file_at(AT_FDCWD, logpath, 0, &logged, &llen, &lerr) < 0)
+				capsa_error_clear(&lerr);
+		}
+		ok(logged && strstr(logged, "skipping unknown syscall capsa_no_such_syscall"),
+		   "the skipped name is logged at debug level");
+		free(logged);
+		if (lfd >= 0) {
+			close(lfd);
+			unlink(logpath);
+		}
+	}
 
 	s.syscalls = deny_only_unknown;
 	e = try_prepare(&s, &len2, NULL);
