@@ -437,7 +437,7 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 		    capsa_image_config_parse(cjson, clen, config, &c, err) < 0)
 			return -1;
 		if (c->n_diff_ids != nlayers)
-			return capsa_error_set(err, EINVAL,
+			return capsa_error_set(err, 0,
 					       "%s: %zu layers but the config lists %zu diff_ids", p, nlayers,
 					       c->n_diff_ids);
 		/* Docker archives carry no manifest: write the OCI manifest the store keeps for the image. */
@@ -452,7 +452,7 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 		for (size_t k = 0; k < nlayers; k++) {
 			const struct member *lm = find_member(src, layers[k]);
 			if (lm == NULL || lm->digest == NULL)
-				return capsa_error_set(err, ENOENT,
+				return capsa_error_set(err, 0,
 						       "%s.Layers[%zu]: %s is not in the archive", p, k,
 						       layers[k]);
 			int comp;
@@ -539,7 +539,7 @@ int capsa_image_load(struct capsa_image_store *s, const char *input, const struc
 			}
 			struct stat st;
 			if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-				capsa_error_set(err, EISDIR,
+				capsa_error_set(err, 0,
 						"%s is a directory (an OCI layout is loaded as oci:%s)",
 						input, input);
 				goto out;

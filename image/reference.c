@@ -23,7 +23,7 @@ static int check_component(const char *c, size_t n, const char *whole, struct ca
 		return capsa_error_set(err, 0, "invalid reference \"%s\": empty path component", whole);
 	for (size_t i = 0; i < n; i++) {
 		if (c[i] >= 'A' && c[i] <= 'Z')
-			return capsa_error_set(err, EINVAL,
+			return capsa_error_set(err, 0,
 					       "invalid reference \"%s\": repository name must be lowercase",
 					       whole);
 	}
@@ -93,7 +93,7 @@ static int check_tag(const char *t, const char *whole, struct capsa_error **err)
 {
 	size_t n = strlen(t);
 	if (n == 0 || n > 128)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "invalid reference \"%s\": tag must be 1 to 128 characters", whole);
 	for (size_t i = 0; i < n; i++) {
 		char c = t[i];
@@ -177,7 +177,7 @@ int capsa_image_ref_parse(const char *s, struct capsa_image_ref **out, struct ca
 	else
 		r->path = xstrdup(path);
 	if (strlen(r->domain) + 1 + strlen(r->path) > NAME_MAX_TOTAL)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "invalid reference \"%s\": repository name longer than %d characters",
 				       s, NAME_MAX_TOTAL);
 	if (r->tag == NULL && r->digest == NULL)

@@ -19,7 +19,7 @@ int capsa_archive_format_parse(const char *s, enum capsa_archive_format *out, st
 	else if (!strcmp(s, "oci-archive") || !strcmp(s, "oci"))
 		*out = CAPSA_ARCHIVE_OCI;
 	else
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "unknown archive format \"%s\" (docker-archive or oci-archive)", s);
 	return 0;
 }

@@ -254,7 +254,7 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 		for (size_t i = 0; i < n; i++) {
 			if (kw[0] == 'V') {
 				if (w[i][0] != '/')
-					return capsa_error_set(err, EINVAL,
+					return capsa_error_set(err, 0,
 							       "change \"%s\": volume %s is not absolute",
 							       change, w[i]);
 				set_add(&c->volumes, &c->n_volumes, w[i]);

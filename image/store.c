@@ -495,7 +495,7 @@ int blob_write_fd(struct capsa_image_store *s, int fd, const char *expect, int64
 			return -1;
 		}
 		if (expect_size >= 0 && w.size > expect_size) {
-			capsa_error_set(err, EINVAL,
+			capsa_error_set(err, 0,
 					"blob %s: larger than the %lld bytes its descriptor says",
 					expect ? expect : "", (long long)expect_size);
 			blob_writer_abort(&w);
@@ -555,7 +555,7 @@ int store_image_from_manifest(struct capsa_image_store *s, const char *manifest_
 	    capsa_image_config_parse(cjson, clen, "image config", &c, err) < 0)
 		return -1;
 	if (c->n_diff_ids != m->n_layers)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "image %s: manifest has %zu layers but the config lists %zu diff_ids",
 				       manifest_digest, m->n_layers, c->n_diff_ids);
 	memset(out, 0, sizeof(*out));
@@ -759,7 +759,7 @@ int capsa_image_remove(struct capsa_image_store *s, const char *ref, bool force,
 			"image %.19s is referenced by %zu names (%s, ...): remove them one by one or use -f",
 			img->id, img->n_names, img->names[0]);
 	if (in_use && !force)
-		return capsa_error_set(err, EBUSY,
+		return capsa_error_set(err, 0,
 				       "image %s is in use by a container (stop and remove it, or use -f)",
 				       img->names[0] ? img->names[0] : img->id);
 	for (size_t i = 0; i < img->n_names; i++)

@@ -2,8 +2,9 @@
 /*
  * Layer extraction, the security-critical part of image/. A layer is untrusted input, so:
  *  - member names are cleaned first: absolute names and ".." components are rejected, never rewritten;
- *  - every parent directory is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) relative
- *    to the snapshot's fd, so a symlink planted by an earlier member stays inside the snapshot;
+ *  - every parent directory is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+ *    RESOLVE_NO_SYMLINKS) relative to the snapshot's fd: a symlink planted by an earlier member can
+ *    neither lead outside nor redirect a later write;
  *  - every member is created with an *at() call on that parent fd and a single-component name, with
  *    O_EXCL/O_NOFOLLOW, after removing what was there (tar semantics), so nothing is followed;
  *  - hard links point only at members already inside the snapshot (resolved the same way);
@@ -119,35 +120,51 @@ static void cache_drop(struct unpack *u)
 	u->cache_path = NULL;
 }
 
+/* A directory of the layer being written: resolved in the root and through no symlink at all. A layer
+ * is a diff, so a parent that is a symlink can only come from this same layer, and writing through it
+ * is refused rather than followed (docker would follow it inside the root; refusing is stricter). */
+static int open_dir_nofollow(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+	};
+	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+}
+
+static int dir_error(const char *path, struct capsa_error **err)
+{
+	if (errno == ELOOP)
+		return capsa_error_set(err, 0, "%s is a symlink (or goes through one): refusing to write through it",
+				       path);
+	if (errno == ENOTDIR)
+		return capsa_error_set(err, 0, "%s is not a directory", path);
+	return capsa_error_errno(err, "%s: open directory", path);
+}
+
 /* Opens (creating missing directories, 0755 root-owned as tar does) the parent of a member. */
 static int open_parent(struct unpack *u, const char *parent, struct capsa_error **err)
 {
 	if (u->cache_path && !strcmp(u->cache_path, parent))
 		return u->cache_fd;
 	cache_drop(u);
-	int fd = open_in_root(u->rootfd, parent, O_PATH | O_DIRECTORY);
+	int fd = open_dir_nofollow(u->rootfd, parent);
 	if (fd < 0 && errno == ENOENT) {
-		/* Walk prefix by prefix; each mkdirat() gets one component under an in-root fd. */
+		/* Walk prefix by prefix; each mkdirat() creates one component under an fd resolved as above. */
 		_cleanup_free_ char *p = xstrdup(parent);
-		_cleanup_close_ int cur = open_in_root(u->rootfd, "", O_PATH | O_DIRECTORY);
+		_cleanup_close_ int cur = open_dir_nofollow(u->rootfd, "");
 		for (char *c = p;;) {
 			char *slash = strchr(c, '/');
 			if (slash)
 				*slash = '\0';
-			int next = open_in_root(u->rootfd, p, O_PATH | O_DIRECTORY);
+			int next = open_dir_nofollow(u->rootfd, p);
 			if (next < 0 && errno == ENOENT) {
 				if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
 					return capsa_error_errno(err, "%s: create directory", p);
-				next = open_in_root(u->rootfd, p, O_PATH | O_DIRECTORY);
-				if (next < 0 && errno == ENOENT)
-					return capsa_error_set(
-						err, ENOENT,
-						"%s: exists but does not resolve to a directory inside the "
-						"layer (dangling symlink?)",
-						p);
+				next = open_dir_nofollow(u->rootfd, p);
 			}
 			if (next < 0)
-				return capsa_error_errno(err, "%s: not a directory inside the layer", p);
+				return dir_error(p, err);
 			close(cur);
 			cur = next;
 			if (!slash)
@@ -158,7 +175,7 @@ static int open_parent(struct unpack *u, const char *parent, struct capsa_error 
 		fd = TAKE_FD(cur);
 	}
 	if (fd < 0)
-		return capsa_error_errno(err, "%s: not a directory inside the layer", parent);
+		return dir_error(parent, err);
 	u->cache_path = xstrdup(parent);
 	u->cache_fd = fd;
 	return fd;
@@ -321,10 +338,11 @@ static int hardlink(struct unpack *u, struct archive_entry *e, int pfd, const ch
 	const char *tbase = slash ? slash + 1 : target;
 	if (slash)
 		*slash = '\0';
-	_cleanup_close_ int tfd = open_in_root(u->rootfd, slash ? target : "", O_PATH | O_DIRECTORY);
-	if (tfd < 0)
-		return capsa_error_errno(err, "%s: hard link target %s is not inside the layer", path,
-					 archive_entry_hardlink(e));
+	_cleanup_close_ int tfd = open_dir_nofollow(u->rootfd, slash ? target : "");
+	if (tfd < 0) {
+		dir_error(slash ? target : "/", err);
+		return capsa_error_prefix(err, "%s: hard link target %s", path, archive_entry_hardlink(e));
+	}
 	struct stat st;
 	if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return capsa_error_errno(err, "%s: hard link target %s is not inside the layer", path,
@@ -509,7 +527,7 @@ static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **buf)
 	}
 	if (u->out_bytes > (32u << 20) && u->out_bytes / (u->in_bytes ? u->in_bytes : 1) > u->lim.max_ratio) {
 		capsa_error_set(
-			&u->stream_err, EFBIG,
+			&u->stream_err, 0,
 			"layer expands more than %llu times (%llu bytes from %llu): refusing a decompression bomb",
 			(unsigned long long)u->lim.max_ratio, (unsigned long long)u->out_bytes,
 			(unsigned long long)u->in_bytes);
@@ -621,7 +639,7 @@ int capsa_image_unpack_layer(int blobfd, int64_t blob_size, int dirfd, const cha
 	}
 	got = hasher_final(&u.h);
 	if (diff_id && strcmp(got, diff_id)) {
-		capsa_error_set(err, EINVAL,
+		capsa_error_set(err, 0,
 				"diff_id mismatch: the image config says %s, the layer content is %s",
 				diff_id, got);
 		goto out;
