@@ -74,3 +74,104 @@ int capsa_seccomp_default_profile(struct oci_seccomp **out, struct capsa_error *
 	*out = TAKE_PTR(c->linux_->seccomp);
 	return 0;
 }
+
+/*
+ * Syscalls the default profile refuses because an unprivileged container lacks
+ * the capability they need; granting the capability gives them back (as
+ * Docker's profile does with its per-capability includes). See
+ * runtime/seccomp-default.md.
+ */
+static const struct {
+	const char *cap;
+	const char *const names[16];
+} cap_syscalls[] = {
+	{"CAP_SYS_ADMIN",
+	 {"mount", "umount", "umount2", "pivot_root", "setns", "unshare", "clone", "fsopen", "fsconfig",
+	  "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "quotactl", "quotactl_fd"}},
+	{"CAP_SYS_ADMIN", {"bpf", "fanotify_init", "lookup_dcookie", "perf_event_open", "open_by_handle_at"}},
+	{"CAP_BPF", {"bpf"}},
+	{"CAP_PERFMON", {"perf_event_open"}},
+	{"CAP_SYS_BOOT", {"reboot", "kexec_load", "kexec_file_load"}},
+	{"CAP_SYS_MODULE", {"init_module", "finit_module", "delete_module"}},
+	{"CAP_SYS_TIME", {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+	{"CAP_SYS_RAWIO", {"iopl", "ioperm"}},
+	{"CAP_SYS_PACCT", {"acct"}},
+	{"CAP_SYSLOG", {"syslog"}},
+	{"CAP_SYS_NICE", {"move_pages", "migrate_pages"}},
+	{"CAP_SYS_TTY_CONFIG", {"vhangup"}},
+};
+
+static bool cap_known(const char *cap)
+{
+	/* Every capability the kernel knows, so a typo is an error rather than a silent no-op. */
+	static const char *const all[] = {"CAP_CHOWN",
+					  "CAP_DAC_OVERRIDE",
+					  "CAP_DAC_READ_SEARCH",
+					  "CAP_FOWNER",
+					  "CAP_FSETID",
+					  "CAP_KILL",
+					  "CAP_SETGID",
+					  "CAP_SETUID",
+					  "CAP_SETPCAP",
+					  "CAP_LINUX_IMMUTABLE",
+					  "CAP_NET_BIND_SERVICE",
+					  "CAP_NET_BROADCAST",
+					  "CAP_NET_ADMIN",
+					  "CAP_NET_RAW",
+					  "CAP_IPC_LOCK",
+					  "CAP_IPC_OWNER",
+					  "CAP_SYS_MODULE",
+					  "CAP_SYS_RAWIO",
+					  "CAP_SYS_CHROOT",
+					  "CAP_SYS_PTRACE",
+					  "CAP_SYS_PACCT",
+					  "CAP_SYS_ADMIN",
+					  "CAP_SYS_BOOT",
+					  "CAP_SYS_NICE",
+					  "CAP_SYS_RESOURCE",
+					  "CAP_SYS_TIME",
+					  "CAP_SYS_TTY_CONFIG",
+					  "CAP_MKNOD",
+					  "CAP_LEASE",
+					  "CAP_AUDIT_WRITE",
+					  "CAP_AUDIT_CONTROL",
+					  "CAP_SETFCAP",
+					  "CAP_MAC_OVERRIDE",
+					  "CAP_MAC_ADMIN",
+					  "CAP_SYSLOG",
+					  "CAP_WAKE_ALARM",
+					  "CAP_BLOCK_SUSPEND",
+					  "CAP_AUDIT_READ",
+					  "CAP_PERFMON",
+					  "CAP_BPF",
+					  "CAP_CHECKPOINT_RESTORE"};
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		if (strcmp(cap, all[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+int capsa_seccomp_profile_add_caps(struct oci_seccomp *s, char *const *caps, size_t n_caps,
+				   struct capsa_error **err)
+{
+	for (size_t i = 0; i < n_caps; i++) {
+		if (!caps[i] || !cap_known(caps[i]))
+			return capsa_error_set(err, 0, "seccomp profile: unknown capability \"%s\"",
+					       caps[i] ? caps[i] : "(null)");
+	}
+	for (size_t i = 0; i < n_caps; i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(cap_syscalls); j++) {
+			if (strcmp(caps[i], cap_syscalls[j].cap) != 0)
+				continue;
+			s->syscalls = xreallocarray(s->syscalls, s->n_syscalls + 1, sizeof(*s->syscalls));
+			struct oci_seccomp_syscall *sc = &s->syscalls[s->n_syscalls++];
+			*sc = (struct oci_seccomp_syscall){.action = xstrdup("SCMP_ACT_ALLOW")};
+			for (size_t k = 0; k < ARRAY_SIZE(cap_syscalls[j].names) && cap_syscalls[j].names[k];
+			     k++)
+				capsa_strv_push(&sc->names, cap_syscalls[j].names[k]);
+			sc->n_names = capsa_strv_len(sc->names);
+		}
+	}
+	return 0;
+}

@@ -94,6 +94,14 @@ static inline void capsa_seccomp_freep(struct capsa_seccomp **f)
 int capsa_seccomp_default_profile(struct oci_seccomp **out, struct capsa_error **err) CAPSA_WUR;
 /* The embedded JSON text of the default profile. */
 const char *capsa_seccomp_default_profile_json(void);
+/*
+ * Gives back to a profile (the default one) the syscalls it refuses only for
+ * lack of a capability, for each capability granted ("CAP_SYS_ADMIN":
+ * mount, umount2, pivot_root, setns, unshare and clone with namespace flags,
+ * ...). An unknown capability name is an error and leaves the profile as it was.
+ */
+int capsa_seccomp_profile_add_caps(struct oci_seccomp *s, char *const *caps, size_t n_caps,
+				   struct capsa_error **err) CAPSA_WUR;
 /* Frees an oci_seccomp returned by capsa_seccomp_default_profile. */
 void capsa_seccomp_profile_free(struct oci_seccomp *s);
 

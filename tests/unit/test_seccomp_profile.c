@@ -370,6 +370,44 @@ static void test_profile_data(void)
 	capsa_error_clear(&err);
 }
 
+static void test_add_caps(void)
+{
+	struct oci_seccomp *s = NULL;
+	struct capsa_seccomp *admin = NULL, *saved = filter;
+	struct capsa_error *err = NULL;
+
+	if (capsa_seccomp_default_profile(&s, &err) < 0) {
+		ok(0, "parse the default profile again");
+		return;
+	}
+	size_t before = s->n_syscalls;
+	ok(capsa_seccomp_profile_add_caps(s, (char *[]){"CAP_SYS_ADMIN", "CAP_SYS_NOPE"}, 2, &err) < 0 &&
+		   err && strstr(err->msg, "unknown capability \"CAP_SYS_NOPE\""),
+	   "an unknown capability is refused");
+	is_int(s->n_syscalls, before, "and the profile is unchanged");
+	capsa_error_clear(&err);
+	ok(capsa_seccomp_profile_add_caps(s, (char *[]){"CAP_SYS_ADMIN", "CAP_SYS_TIME", "CAP_NET_RAW"}, 3,
+					  &err) == 0,
+	   "CAP_SYS_ADMIN, CAP_SYS_TIME and CAP_NET_RAW are accepted");
+	ok(s->n_syscalls > before, "rules were added (%zu -> %zu)", before, s->n_syscalls);
+	if (capsa_seccomp_prepare(s, &admin, &err) < 0) {
+		ok(0, "the extended profile translates: %s", err->msg);
+		capsa_seccomp_profile_free(s);
+		return;
+	}
+	filter = admin;
+	is_int(probe(P_UNSHARE_USER, true), 0, "with CAP_SYS_ADMIN: unshare(CLONE_NEWUSER) is allowed");
+	is_int(probe(P_UNSHARE_NS, true), 0, "with CAP_SYS_ADMIN: unshare(CLONE_NEWNS) is allowed");
+	is_int(probe(P_MOUNT, true), ENOENT,
+	       "with CAP_SYS_ADMIN: mount reaches the kernel (ENOENT, not EPERM)");
+	is_int(probe(P_SETTIMEOFDAY, true), 0, "with CAP_SYS_TIME: settimeofday is allowed");
+	is_int(probe(P_KEYCTL, true), EPERM, "keyctl stays blocked");
+	is_int(probe(P_KEXEC_LOAD, true), EPERM, "kexec_load stays blocked");
+	filter = saved;
+	capsa_seccomp_free(admin);
+	capsa_seccomp_profile_free(s);
+}
+
 int main(void)
 {
 	test_profile_data();
@@ -378,6 +416,7 @@ int main(void)
 	test_blocked();
 	test_i386();
 	test_busybox();
+	test_add_caps();
 	capsa_seccomp_free(filter);
 	return tap_done();
 }
