@@ -206,3 +206,16 @@ set_seccomp() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"denied"* ]]
 }
+
+@test "seccomp: the filter is applied without noNewPrivileges too (as Docker runs containers)" {
+	config_edit "$BUNDLE" '.process.noNewPrivileges = false'
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]}'
+	set_args "$BUNDLE" sh -c 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/capsa-denied; echo "rc=$?"'
+	run rt run -b "$BUNDLE" "$(cid)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"NoNewPrivs:"*"0"* ]]
+	[[ "$output" == *"Seccomp:"*"2"* ]]
+	[[ "$output" == *"No message of desired type"* ]]
+	[ ! -e "$BUNDLE/rootfs/tmp/capsa-denied" ]
+}
