@@ -265,8 +265,8 @@ static bool is_hex(const char *s)
 	return true;
 }
 
-int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struct capsa_image **out,
-		       struct capsa_error **err)
+static int lookup(struct capsa_image_store *s, const char *ref, const struct capsa_image **out,
+		  struct capsa_error **err)
 {
 	if (ref == NULL || *ref == '\0')
 		return capsa_error_set(err, 0, "empty image reference");
@@ -800,4 +800,20 @@ void report_add(char ***report, const char *fmt, ...)
 		abort();
 	va_end(ap);
 	capsa_strv_push(report, line);
+}
+
+int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struct capsa_image **out,
+		       struct capsa_error **err)
+{
+	_cleanup_error_ struct capsa_error *first = NULL;
+	if (lookup(s, ref, out, &first) == 0)
+		return 0;
+	/* Like podman: a short name that is not on docker.io may be a local image (import, oci layouts). */
+	if (ref && *ref && strchr(ref, '/') == NULL && strchr(ref, '@') == NULL) {
+		_cleanup_free_ char *local = xasprintf("localhost/%s", ref);
+		if (lookup(s, local, out, NULL) == 0)
+			return 0;
+	}
+	*err = TAKE_PTR(first);
+	return -1;
 }

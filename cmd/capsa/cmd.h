@@ -49,6 +49,7 @@ char *cli_human_age(const char *rfc3339);
 
 extern const struct capsa_cmd capsa_cmd_load, capsa_cmd_save, capsa_cmd_import, capsa_cmd_images,
 	capsa_cmd_tag, capsa_cmd_rmi, capsa_cmd_image;
-extern const struct capsa_cmd capsa_cmd_image_inspect, capsa_cmd_image_history, capsa_cmd_image_prune;
+extern const struct capsa_cmd capsa_cmd_image_inspect, capsa_cmd_image_history, capsa_cmd_image_prune,
+	capsa_cmd_image_mount, capsa_cmd_image_unmount;
 
 #endif

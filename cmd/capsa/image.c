@@ -6,6 +6,7 @@
 #include "common/util.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static int run_inspect(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
@@ -141,12 +142,98 @@ const struct capsa_cmd capsa_cmd_image_prune = {
 	.run = run_prune,
 };
 
+/* `image mount`: the rootfs API seen from the command line, like `podman image mount`. */
+static char *mount_id(const struct capsa_image *img)
+{
+	return xasprintf("mount-%.12s", strchr(img->id, ':') + 1);
+}
+
+static int run_mount(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
+{
+	static const struct option opts[] = {
+		{"copy", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct capsa_rootfs_opts o = {0};
+	int c;
+	while ((c = cli_getopt(&capsa_cmd_image_mount, argc, argv, "", opts)) != -1) {
+		if (c == 'c')
+			o.no_overlay = true;
+		else if (c == 'h')
+			return 0;
+		else
+			return cli_usage_error(&capsa_cmd_image_mount, err, "unknown option");
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&capsa_cmd_image_mount, err, "expected one image");
+	_cleanup_image_store_ struct capsa_image_store *s = NULL;
+	const struct capsa_image *img;
+	struct capsa_image_rootfs *r = NULL;
+	if (cli_open_store(cli, true, &s, err) < 0 || capsa_image_lookup(s, argv[optind], &img, err) < 0)
+		return -1;
+	_cleanup_free_ char *id = mount_id(img);
+	_cleanup_free_ char *dir = xasprintf("%s/rootfs/%s", capsa_image_store_root(s), id);
+	if (access(dir, F_OK) == 0) {
+		if (capsa_image_rootfs_mount(s, id, &r, err) < 0)
+			return -1;
+	} else if (capsa_image_rootfs_prepare(s, argv[optind], id, &o, &r, err) < 0) {
+		return -1;
+	}
+	printf("%s\n", r->path);
+	capsa_image_rootfs_free(r);
+	return 0;
+}
+
+const struct capsa_cmd capsa_cmd_image_mount = {
+	.name = "mount",
+	.summary = "Mount an image's rootfs (overlayfs, or a flattened copy) and print where",
+	.usage = "[--copy] IMAGE",
+	.help = "      --copy          a flattened copy instead of overlayfs\n"
+		"Changes made below the mount point are thrown away by `capsa image unmount`.\n",
+	.run = run_mount,
+};
+
+static int run_unmount(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
+{
+	int c;
+	while ((c = cli_getopt(&capsa_cmd_image_unmount, argc, argv, "", NULL)) != -1) {
+		if (c == 'h')
+			return 0;
+		return cli_usage_error(&capsa_cmd_image_unmount, err, "unknown option");
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&capsa_cmd_image_unmount, err, "expected one image");
+	_cleanup_image_store_ struct capsa_image_store *s = NULL;
+	const struct capsa_image *img;
+	if (cli_open_store(cli, true, &s, err) < 0 || capsa_image_lookup(s, argv[optind], &img, err) < 0)
+		return -1;
+	_cleanup_free_ char *id = mount_id(img);
+	return capsa_image_rootfs_remove(s, id, err) < 0 ? -1 : 0;
+}
+
+const struct capsa_cmd capsa_cmd_image_unmount = {
+	.name = "unmount",
+	.summary = "Unmount and delete what `capsa image mount` made",
+	.usage = "IMAGE",
+	.run = run_unmount,
+};
+
 static const struct capsa_cmd cmd_ls = {.name = "ls", .summary = "List images (= capsa images)"};
 static const struct capsa_cmd cmd_rm = {.name = "rm", .summary = "Remove images (= capsa rmi)"};
 
 static const struct capsa_cmd *const image_commands[] = {
-	&capsa_cmd_image_history, &capsa_cmd_import, &capsa_cmd_image_inspect, &capsa_cmd_load, &cmd_ls,
-	&capsa_cmd_image_prune,	  &cmd_rm,	     &capsa_cmd_save,	       &capsa_cmd_tag,
+	&capsa_cmd_image_history,
+	&capsa_cmd_import,
+	&capsa_cmd_image_inspect,
+	&capsa_cmd_load,
+	&cmd_ls,
+	&capsa_cmd_image_mount,
+	&capsa_cmd_image_prune,
+	&cmd_rm,
+	&capsa_cmd_save,
+	&capsa_cmd_tag,
+	&capsa_cmd_image_unmount,
 };
 
 static int run_image(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
@@ -171,7 +258,7 @@ static int run_image(struct capsa_cli *cli, int argc, char **argv, struct capsa_
 
 const struct capsa_cmd capsa_cmd_image = {
 	.name = "image",
-	.summary = "Manage images: inspect, history, prune, ls, rm, load, save, import, tag",
+	.summary = "Manage images: inspect, history, mount, unmount, prune, ls, rm, load, save, import, tag",
 	.usage = "COMMAND [ARGS...]",
 	.run = run_image,
 };
