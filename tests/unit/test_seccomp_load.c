@@ -238,6 +238,45 @@ static void test_kill_actions(void)
 	is_int(child_errno(run_filtered(f, do_getppid, getpid())), 0, "SCMP_ACT_LOG lets the syscall run");
 }
 
+static void *thread_getppid(void *p)
+{
+	(void)p;
+	syscall(SYS_getppid);
+	return NULL;
+}
+
+/* The filtered syscall happens in a second thread; the main thread then exits 0 if it is still alive. */
+static int getppid_in_thread(long unused)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_getppid, NULL) != 0)
+		return 220;
+	pthread_join(th, NULL);
+	return 0;
+}
+
+static void test_thread_vs_process(void)
+{
+	struct oci_seccomp_syscall rule[] = {SYSCALL("SCMP_ACT_KILL_THREAD", "getppid")};
+	struct oci_seccomp s = {.default_action = "SCMP_ACT_ALLOW", .syscalls = rule, .n_syscalls = 1};
+	_cleanup_seccomp_ struct capsa_seccomp *f = prepare_or_die(&s);
+	int st = run_filtered(f, getppid_in_thread, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "KILL_THREAD kills only the calling thread (status 0x%x)",
+	   st);
+
+	rule[0].action = "SCMP_ACT_KILL_PROCESS";
+	_cleanup_seccomp_ struct capsa_seccomp *f2 = prepare_or_die(&s);
+	st = run_filtered(f2, getppid_in_thread, 0);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "KILL_PROCESS kills the whole process (status 0x%x)",
+	   st);
+
+	struct oci_seccomp_syscall trace[] = {SYSCALL("SCMP_ACT_TRACE", "mkdir", "mkdirat")};
+	struct oci_seccomp t = {.default_action = "SCMP_ACT_ALLOW", .syscalls = trace, .n_syscalls = 1};
+	_cleanup_seccomp_ struct capsa_seccomp *f3 = prepare_or_die(&t);
+	is_int(child_errno(run_filtered(f3, do_mkdir_traced, 7)), ENOSYS,
+	       "SCMP_ACT_TRACE without a tracer: ENOSYS");
+}
+
 static void test_default_action(void)
 {
 	/* Besides exiting, what a sanitizer runtime may do on its way out (make check-asan). */
@@ -443,6 +482,7 @@ int main(void)
 	test_errno_ret();
 	test_args();
 	test_kill_actions();
+	test_thread_vs_process();
 	test_default_action();
 	test_tsync();
 	test_no_nnp();
