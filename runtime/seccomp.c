@@ -195,6 +195,8 @@ static int op_parse(const char *name, enum scmp_compare *out, struct capsa_error
 
 static int arch_add(struct build *b, const char *name, struct capsa_error **err)
 {
+	if (!name)
+		return capsa_error_set(err, 0, "missing architecture name");
 	for (size_t i = 0; i < ARRAY_SIZE(arch_table); i++) {
 		if (strcmp(name, arch_table[i].name) != 0)
 			continue;
@@ -216,6 +218,8 @@ static int flags_parse(const struct oci_seccomp *s, unsigned int *out, struct ca
 	*out = 0;
 	for (size_t i = 0; i < s->n_flags; i++) {
 		size_t j;
+		if (!s->flags[i])
+			return capsa_error_set(err, 0, "flags[%zu]: missing flag name", i);
 		for (j = 0; j < ARRAY_SIZE(flag_table); j++) {
 			if (strcmp(s->flags[i], flag_table[j].name) == 0)
 				break;
