@@ -24,9 +24,8 @@ int capsa_digest_validate(const char *digest, struct capsa_error **err)
 	}
 	size_t n = strlen(hex);
 	if (n != want)
-		return capsa_error_set(err, 0,
-				       "invalid digest \"%.80s\": expected %zu hex digits, got %zu", digest,
-				       want, n);
+		return capsa_error_set(err, 0, "invalid digest \"%.80s\": expected %zu hex digits, got %zu",
+				       digest, want, n);
 	for (size_t i = 0; i < n; i++)
 		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
 			return capsa_error_set(err, 0, "invalid digest \"%.80s\": not lowercase hex", digest);

@@ -56,13 +56,14 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 			goto out;
 		}
 		archive_read_disk_descend(disk);
-		const char *p = archive_entry_pathname(e);
+		_cleanup_free_ char *src = xstrdup(archive_entry_sourcepath(e) ? archive_entry_sourcepath(e)
+									       : archive_entry_pathname(e));
+		const char *p = src;
 		const char *rel = strncmp(p, dir, dl) == 0 ? p + dl : p;
 		while (*rel == '/')
 			rel++;
 		_cleanup_free_ char *name = xasprintf("./%s", rel);
 		archive_entry_set_pathname(e, name);
-		_cleanup_free_ char *src = xstrdup(p);
 		if (archive_write_header(out, e) < ARCHIVE_WARN) {
 			capsa_error_set(err, EIO, "%s: %s", src, archive_error_string(out));
 			goto out;

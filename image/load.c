@@ -437,9 +437,8 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 		    capsa_image_config_parse(cjson, clen, config, &c, err) < 0)
 			return -1;
 		if (c->n_diff_ids != nlayers)
-			return capsa_error_set(err, 0,
-					       "%s: %zu layers but the config lists %zu diff_ids", p, nlayers,
-					       c->n_diff_ids);
+			return capsa_error_set(err, 0, "%s: %zu layers but the config lists %zu diff_ids", p,
+					       nlayers, c->n_diff_ids);
 		/* Docker archives carry no manifest: write the OCI manifest the store keeps for the image. */
 		_cleanup_json_ json_object *m = json_object_new_object();
 		json_object_object_add(m, "schemaVersion", json_object_new_int(2));
@@ -452,9 +451,8 @@ static int load_docker(struct source *src, struct capsa_image **list, size_t *n,
 		for (size_t k = 0; k < nlayers; k++) {
 			const struct member *lm = find_member(src, layers[k]);
 			if (lm == NULL || lm->digest == NULL)
-				return capsa_error_set(err, 0,
-						       "%s.Layers[%zu]: %s is not in the archive", p, k,
-						       layers[k]);
+				return capsa_error_set(err, 0, "%s.Layers[%zu]: %s is not in the archive", p,
+						       k, layers[k]);
 			int comp;
 			if (sniff_blob(src->s, lm->digest, &comp, err) < 0)
 				return -1;

@@ -49,8 +49,8 @@ int capsa_platform_parse(const char *s, struct capsa_platform *out, struct capsa
 	size_t n = 0;
 	for (char *save = NULL, *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
 		if (n == 3)
-			return capsa_error_set(err, 0,
-					       "invalid platform \"%s\": expected OS/ARCH[/VARIANT]", s);
+			return capsa_error_set(err, 0, "invalid platform \"%s\": expected OS/ARCH[/VARIANT]",
+					       s);
 		parts[n++] = t;
 	}
 	if (n == 0 || strstr(s, "//") || s[strlen(s) - 1] == '/' || s[0] == '/')
@@ -58,8 +58,8 @@ int capsa_platform_parse(const char *s, struct capsa_platform *out, struct capsa
 	for (size_t i = 0; i < n; i++)
 		for (const char *c = parts[i]; *c; c++)
 			if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
-				return capsa_error_set(err, 0,
-						       "invalid platform \"%s\": bad character '%c'", s, *c);
+				return capsa_error_set(err, 0, "invalid platform \"%s\": bad character '%c'",
+						       s, *c);
 	if (n == 1) {
 		out->os = xstrdup("linux");
 		out->architecture = xstrdup(parts[0]);

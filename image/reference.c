@@ -23,9 +23,8 @@ static int check_component(const char *c, size_t n, const char *whole, struct ca
 		return capsa_error_set(err, 0, "invalid reference \"%s\": empty path component", whole);
 	for (size_t i = 0; i < n; i++) {
 		if (c[i] >= 'A' && c[i] <= 'Z')
-			return capsa_error_set(err, 0,
-					       "invalid reference \"%s\": repository name must be lowercase",
-					       whole);
+			return capsa_error_set(
+				err, 0, "invalid reference \"%s\": repository name must be lowercase", whole);
 	}
 	size_t i = 0;
 	for (;;) {
@@ -93,8 +92,8 @@ static int check_tag(const char *t, const char *whole, struct capsa_error **err)
 {
 	size_t n = strlen(t);
 	if (n == 0 || n > 128)
-		return capsa_error_set(err, 0,
-				       "invalid reference \"%s\": tag must be 1 to 128 characters", whole);
+		return capsa_error_set(err, 0, "invalid reference \"%s\": tag must be 1 to 128 characters",
+				       whole);
 	for (size_t i = 0; i < n; i++) {
 		char c = t[i];
 		bool ok = isalnum((unsigned char)c) || c == '_' || (i > 0 && (c == '.' || c == '-'));

@@ -376,9 +376,8 @@ static int check_cid(const char *cid, struct capsa_error **err)
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			  (i > 0 && (c == '_' || c == '.' || c == '-'));
 		if (!ok)
-			return capsa_error_set(err, 0,
-					       "invalid container id \"%s\": use [A-Za-z0-9][A-Za-z0-9_.-]*",
-					       cid);
+			return capsa_error_set(
+				err, 0, "invalid container id \"%s\": use [A-Za-z0-9][A-Za-z0-9_.-]*", cid);
 	}
 	return 0;
 }

@@ -280,7 +280,6 @@ int capsa_image_config_change(struct capsa_image_config *c, const char *change, 
 		change, kw);
 }
 
-
 /* ---- users and groups ---- */
 
 /* Finds the line of a passwd/group text whose field 0 (name) or field 2 (id) matches. Returns the

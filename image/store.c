@@ -443,12 +443,19 @@ int blob_writer_commit(struct blob_writer *w, const char *expect, int64_t expect
 		blob_writer_abort(w);
 		return -1;
 	}
+	_cleanup_free_ char *dst = blob_path(got);
+	if (faccessat(w->s->rootfd, dst, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* Already stored (and verified when it was): keep that file untouched. */
+		blob_writer_abort(w);
+		if (digest)
+			*digest = TAKE_PTR(got);
+		return 0;
+	}
 	if (fsync(w->fd) < 0) {
 		capsa_error_errno(err, "fsync blob %s", got);
 		blob_writer_abort(w);
 		return -1;
 	}
-	_cleanup_free_ char *dst = blob_path(got);
 	if (renameat(w->s->rootfd, w->tmp, w->s->rootfd, dst) < 0) {
 		capsa_error_errno(err, "rename blob %s", got);
 		blob_writer_abort(w);
@@ -495,8 +502,7 @@ int blob_write_fd(struct capsa_image_store *s, int fd, const char *expect, int64
 			return -1;
 		}
 		if (expect_size >= 0 && w.size > expect_size) {
-			capsa_error_set(err, 0,
-					"blob %s: larger than the %lld bytes its descriptor says",
+			capsa_error_set(err, 0, "blob %s: larger than the %lld bytes its descriptor says",
 					expect ? expect : "", (long long)expect_size);
 			blob_writer_abort(&w);
 			return -1;

@@ -135,8 +135,8 @@ static int open_dir_nofollow(int rootfd, const char *path)
 static int dir_error(const char *path, struct capsa_error **err)
 {
 	if (errno == ELOOP)
-		return capsa_error_set(err, 0, "%s is a symlink (or goes through one): refusing to write through it",
-				       path);
+		return capsa_error_set(
+			err, 0, "%s is a symlink (or goes through one): refusing to write through it", path);
 	if (errno == ENOTDIR)
 		return capsa_error_set(err, 0, "%s is not a directory", path);
 	return capsa_error_errno(err, "%s: open directory", path);
@@ -150,7 +150,8 @@ static int open_parent(struct unpack *u, const char *parent, struct capsa_error 
 	cache_drop(u);
 	int fd = open_dir_nofollow(u->rootfd, parent);
 	if (fd < 0 && errno == ENOENT) {
-		/* Walk prefix by prefix; each mkdirat() creates one component under an fd resolved as above. */
+		/* Walk prefix by prefix; each mkdirat() creates one component under an fd resolved as above.
+		 */
 		_cleanup_free_ char *p = xstrdup(parent);
 		_cleanup_close_ int cur = open_dir_nofollow(u->rootfd, "");
 		for (char *c = p;;) {
@@ -639,8 +640,7 @@ int capsa_image_unpack_layer(int blobfd, int64_t blob_size, int dirfd, const cha
 	}
 	got = hasher_final(&u.h);
 	if (diff_id && strcmp(got, diff_id)) {
-		capsa_error_set(err, 0,
-				"diff_id mismatch: the image config says %s, the layer content is %s",
+		capsa_error_set(err, 0, "diff_id mismatch: the image config says %s, the layer content is %s",
 				diff_id, got);
 		goto out;
 	}
