@@ -13,6 +13,8 @@ int jx_parse(const char *json, size_t len, const char *name, json_object **out, 
 	json_tokener *tok = json_tokener_new_ex(64);
 	if (tok == NULL)
 		return capsa_error_set(err, ENOMEM, "%s: json parser", name);
+	/* Standard JSON only: json-c's lenient mode takes trailing commas and single quotes. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	json_object *o = json_tokener_parse_ex(tok, json, (int)len);
 	enum json_tokener_error je = json_tokener_get_error(tok);
 	size_t off = json_tokener_get_parse_end(tok);
