@@ -198,7 +198,7 @@ static int make_room(struct unpack *u, int pfd, const char *base, bool keep_dir,
 			*kept = true;
 			return 0;
 		}
-		cache_drop(u);
+		/* pfd is the cached parent: removing a child of it leaves the cache valid. */
 		if (capsa_rm_rf_at(pfd, base) < 0)
 			return capsa_error_errno(err, "replace directory %s", base);
 		return 0;
@@ -569,6 +569,18 @@ int capsa_image_unpack_layer(int blobfd, int64_t blob_size, int dirfd, const cha
 	(void)blob_size;
 	if (diff_id && capsa_digest_validate(diff_id, err) < 0)
 		return -1;
+	struct stat bst;
+	if (fstat(blobfd, &bst) == 0 && S_ISREG(bst.st_mode) && bst.st_size == 0) {
+		/* A zero-byte blob is an empty layer; libarchive has no format for "nothing". */
+		_cleanup_free_ char *empty = capsa_digest_sha256("", 0);
+		if (diff_id && strcmp(diff_id, empty))
+			return capsa_error_set(
+				err, 0, "diff_id mismatch: the image config says %s, the layer content is %s",
+				diff_id, empty);
+		if (diff_size)
+			*diff_size = 0;
+		return 0;
+	}
 	if (hasher_init_for(&u.h, diff_id ? diff_id : "sha256:", err) < 0)
 		return -1;
 	int ret = -1;
