@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime/internal.h"
+#include "runtime/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,9 @@ void create_ctx_free(struct create_ctx *c)
 		close(c->console_fd);
 	if (c->start_listen_fd >= 0)
 		close(c->start_listen_fd);
+	if (c->seccomp_listener >= 0)
+		close(c->seccomp_listener);
+	capsa_seccomp_free(c->seccomp);
 	state_dir_close(&c->dir);
 }
 
@@ -317,6 +321,14 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 		return -1;
 	if (o->console_socket && (c->console_fd = console_socket_connect(o->console_socket, err)) < 0)
 		return -1;
+	const struct oci_seccomp *sc = c->config->linux_ ? c->config->linux_->seccomp : NULL;
+	if (sc) {
+		if (capsa_seccomp_prepare(sc, &c->seccomp, err) < 0)
+			return capsa_error_prefix(err, "create %s: config.json: linux.seccomp", o->id);
+		if (capsa_seccomp_has_notify(c->seccomp) &&
+		    (c->seccomp_listener = capsa_seccomp_listener_connect(sc->listener_path, err)) < 0)
+			return capsa_error_prefix(err, "create %s", o->id);
+	}
 	if (state_dir_create(c->rt, o->id, &c->dir, err) < 0)
 		return -1;
 
@@ -375,8 +387,13 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 int capsa_container_create(const struct capsa_runtime *rt, const struct capsa_create_opts *o, pid_t *pid,
 			   struct capsa_error **err)
 {
-	struct create_ctx c = {
-		.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1, .start_listen_fd = -1};
+	struct create_ctx c = {.rt = rt,
+			       .opts = o,
+			       .sync_parent = -1,
+			       .sync_child = -1,
+			       .console_fd = -1,
+			       .start_listen_fd = -1,
+			       .seccomp_listener = -1};
 	c.dir.dir_fd = c.dir.root_fd = -1;
 	int r = container_create(&c, err);
 	if (r == 0 && pid)

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime/internal.h"
+#include "runtime/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,29 @@ static void reset_signals(void)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Loads the filter and hands the notify fd to the listener. With no_new_privs
+ * this is the last step before exec; without it the kernel wants
+ * CAP_SYS_ADMIN, so it happens before the capabilities are dropped.
+ */
+static int seccomp_apply(struct create_ctx *c, struct capsa_error **err)
+{
+	int nfd = -1;
+	if (capsa_seccomp_load(c->seccomp, &nfd, err) < 0)
+		return -1;
+	if (nfd >= 0) {
+		_cleanup_free_ char *st = hook_state(c, c->init_pid, "creating");
+		int r = capsa_seccomp_send_notify_fd_sock(c->seccomp_listener, nfd, c->init_pid, st,
+							  c->config->linux_->seccomp->listener_metadata, err);
+		close(nfd);
+		close(c->seccomp_listener);
+		c->seccomp_listener = -1;
+		if (r < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int set_identity(struct create_ctx *c, struct capsa_error **err)
@@ -200,6 +224,8 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 		    errno != EPERM)
 			return capsa_error_errno(err, "join a new session keyring");
 	}
+	if (c->seccomp && !p->no_new_privileges && seccomp_apply(c, err) < 0)
+		return -1;
 	if (set_identity(c, err) < 0)
 		return -1;
 	if (process_find_executable(p, exe, err) < 0)
@@ -254,6 +280,8 @@ void container_init(struct create_ctx *c)
 			      &err) < 0)
 			goto fail;
 	}
+	if (c->seccomp && cfg->process->no_new_privileges && seccomp_apply(c, &err) < 0)
+		goto fail;
 	execve(exe, cfg->process->args, cfg->process->env ? cfg->process->env : (char *[]){NULL});
 	capsa_error_errno(&err, "exec: \"%s\"", cfg->process->args[0]);
 fail:;

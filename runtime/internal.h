@@ -152,6 +152,8 @@ struct create_ctx {
 	int sync_parent, sync_child;
 	int console_fd; /* connected console socket, or -1 */
 	int start_listen_fd; /* the start socket, listening; the init accepts on it */
+	struct capsa_seccomp *seccomp; /* compiled before clone: a bad profile fails before any process */
+	int seccomp_listener;	       /* connected to linux.seccomp.listenerPath, or -1 */
 	bool userns_new;
 	bool two_step;	      /* clone plain, then setns/unshare and fork the init */
 	int clone_flags;      /* namespaces made by clone (one-step) or unshare (two-step) */

@@ -90,8 +90,13 @@ static int wait_loop(pid_t init, int sfd, int master, int *exit_code)
 int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_create_opts *o, bool detach,
 			int *exit_code, struct capsa_error **err)
 {
-	struct create_ctx c = {
-		.rt = rt, .opts = o, .sync_parent = -1, .sync_child = -1, .console_fd = -1, .start_listen_fd = -1};
+	struct create_ctx c = {.rt = rt,
+			       .opts = o,
+			       .sync_parent = -1,
+			       .sync_child = -1,
+			       .console_fd = -1,
+			       .start_listen_fd = -1,
+			       .seccomp_listener = -1};
 	c.dir.dir_fd = c.dir.root_fd = -1;
 	c.subreaper = !detach;
 	int console_peer = -1;

@@ -253,3 +253,48 @@ assert_gone() {
 	rt delete "$(cid)"
 	assert_gone "$(cid)"
 }
+
+@test "pause and resume freeze the container; state says paused" {
+	set_args "$BUNDLE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.01; done'
+	config_edit "$BUNDLE" '.root.readonly = false'
+	rt run -d -b "$BUNDLE" "$(cid)"
+	wait_for test -s "$BUNDLE/rootfs/tmp/count"
+	rt pause "$(cid)"
+	[ "$(rt state "$(cid)" | jq -r .status)" = paused ]
+	local a b
+	a=$(cat "$BUNDLE/rootfs/tmp/count")
+	sleep 0.3
+	b=$(cat "$BUNDLE/rootfs/tmp/count")
+	[ "$a" = "$b" ]
+	run rt pause "$(cid)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"it is paused"* ]]
+	rt resume "$(cid)"
+	[ "$(rt state "$(cid)" | jq -r .status)" = running ]
+	wait_for sh -c "[ \"\$(cat $BUNDLE/rootfs/tmp/count)\" != $b ]"
+	# delete --force of a paused container works too
+	rt pause "$(cid)"
+	rt delete -f "$(cid)"
+	assert_gone "$(cid)"
+}
+
+@test "kill -9 of the runtime in the middle of create: delete --force cleans up" {
+	# A createRuntime hook holds create at a known point and tells us the runtime's pid.
+	printf '#!/bin/sh\necho $PPID > %s/runtime.pid\nsleep 1000\n' "$TEST_TMP" >"$TEST_TMP/hold.sh"
+	chmod 755 "$TEST_TMP/hold.sh"
+	config_edit "$BUNDLE" ".hooks = {\"createRuntime\": [{\"path\": \"$TEST_TMP/hold.sh\"}]}"
+	rt create -b "$BUNDLE" "$(cid)" &
+	wait_for test -s "$TEST_TMP/runtime.pid"
+	kill -9 "$(cat "$TEST_TMP/runtime.pid")"
+	pkill -f "$TEST_TMP/hold.sh" || true
+	wait || true
+	[ -d "$RUNTIME_ROOT/$(cid)" ]
+	local cg
+	cg=$(jq -r .capsa.cgroupPath "$RUNTIME_ROOT/$(cid)/state.json")
+	[ -d "/sys/fs/cgroup/pids$cg" ]
+	rt delete --force "$(cid)"
+	[ ! -e "$RUNTIME_ROOT/$(cid)" ]
+	[ ! -d "/sys/fs/cgroup/pids$cg" ]
+	[ ! -d "/sys/fs/cgroup/memory$cg" ]
+	assert_no_mounts
+}
