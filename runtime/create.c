@@ -66,11 +66,12 @@ static int validate_config(struct create_ctx *c, struct capsa_error **err)
 	if ((cfg->hostname && *cfg->hostname) && ns_find(cfg, OCI_NS_UTS) == NULL)
 		return capsa_error_set(err, EINVAL,
 				       "config.json: hostname: setting the hostname needs a new uts namespace");
-	if (cfg->process->terminal && c->opts->console_socket == NULL && c->console_fd < 0)
+	if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->has_console_fd &&
+	    c->console_fd < 0)
 		return capsa_error_set(err, EINVAL,
 				       "process.terminal is true: a --console-socket is needed to receive the "
 				       "terminal (or run in the foreground)");
-	if (!cfg->process->terminal && c->opts->console_socket)
+	if (!cfg->process->terminal && (c->opts->console_socket || c->opts->has_console_fd))
 		return capsa_error_set(err, EINVAL, "--console-socket given but process.terminal is false");
 	if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile &&
 	    access("/sys/kernel/security/apparmor", F_OK) < 0)
@@ -321,6 +322,8 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 		return -1;
 	if (o->console_socket && (c->console_fd = console_socket_connect(o->console_socket, err)) < 0)
 		return -1;
+	if (o->has_console_fd && (c->console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return capsa_error_errno(err, "console fd");
 	const struct oci_seccomp *sc = c->config->linux_ ? c->config->linux_->seccomp : NULL;
 	if (sc) {
 		if (capsa_seccomp_prepare(sc, &c->seccomp, err) < 0)

@@ -25,6 +25,10 @@ struct capsa_create_opts {
 	const char *id;
 	const char *bundle; /* NULL: the current directory */
 	const char *console_socket;
+	/* In-process callers (the capsa CLI's monitor) may pass a connected socket instead of a path:
+	 * the pty master is sent over it. Set has_console_fd; the fd stays the caller's. */
+	bool has_console_fd;
+	int console_fd;
 	const char *pid_file;
 	bool no_pivot;
 	bool no_new_keyring;
