@@ -19,7 +19,7 @@ LDFLAGS ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections
 LIBS := $(PKG_LIBS) -lpthread
 
-LIB_DIRS := common oci-spec runtime cgroups netns image vm
+LIB_DIRS := common oci-spec runtime cgroups netns image vm engine
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIBCAPSA := $(BUILD)/libcapsa.a

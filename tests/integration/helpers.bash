@@ -2,9 +2,9 @@
 # state roots under /tmp/capsa-test-*, and resources named capsa-test-*.
 
 CAPSA_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-RUNTIME="$CAPSA_TOP/build/capsa-runtime"
-CAPSA="$CAPSA_TOP/build/capsa"
-TEST_HELPERS="$CAPSA_TOP/build/tests/helpers"
+RUNTIME="${CAPSA_RUNTIME:-$CAPSA_TOP/build/capsa-runtime}"
+CAPSA="${CAPSA_CLI:-$CAPSA_TOP/build/capsa}"
+TEST_HELPERS="${CAPSA_TEST_HELPERS:-$CAPSA_TOP/build/tests/helpers}"
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 # Creates $TEST_TMP and a private runtime root; call from setup().
