@@ -152,6 +152,9 @@ int capsa_image_store_open(const char *root, bool write, struct capsa_image_stor
 	/* 0700: snapshots hold setuid binaries and device nodes that must not be reachable by other users. */
 	if (capsa_mkdir_p(root, 0700, err) < 0)
 		return capsa_error_prefix(err, "store root");
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+	_cleanup_error_ struct capsa_error *rerr = NULL;
 	struct capsa_image_store *s = xzalloc(sizeof(*s));
 	s->root = xstrdup(root);
 	s->lockfd = -1;
@@ -179,9 +182,6 @@ int capsa_image_store_open(const char *root, bool write, struct capsa_image_stor
 			goto fail;
 		}
 	}
-	_cleanup_free_ char *json = NULL;
-	size_t len = 0;
-	_cleanup_error_ struct capsa_error *rerr = NULL;
 	if (capsa_read_file_at(s->rootfd, INDEX_FILE, 256 << 20, &json, &len, &rerr) == 0) {
 		if (parse_index(s, json, len, err) < 0) {
 			capsa_error_prefix(err, "store %s", root);
