@@ -8,7 +8,7 @@ load helpers
 	[ -x /usr/bin/linux.uml ] || skip "linux.uml is missing: install user-mode-linux (make deps) to test pure cgroup v2"
 	[ -x "$TEST_HELPERS/cgtool" ] || skip "cgtool not built (make test-helpers)"
 	# The harness refuses to nest: a guest must not boot another guest.
-	[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] || [ -z "${CAPSA_RESULTS:-}" ] || skip "already inside the guest"
+	[ -z "${CAPSA_RESULTS:-}" ] || skip "already inside the UML guest"
 	run "$CAPSA_TOP/tests/vm/run-v2.sh"
 	echo "$output"
 	[ "$status" -ne 77 ] || skip "run-v2.sh skipped: $output"
