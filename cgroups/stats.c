@@ -160,7 +160,10 @@ int cgroup_v1_stats(struct capsa_cgroup *cg, struct capsa_cgroup_stats *st, stru
 		read_value(d->fd, "memory.memsw.usage_in_bytes", &memsw);
 		read_value(d->fd, "memory.memsw.limit_in_bytes", &memsw_limit);
 		st->mem_swap_usage = memsw > st->mem_usage ? memsw - st->mem_usage : 0;
-		st->mem_swap_limit = memsw_limit ? v1_limit(memsw_limit) : CAPSA_CGROUP_UNLIMITED;
+		/* Swap alone, as v2 reports it: v1 counts memory plus swap. */
+		memsw_limit = memsw_limit ? v1_limit(memsw_limit) : CAPSA_CGROUP_UNLIMITED;
+		if (memsw_limit != CAPSA_CGROUP_UNLIMITED && st->mem_limit != CAPSA_CGROUP_UNLIMITED)
+			st->mem_swap_limit = memsw_limit > st->mem_limit ? memsw_limit - st->mem_limit : 0;
 		_cleanup_free_ char *ms = read_text(d->fd, "memory.stat");
 		if (ms) {
 			if (cgroup_parse_keyed(ms, "total_cache", &st->mem_cache) < 0)

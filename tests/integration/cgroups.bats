@@ -184,6 +184,15 @@ run_bg() {
 	[ "$(stat_of pids_limit)" = 7 ]
 	"$CGTOOL" apply "$CG" --pids -1
 	[ "$(stat_of pids_limit)" = 18446744073709551615 ]
+	# Raising memory and memory+swap together (v1 needs memsw raised first) and lowering them again.
+	"$CGTOOL" apply "$CG" --memory 33554432 --memory-swap 33554432
+	"$CGTOOL" apply "$CG" --memory 67108864 --memory-swap 67108864
+	[ "$(stat_of mem_limit)" = 67108864 ]
+	[ "$(stat_of mem_swap_limit)" = 0 ]
+	"$CGTOOL" apply "$CG" --memory-swap 100663296 --memory 67108864
+	[ "$(stat_of mem_swap_limit)" = 33554432 ]
+	"$CGTOOL" apply "$CG" --memory 33554432 --memory-swap 33554432
+	[ "$(stat_of mem_limit)" = 33554432 ]
 }
 
 @test "cgroups: values the kernel refuses come back naming the file and value" {
