@@ -10,10 +10,13 @@
  *   cgtool run PATH -- CMD...         (fork, enter the cgroup, exec; exits with CMD's status)
  *   cgtool oom-watch PATH -- CMD...   (like run, then waits for the OOM fd and prints "oom_kills N")
  *   cgtool mount PATH DIR -- CMD...   (new mount namespace, the cgroup view mounted on DIR, exec CMD)
+ *   cgtool bpf-devices PATH [--device-allow ...] [--device-deny ...]
+ *                                     (attaches the v2 device filter even on a hybrid host)
  *   cgtool stats|freeze|thaw|frozen|kill|pids|oom|destroy PATH
  */
 #define _GNU_SOURCE
 #include "cgroups/cgroups.h"
+#include "cgroups/internal.h"
 #include "common/util.h"
 #include "oci-spec/oci-spec.h"
 
@@ -162,6 +165,30 @@ static int cmd_apply(struct capsa_cgroup *cg, int argc, char **argv)
 	return ret;
 }
 
+static int cmd_bpf_devices(struct capsa_cgroup *cg, int argc, char **argv)
+{
+	struct capsa_error *err = NULL;
+	struct oci_device_rule *rules = NULL;
+	size_t n = 0;
+	struct cg_dir *d = cgroup_v2_dir(cg);
+	if (d == NULL) {
+		fprintf(stderr, "cgtool: no cgroup v2 directory for %s\n", capsa_cgroup_path(cg));
+		return 1;
+	}
+	for (int i = 0; i + 1 < argc; i += 2) {
+		bool allow = strcmp(argv[i], "--device-allow") == 0;
+		if (!allow && strcmp(argv[i], "--device-deny") != 0)
+			return usage();
+		rules = xreallocarray(rules, n + 1, sizeof(*rules));
+		parse_rule(argv[i + 1], allow, &rules[n++]);
+	}
+	int ret = cgroup_device_attach(d->fd, rules, n, &err) < 0 ? fail(err) : 0;
+	for (size_t i = 0; i < n; i++)
+		free(rules[i].access);
+	free(rules);
+	return ret;
+}
+
 /* Forks a child that joins the cgroup and execs argv; returns its wait status. */
 static int run_in(struct capsa_cgroup *cg, char **argv, int *status)
 {
@@ -300,6 +327,8 @@ int main(int argc, char **argv)
 		if (argc < 5 || c == NULL)
 			return usage();
 		ret = cmd_mount(cg, argv[3], c);
+	} else if (strcmp(cmd, "bpf-devices") == 0) {
+		ret = cmd_bpf_devices(cg, argc - 3, argv + 3);
 	} else if (strcmp(cmd, "stats") == 0) {
 		struct capsa_cgroup_stats st;
 		if (capsa_cgroup_stats(cg, &st, &err) < 0)
