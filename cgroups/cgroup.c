@@ -215,7 +215,7 @@ static void enable_controllers(int dirfd)
 }
 
 /* mkdir -p below the mount point, one component at a time without following symlinks. */
-static int make_dir(struct cg_dir *d, char ***created, struct capsa_error **err)
+static int make_dir(struct cg_dir *d, bool enable, char ***created, struct capsa_error **err)
 {
 	_cleanup_close_ int cur = open(d->hier.mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cur < 0)
@@ -228,7 +228,7 @@ static int make_dir(struct cg_dir *d, char ***created, struct capsa_error **err)
 		char *n = xasprintf("%s/%s", sofar, c);
 		free(sofar);
 		sofar = n;
-		if (d->hier.v2)
+		if (enable)
 			enable_controllers(cur);
 		if (mkdirat(cur, c, 0755) == 0) {
 			capsa_strv_push(created, sofar);
@@ -285,7 +285,9 @@ int capsa_cgroup_create(const char *cgroups_path, const char *id, struct capsa_c
 		return -1;
 	_cleanup_strv_ char **created = NULL;
 	for (size_t i = 0; i < cg->n; i++) {
-		if (make_dir(&cg->d[i], &created, err) < 0) {
+		/* A hybrid host's v2 tree is only used for freeze and kill: leave its controllers alone. */
+		bool enable = cg->d[i].hier.v2 && cg->mode == CAPSA_CGROUP_UNIFIED;
+		if (make_dir(&cg->d[i], enable, &created, err) < 0) {
 			/* Leave nothing behind: remove what this call made, deepest first. */
 			for (size_t k = capsa_strv_len(created); k > 0; k--)
 				if (rmdir_retry(created[k - 1]) < 0)
