@@ -263,21 +263,23 @@ int cgroup_device_attach(int dirfd, const struct oci_device_rule *rules, size_t 
 	if (cgroup_device_build(rules, n, &insns, &n_insns, err) < 0)
 		return -1;
 
-	static char log[16384];
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	attr.insns = (uintptr_t)insns;
 	attr.insn_cnt = (uint32_t)n_insns;
 	attr.license = (uintptr_t) "GPL";
-	attr.log_buf = (uintptr_t)log;
-	attr.log_size = sizeof(log);
-	attr.log_level = 1;
-	log[0] = '\0';
 	_cleanup_close_ int prog = sys_bpf(BPF_PROG_LOAD, &attr);
 	if (prog < 0) {
 		int e = errno;
-		log[sizeof(log) - 1] = '\0';
+		/* Again with the verifier's log, only to explain the failure (a log can fail a big load). */
+		const size_t log_size = 65536;
+		_cleanup_free_ char *log = xzalloc(log_size);
+		attr.log_buf = (uintptr_t)log;
+		attr.log_size = (uint32_t)log_size;
+		attr.log_level = 1;
+		_cleanup_close_ int again = sys_bpf(BPF_PROG_LOAD, &attr);
+		log[log_size - 1] = '\0';
 		capsa_debug("bpf verifier log: %s", log);
 		return capsa_error_set(
 			err, e, "cgroup: load the device filter (BPF_PROG_LOAD, %zu instructions)", n_insns);
