@@ -155,6 +155,9 @@ static int check_integer_ranges(const char *json, size_t end, const char *name, 
 int oci_json_parse_object(const char *json, size_t len, const char *name, struct json_object **out,
 			  struct capsa_error **err)
 {
+	/* json-c takes an int length. */
+	if (len > INT32_MAX)
+		return capsa_error_set(err, EFBIG, "%s: document too large", name);
 	struct json_tokener *tok = json_tokener_new();
 	if (tok == NULL) {
 		fputs("capsa: out of memory\n", stderr);
@@ -166,10 +169,6 @@ int oci_json_parse_object(const char *json, size_t len, const char *name, struct
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (len > INT32_MAX) {
-		json_object_put(o);
-		return capsa_error_set(err, EFBIG, "%s: document too large", name);
-	}
 	if (o == NULL) {
 		if (jerr == json_tokener_continue || jerr == json_tokener_success)
 			return syntax_error(json, len, name, "unexpected end of data", err);

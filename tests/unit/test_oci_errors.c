@@ -236,6 +236,24 @@ static void test_embedded_nul(void)
 	capsa_error_clear(&err);
 }
 
+static void test_deep_nesting(void)
+{
+	/* json-c's depth limit keeps hostile documents from exhausting the stack. */
+	char doc[256] = "{\"ociVersion\":\"1.0.0\",\"x\":";
+	size_t n = strlen(doc);
+	for (int i = 0; i < 100; i++)
+		doc[n++] = '[';
+	doc[n] = '\0';
+	struct oci_config *c = NULL;
+	struct capsa_error *err = NULL;
+	ok(capsa_oci_config_parse(doc, n, "config.json", &c, &err) < 0, "deep nesting is rejected");
+	const char *m = err ? err->msg : "";
+	ok(strncmp(m, "config.json: invalid JSON at line 1, column ", 44) == 0 &&
+		   strstr(m, ": nesting too deep") == m + strlen(m) - strlen(": nesting too deep"),
+	   "deep nesting: message (%s)", m);
+	capsa_error_free(err);
+}
+
 static void test_process_errors(void)
 {
 	static const struct {
@@ -274,6 +292,7 @@ int main(void)
 {
 	test_config_errors();
 	test_embedded_nul();
+	test_deep_nesting();
 	test_process_errors();
 	test_missing_file();
 	return tap_done();
