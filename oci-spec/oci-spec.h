@@ -384,6 +384,12 @@ int capsa_oci_process_parse(const char *json, size_t len, const char *name, stru
 			    struct capsa_error **err) CAPSA_WUR;
 void capsa_oci_process_free(struct oci_process *p);
 
+/* A linux.resources object alone (`update --resources FILE`, `-r -`), written back for `update` records. */
+int capsa_oci_resources_parse(const char *json, size_t len, const char *name, struct oci_resources **out,
+			      struct capsa_error **err) CAPSA_WUR;
+void capsa_oci_resources_free(struct oci_resources *r);
+char *capsa_oci_resources_to_json(const struct oci_resources *r);
+
 /*
  * The config `capsa-runtime spec` writes, like `runc spec`: sh in a terminal, the usual /proc /dev /sys
  * mounts, a small capability set. rootless adds a user namespace mapping the caller's euid/egid to 0 and

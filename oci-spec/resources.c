@@ -240,6 +240,32 @@ int oci_parse_resources(struct jctx *c, struct json_object *v, const struct jpat
 	return parse_resources(c, v, p, r);
 }
 
+int capsa_oci_resources_parse(const char *json, size_t len, const char *name, struct oci_resources **out,
+			      struct capsa_error **err)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	if (oci_json_parse_object(json, len, name, &obj, err) < 0)
+		return -1;
+	struct jctx c = {.name = name, .err = err};
+	struct oci_resources *r = NULL;
+	if (oci_parse_resources(&c, obj, NULL, &r) < 0) {
+		oci_resources_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void capsa_oci_resources_free(struct oci_resources *r)
+{
+	oci_resources_free(r);
+}
+
+char *capsa_oci_resources_to_json(const struct oci_resources *r)
+{
+	return oci_json_dump(oci_resources_to_json(r));
+}
+
 void oci_resources_free(struct oci_resources *r)
 {
 	if (r == NULL)
