@@ -42,8 +42,6 @@ static int parse_root(struct jctx *c, struct json_object *v, const struct jpath 
 
 static int parse_mount(struct jctx *c, struct json_object *v, const struct jpath *p, struct oci_mount *m)
 {
-	if (oci_jobject(c, v, p) < 0)
-		return -1;
 	if (oci_jf_string(c, v, p, "destination", true, &m->destination) < 0 ||
 	    oci_jf_string(c, v, p, "source", false, &m->source) < 0 ||
 	    oci_jf_string(c, v, p, "type", false, &m->type) < 0 ||
@@ -54,27 +52,8 @@ static int parse_mount(struct jctx *c, struct json_object *v, const struct jpath
 	return 0;
 }
 
-static int parse_mounts(struct jctx *c, struct json_object *v, const struct jpath *p, struct oci_config *cfg)
-{
-	size_t n = 0;
-	if (oci_jarray(c, v, p, &n) < 0)
-		return -1;
-	cfg->mounts = xcalloc(n ? n : 1, sizeof(*cfg->mounts));
-	cfg->n_mounts = n;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		if (e == NULL)
-			return oci_jerr(c, JP_IDX(p, i), "expected an object");
-		if (parse_mount(c, e, JP_IDX(p, i), &cfg->mounts[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int parse_hook(struct jctx *c, struct json_object *v, const struct jpath *p, struct oci_hook *h)
 {
-	if (v == NULL || oci_jobject(c, v, p) < 0)
-		return v ? -1 : oci_jerr(c, p, "expected an object");
 	if (oci_jf_string(c, v, p, "path", true, &h->path) < 0)
 		return -1;
 	if (h->path[0] != '/')
@@ -101,21 +80,6 @@ static void hook_free(struct oci_hook *h)
 	X("poststart", poststart)                                                                            \
 	X("poststop", poststop)
 
-static int parse_hook_list(struct jctx *c, struct json_object *v, const struct jpath *p,
-			   struct oci_hook **out, size_t *n_out)
-{
-	size_t n = 0;
-	if (oci_jarray(c, v, p, &n) < 0)
-		return -1;
-	*out = xcalloc(n ? n : 1, sizeof(**out));
-	*n_out = n;
-	for (size_t i = 0; i < n; i++) {
-		if (parse_hook(c, json_object_array_get_idx(v, i), JP_IDX(p, i), &(*out)[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int parse_hooks(struct jctx *c, struct json_object *v, const struct jpath *p, struct oci_hooks *h)
 {
 	if (oci_jobject(c, v, p) < 0)
@@ -123,7 +87,7 @@ static int parse_hooks(struct jctx *c, struct json_object *v, const struct jpath
 	struct json_object *list;
 #define PARSE_KIND(key, field)                                                                               \
 	list = oci_jget(v, key);                                                                             \
-	if (list && parse_hook_list(c, list, JP_KEY(p, key), &h->field, &h->n_##field) < 0)                  \
+	if (list && OCI_PARSE_ARRAY(c, list, JP_KEY(p, key), h->field, h->n_##field, parse_hook) < 0)        \
 		return -1;
 	HOOK_KINDS(PARSE_KIND)
 #undef PARSE_KIND
@@ -153,7 +117,8 @@ static int parse_config(struct jctx *c, struct json_object *obj, struct oci_conf
 	if (oci_jf_string(c, obj, NULL, "hostname", false, &cfg->hostname) < 0 ||
 	    oci_jf_string(c, obj, NULL, "domainname", false, &cfg->domainname) < 0)
 		return -1;
-	if ((v = oci_jget(obj, "mounts")) && parse_mounts(c, v, JP_KEY(NULL, "mounts"), cfg) < 0)
+	if ((v = oci_jget(obj, "mounts")) &&
+	    OCI_PARSE_ARRAY(c, v, JP_KEY(NULL, "mounts"), cfg->mounts, cfg->n_mounts, parse_mount) < 0)
 		return -1;
 	if ((v = oci_jget(obj, "hooks")) && parse_hooks(c, v, JP_KEY(NULL, "hooks"), &cfg->hooks) < 0)
 		return -1;
