@@ -142,6 +142,9 @@ int store_save(struct capsa_image_store *s, struct capsa_error **err)
 	return 0;
 }
 
+static void sweep(struct capsa_image_store *s, const char *dir, const char *algo, char **keep, char ***report,
+		  uint64_t *reclaimed);
+
 int capsa_image_store_open(const char *root, bool write, struct capsa_image_store **out,
 			   struct capsa_error **err)
 {
@@ -190,6 +193,11 @@ int capsa_image_store_open(const char *root, bool write, struct capsa_image_stor
 	} else if (rerr->errnum != ENOENT) {
 		capsa_error_set(err, rerr->errnum, "store %s: %s", root, rerr->msg);
 		goto fail;
+	}
+	if (write) {
+		/* Holding the exclusive lock: whatever is in tmp/ was left by a load that died. */
+		uint64_t ignored = 0;
+		sweep(s, "tmp", NULL, NULL, NULL, &ignored);
 	}
 	*out = s;
 	return 0;
