@@ -6,7 +6,7 @@
  *   cgtool apply PATH [--memory N] [--memory-swap N] [--memory-reservation N] [--pids N]
  *                     [--cpu-shares N] [--cpu-quota Q] [--cpu-period P] [--cpuset-cpus S] [--cpuset-mems S]
  *                     [--blkio-weight N] [--device-allow T:MAJ:MIN[:ACC]] [--device-deny ...]
- *                     [--unified KEY=VALUE] [--config config.json]
+ *                     [--unified KEY=VALUE] [--config config.json] [--resources resources.json]
  *   cgtool run PATH -- CMD...         (fork, enter the cgroup, exec; exits with CMD's status)
  *   cgtool oom-watch PATH -- CMD...   (like run, then waits for the OOM fd and prints "oom_kills N")
  *   cgtool mount PATH DIR -- CMD...   (new mount namespace, the cgroup view mounted on DIR, exec CMD)
@@ -135,6 +135,15 @@ static int cmd_apply(struct capsa_cgroup *cg, int argc, char **argv)
 								       .value = xstrdup(eq + 1)};
 		} else if (strcmp(o, "--config") == 0) {
 			if (capsa_oci_config_parse_file(v, &cfg, &err) < 0)
+				return fail(err);
+		} else if (strcmp(o, "--resources") == 0) {
+			/* A bare linux.resources object (as `update -r` takes), parsed inside a minimal
+			 * config. */
+			_cleanup_free_ char *text = NULL, *json = NULL;
+			if (capsa_read_file_at(AT_FDCWD, v, 0, &text, NULL, &err) < 0)
+				return fail(err);
+			json = xasprintf("{\"ociVersion\": \"1.2.0\", \"linux\": {\"resources\": %s}}", text);
+			if (capsa_oci_config_parse(json, strlen(json), v, &cfg, &err) < 0)
 				return fail(err);
 		} else {
 			fprintf(stderr, "cgtool: unknown option %s\n", o);

@@ -265,3 +265,24 @@ run_bg() {
 	run "$CGTOOL" run "$CG" -- cat "$TEST_TMP/dev240"
 	[[ "$output" == *"No such device"* ]]
 }
+
+@test "cgroups: a resources.json (what update -r takes) is converted for the host's cgroup version" {
+	cat >"$TEST_TMP/res.json" <<'JSON'
+{"memory": {"limit": 67108864}, "pids": {"limit": 11},
+ "cpu": {"shares": 512, "quota": 20000, "period": 100000}}
+JSON
+	"$CGTOOL" apply "$CG" --resources "$TEST_TMP/res.json"
+	[ "$(stat_of mem_limit)" = 67108864 ]
+	[ "$(stat_of pids_limit)" = 11 ]
+	if [ "$MODE" = unified ]; then
+		[ "$(cat "$(cgdir cpu)/cpu.weight")" = 20 ]
+		[ "$(cat "$(cgdir cpu)/cpu.max")" = "20000 100000" ]
+	else
+		[ "$(cat "$(cgdir cpu)/cpu.shares")" = 512 ]
+		[ "$(cat "$(cgdir cpu)/cpu.cfs_quota_us")" = 20000 ]
+	fi
+	echo '{"pids": {"limit": "x"}}' >"$TEST_TMP/bad.json"
+	run "$CGTOOL" apply "$CG" --resources "$TEST_TMP/bad.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.resources.pids.limit: expected an integer"* ]]
+}
