@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include "containers.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct option opts[] = {
+	{"all", no_argument, NULL, 'a'},	  {"quiet", no_argument, NULL, 'q'},
+	{"last", required_argument, NULL, 'n'},	  {"no-trunc", no_argument, NULL, 'T'},
+	{"filter", required_argument, NULL, 'f'}, {"format", required_argument, NULL, 'F'},
+	{"help", no_argument, NULL, 'h'},	  {0}};
+
+static char *status_text(const struct capsa_ctr *c)
+{
+	switch (c->status) {
+	case CAPSA_CTR_RUNNING:
+		return xasprintf("Up");
+	case CAPSA_CTR_PAUSED:
+		return xasprintf("Up (Paused)");
+	case CAPSA_CTR_RESTARTING:
+		return xasprintf("Restarting (%d)", c->exit_code);
+	case CAPSA_CTR_EXITED: {
+		_cleanup_free_ char *age = cli_human_age(c->finished_at);
+		return xasprintf("Exited (%d) %s", c->exit_code, age);
+	}
+	case CAPSA_CTR_DEAD:
+		return xasprintf("Dead");
+	default:
+		return xasprintf("Created");
+	}
+}
+
+static bool matches(const struct capsa_ctr *c, char **filters, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *f = filters[i];
+		if (capsa_str_has_prefix(f, "status=")) {
+			if (strcmp(capsa_ctr_status_name(c->status), f + 7) != 0)
+				return false;
+		} else if (capsa_str_has_prefix(f, "name=")) {
+			if (strstr(c->name, f + 5) == NULL)
+				return false;
+		} else if (capsa_str_has_prefix(f, "id=")) {
+			if (!capsa_str_has_prefix(c->id, f + 3))
+				return false;
+		} else if (capsa_str_has_prefix(f, "label=")) {
+			const char *kv = f + 6, *eq = strchr(kv, '=');
+			size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+			bool found = false;
+			for (size_t j = 0; j < c->n_labels && !found; j++)
+				found = strlen(c->labels[j].key) == kl &&
+					strncmp(c->labels[j].key, kv, kl) == 0 &&
+					(!eq || strcmp(c->labels[j].value, eq + 1) == 0);
+			if (!found)
+				return false;
+		}
+	}
+	return true;
+}
+
+static char *command_text(const struct capsa_ctr *c, bool trunc)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < c->n_args; i++)
+		len += strlen(c->args[i]) + 1;
+	char *s = xzalloc(len);
+	strcat(s, "\"");
+	for (size_t i = 0; i < c->n_args; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, c->args[i]);
+	}
+	if (trunc && strlen(s) > 20)
+		strcpy(s + 19, "…");
+	strcat(s, "\"");
+	return s;
+}
+
+static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
+{
+	bool all = false, quiet = false, no_trunc = false;
+	int64_t last = -1;
+	const char *format = NULL;
+	_cleanup_strv_ char **filters = NULL;
+	size_t n_filters = 0;
+	int ch;
+	while ((ch = cli_getopt(&capsa_cmd_ps, argc, argv, "aqn:f:", opts)) != -1) {
+		switch (ch) {
+		case 'h':
+			return 0;
+		case 'a':
+			all = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'T':
+			no_trunc = true;
+			break;
+		case 'n':
+			if (capsa_parse_i64(optarg, &last) < 0 || last < 0)
+				return cli_usage_error(&capsa_cmd_ps, err, "invalid -n '%s'", optarg);
+			all = true;
+			break;
+		case 'f':
+			if (!strchr(optarg, '=') ||
+			    !(capsa_str_has_prefix(optarg, "status=") ||
+			      capsa_str_has_prefix(optarg, "name=") ||
+			      capsa_str_has_prefix(optarg, "label=") || capsa_str_has_prefix(optarg, "id=")))
+				return cli_usage_error(&capsa_cmd_ps, err, "invalid filter '%s'", optarg);
+			capsa_strv_push(&filters, optarg);
+			n_filters++;
+			if (capsa_str_has_prefix(optarg, "status="))
+				all = true;
+			break;
+		case 'F':
+			format = optarg;
+			break;
+		default:
+			return cli_usage_error(&capsa_cmd_ps, err, "unknown flag");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(&capsa_cmd_ps, err, "takes no arguments");
+	_cleanup_engine_ struct capsa_engine *e = NULL;
+	struct capsa_ctr **v = NULL;
+	size_t n = 0;
+	if (capsa_engine_open(cli->root, &e, err) < 0 || capsa_engine_list(e, &v, &n, err) < 0)
+		return -1;
+	bool json = format && strcmp(format, "json") == 0;
+	if (!quiet && !json)
+		printf("%-12s   %-20s   %-22s   %-16s   %-24s   %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+		       "CREATED", "STATUS", "NAMES");
+	int64_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct capsa_ctr *c = v[i];
+		bool up = c->status == CAPSA_CTR_RUNNING || c->status == CAPSA_CTR_PAUSED ||
+			  c->status == CAPSA_CTR_RESTARTING;
+		if ((!all && !up) || !matches(c, filters, n_filters))
+			continue;
+		if (last >= 0 && shown >= last)
+			break;
+		shown++;
+		if (quiet) {
+			printf("%.*s\n", no_trunc ? 64 : 12, c->id);
+			continue;
+		}
+		_cleanup_free_ char *st = status_text(c);
+		_cleanup_free_ char *cmd = command_text(c, !no_trunc);
+		_cleanup_free_ char *age = cli_human_age(c->created);
+		if (json) {
+			printf("{\"ID\":\"%.12s\",\"Image\":\"%s\",\"Names\":\"%s\",\"State\":\"%s\",\"Status\":\"%s\"}\n",
+			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st);
+			continue;
+		}
+		printf("%.*s   %-20s   %-22s   %-16s   %-24s   %s\n", no_trunc ? 64 : 12, c->id, c->image,
+		       cmd, age, st, c->name);
+	}
+	capsa_ctr_list_free(v, n);
+	return 0;
+}
+
+const struct capsa_cmd capsa_cmd_ps = {
+	.name = "ps",
+	.summary = "List containers",
+	.usage = "[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=] [--format table|json]",
+	.run = run,
+};

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* engine/ internals shared by its files. */
+#ifndef CAPSA_ENGINE_INTERNAL_H
+#define CAPSA_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+#include "runtime/runtime.h"
+
+#include <stdint.h>
+
+#define RECORD_FILE "container.json"
+#define STATE_FILE "state.json"
+#define ATTACH_SOCKET "attach"
+#define BUNDLE_DIR "bundle"
+
+struct capsa_engine {
+	char *root;
+	char *run_root;
+	int root_fd;	   /* the store root */
+	int containers_fd; /* containers/ */
+	struct capsa_runtime rt;
+};
+
+/* record.c */
+char *ctr_record_json(const struct capsa_ctr *c);
+char *ctr_state_json(const struct capsa_ctr *c);
+int ctr_record_parse(const char *json, struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+int ctr_state_parse(const char *json, struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+/* Reads containers/<id>/ (record and state), without the liveness check. */
+int ctr_read(struct capsa_engine *e, const char *id, struct capsa_ctr **out,
+	     struct capsa_error **err) CAPSA_WUR;
+int ctr_write_record(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+int ctr_write_state(int dirfd, const struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+char *ctr_log_name(const char *id);
+
+/* store.c */
+/* flock on containers/lock (exclusive); returns the fd. */
+int engine_lock(struct capsa_engine *e, struct capsa_error **err) CAPSA_WUR;
+/* Whether the monitor recorded in c is alive. */
+bool monitor_alive(const struct capsa_ctr *c);
+/* Opens containers/<id> (O_DIRECTORY). */
+int ctr_dir_open(struct capsa_engine *e, const char *id, struct capsa_error **err) CAPSA_WUR;
+/* Unmounts and deletes everything a container has (runtime state, rootfs, its directory). */
+int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+
+/* spec.c */
+int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+		  const struct capsa_run_opts *o, struct capsa_ctr *c, struct oci_config **out,
+		  struct capsa_error **err) CAPSA_WUR;
+
+/* monitor protocol (proto.c): frames of [type u8][pad 3][len u32][payload] on the attach socket */
+enum frame_type {
+	FRAME_STDIN = 0,
+	FRAME_STDOUT = 1,
+	FRAME_STDERR = 2,
+	FRAME_STDIN_EOF = 3,
+	FRAME_RESIZE = 4,  /* payload: u16 rows, u16 cols */
+	FRAME_HELLO = 5,   /* client -> monitor: u32 flags (HELLO_*) */
+	FRAME_START = 6,   /* client -> monitor: start it */
+	FRAME_STOP = 7,	   /* client -> monitor: payload i32 timeout seconds */
+	FRAME_KILL = 8,	   /* client -> monitor: payload i32 signal */
+	FRAME_STARTED = 9, /* monitor -> client: i32 pid */
+	FRAME_ERROR = 10,  /* monitor -> client: i32 exit code class (125/126/127) + message */
+	FRAME_EXIT = 11,   /* monitor -> client: i32 exit code, u8 timed out */
+	FRAME_OK = 12,	   /* monitor -> client: the request was done */
+};
+#define HELLO_STDIN 1u
+#define HELLO_STDOUT 2u
+#define HELLO_STDERR 4u
+#define HELLO_WAIT 8u
+#define FRAME_MAX (64 * 1024)
+
+struct frame_hdr {
+	uint8_t type;
+	uint8_t pad[3];
+	uint32_t len;
+};
+
+int frame_send(int fd, enum frame_type t, const void *data, size_t len);
+/* Reads one frame (blocking); buf holds FRAME_MAX bytes. 0 at EOF, 1 with a frame, -1 on error. */
+int frame_recv(int fd, struct frame_hdr *h, char *buf);
+/* Connects to containers/<id>/attach; -1 with errno when there is no monitor listening. */
+int monitor_connect(int ctr_dirfd);
+
+/* monitor spawn (spawn.c): forks the monitor for c; returns once it created the container. */
+int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code,
+		  struct capsa_error **err) CAPSA_WUR;
+
+/* Classifies a runtime error text as docker does: 127 not found, 126 cannot invoke, 125 otherwise. */
+int exec_error_code(const struct capsa_error *e);
+
+#endif

@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The monitor: one process per running container, outliving the `capsa` command that made it (like
+ * conmon). It creates the container in the runtime with its stdio on pipes (or a pty), writes the
+ * json-file log, serves attach/start/stop/kill on containers/<id>/attach, reaps the init (it is the
+ * subreaper), records how the container ended, and runs --rm and restart policies. Everything is one
+ * epoll loop over fds: signalfd for SIGCHLD, timerfds for --timeout and the stop grace period.
+ */
+#define _GNU_SOURCE
+#include "engine/internal.h"
+#include "cgroups/cgroups.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+struct client {
+	int fd;
+	uint32_t flags;
+	struct client *next;
+};
+
+struct stream {
+	int fd; /* read end (or the pty master for stdout) */
+	const char *name;
+	enum frame_type frame;
+	char partial[16384];
+	size_t n_partial;
+};
+
+struct monitor {
+	struct capsa_engine *e;
+	struct capsa_ctr *c;
+	int dirfd, epfd, sfd, listen_fd, log_fd;
+	int64_t log_size;
+	struct stream out, err;
+	int in_fd;  /* where stdin goes: the pipe's write end or the pty master */
+	int master; /* the pty master, -1 without a tty */
+	int timeout_tfd, kill_tfd, restart_tfd;
+	pid_t init;
+	bool running, stop_requested, start_failed;
+	int start_code;
+	struct timespec started_mono;
+	struct capsa_cgroup *cg;
+	struct client *clients;
+	char buf[FRAME_MAX];
+};
+
+static void warn_error(struct capsa_error **e, const char *what)
+{
+	_cleanup_free_ char *t = capsa_error_text(*e);
+	capsa_warn("monitor %.12s: %s: %s", "", what, t);
+	capsa_error_clear(e);
+}
+
+static void save_state(struct monitor *m)
+{
+	struct capsa_error *e = NULL;
+	if (ctr_write_state(m->dirfd, m->c, &e) < 0)
+		warn_error(&e, "write the state");
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return capsa_time_rfc3339(&ts);
+}
+
+/* ---- log ----------------------------------------------------------------------------------------- */
+
+static void log_rotate(struct monitor *m)
+{
+	_cleanup_free_ char *name = ctr_log_name(m->c->id);
+	int keep = m->c->log_max_file > 1 ? m->c->log_max_file : 1;
+	for (int i = keep - 1; i >= 1; i--) {
+		_cleanup_free_ char *from = i == 1 ? xstrdup(name) : xasprintf("%s.%d", name, i - 1);
+		_cleanup_free_ char *to = xasprintf("%s.%d", name, i);
+		renameat(m->dirfd, from, m->dirfd, to);
+	}
+	if (keep == 1)
+		unlinkat(m->dirfd, name, 0);
+	close(m->log_fd);
+	m->log_fd = openat(m->dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+			   0640);
+	m->log_size = 0;
+}
+
+static void log_write(struct monitor *m, const char *stream, const char *data, size_t len)
+{
+	if (m->log_fd < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	_cleanup_free_ char *line = capsa_log_line(stream, data, len, &ts);
+	size_t n = strlen(line);
+	if (m->c->log_max_size > 0 && m->log_size > 0 && m->log_size + (int64_t)n > m->c->log_max_size)
+		log_rotate(m);
+	if (m->log_fd >= 0 && capsa_write_all(m->log_fd, line, n) == (ssize_t)n)
+		m->log_size += (int64_t)n;
+}
+
+/* Whole lines go to the log as they come; a partial line waits for its end (or a full buffer). */
+static void log_data(struct monitor *m, struct stream *s, const char *data, size_t len, bool flush)
+{
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t take = nl ? (size_t)(nl - data) + 1 : len;
+		if (s->n_partial + take > sizeof(s->partial)) {
+			log_write(m, s->name, s->partial, s->n_partial);
+			s->n_partial = 0;
+			if (take > sizeof(s->partial)) {
+				log_write(m, s->name, data, take);
+				data += take;
+				len -= take;
+				continue;
+			}
+		}
+		memcpy(s->partial + s->n_partial, data, take);
+		s->n_partial += take;
+		if (nl) {
+			log_write(m, s->name, s->partial, s->n_partial);
+			s->n_partial = 0;
+		}
+		data += take;
+		len -= take;
+	}
+	if (flush && s->n_partial) {
+		log_write(m, s->name, s->partial, s->n_partial);
+		s->n_partial = 0;
+	}
+}
+
+/* ---- clients ------------------------------------------------------------------------------------- */
+
+static void client_drop(struct monitor *m, struct client *cl)
+{
+	for (struct client **p = &m->clients; *p; p = &(*p)->next) {
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	}
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	free(cl);
+}
+
+static void broadcast(struct monitor *m, enum frame_type t, const char *data, size_t len)
+{
+	uint32_t want = t == FRAME_STDOUT ? HELLO_STDOUT : HELLO_STDERR;
+	for (struct client *cl = m->clients, *next; cl; cl = next) {
+		next = cl->next;
+		if ((cl->flags & want) && frame_send(cl->fd, t, data, len) < 0)
+			client_drop(m, cl);
+	}
+}
+
+static void pump(struct monitor *m, struct stream *s)
+{
+	for (;;) {
+		ssize_t n = read(s->fd, m->buf, sizeof(m->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* EOF, or EIO on a pty master whose last slave closed. */
+			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+				log_data(m, s, NULL, 0, true);
+				epoll_ctl(m->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+				if (s->fd != m->master)
+					close(s->fd);
+				s->fd = -1;
+			}
+			return;
+		}
+		log_data(m, s, m->buf, (size_t)n, false);
+		broadcast(m, s->frame, m->buf, (size_t)n);
+		if ((size_t)n < sizeof(m->buf))
+			return;
+	}
+}
+
+/* ---- the container ------------------------------------------------------------------------------- */
+
+static int recv_fd(int sock, int *fd)
+{
+	char b[256];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t r;
+	do {
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (r < 0 && errno == EINTR);
+	struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+static void watch(struct monitor *m, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Creates the container in the runtime with fresh stdio. */
+static int spawn_container(struct monitor *m, struct capsa_error **err)
+{
+	struct capsa_ctr *c = m->c;
+	_cleanup_free_ char *bundle = xasprintf("%s/containers/%s/%s", m->e->root, c->id, BUNDLE_DIR);
+	struct capsa_create_opts o = {.id = c->id, .bundle = bundle};
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sp[2] = {-1, -1};
+	int ret = -1;
+	/* Left over by a monitor that was killed: the runtime must forget it before it is made again. */
+	struct capsa_error *e2 = NULL;
+	if (capsa_container_delete(&m->e->rt, c->id, true, &e2) < 0)
+		capsa_error_free(e2);
+	if (c->tty) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+			return capsa_error_errno(err, "socketpair");
+		o.has_console_fd = true;
+		o.console_fd = sp[1];
+	} else {
+		if ((c->open_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+		    pipe2(errp, O_CLOEXEC) < 0) {
+			capsa_error_errno(err, "pipe");
+			goto out;
+		}
+		/* The init is a clone of this process: it gets whatever 0, 1 and 2 are now. */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(c->open_stdin ? in[0] : null, 0);
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		close(null);
+	}
+	ret = capsa_container_create(&m->e->rt, &o, &m->init, err);
+	if (!c->tty) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	if (ret < 0)
+		goto out;
+	if (c->tty) {
+		close(sp[1]);
+		sp[1] = -1;
+		if (recv_fd(sp[0], &m->master) < 0) {
+			ret = capsa_error_set(err, EPROTO, "receive the terminal");
+			goto out;
+		}
+		fcntl(m->master, F_SETFL, O_NONBLOCK | O_RDWR);
+		m->out.fd = m->master;
+		m->in_fd = c->open_stdin ? m->master : -1;
+		m->err.fd = -1;
+	} else {
+		m->out.fd = TAKE_FD(out[0]);
+		m->err.fd = TAKE_FD(errp[0]);
+		fcntl(m->out.fd, F_SETFL, O_NONBLOCK);
+		fcntl(m->err.fd, F_SETFL, O_NONBLOCK);
+		m->in_fd = c->open_stdin ? TAKE_FD(in[1]) : -1;
+	}
+	watch(m, m->out.fd);
+	if (m->err.fd >= 0)
+		watch(m, m->err.fd);
+	_cleanup_oci_state_ struct oci_state *st = NULL;
+	capsa_cgroup_free(m->cg);
+	m->cg = NULL;
+	if (capsa_container_state(&m->e->rt, c->id, &st, &e2) < 0 ||
+	    (st->cgroup_path && capsa_cgroup_open(st->cgroup_path, &m->cg, &e2) < 0))
+		capsa_error_free(e2);
+	c->pid = m->init;
+	m->start_failed = false;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+		if (sp[i] >= 0)
+			close(sp[i]);
+	}
+	return ret;
+}
+
+static void arm(int tfd, int64_t ns)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000}};
+	if (ns > 0 && its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1;
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static int start_container(struct monitor *m, struct capsa_error **err)
+{
+	if (capsa_container_start(&m->e->rt, m->c->id, err) < 0) {
+		m->start_failed = true;
+		m->start_code = exec_error_code(*err);
+		free(m->c->error);
+		m->c->error = capsa_error_text(*err);
+		return -1;
+	}
+	m->running = true;
+	m->c->status = CAPSA_CTR_RUNNING;
+	free(m->c->started_at);
+	m->c->started_at = now_rfc3339();
+	free(m->c->finished_at);
+	m->c->finished_at = NULL;
+	m->c->exit_code = 0;
+	clock_gettime(CLOCK_MONOTONIC, &m->started_mono);
+	save_state(m);
+	if (m->c->timeout_ns > 0)
+		arm(m->timeout_tfd, m->c->timeout_ns);
+	return 0;
+}
+
+static void stop_container(struct monitor *m, int timeout)
+{
+	m->stop_requested = true;
+	if (!m->running)
+		return;
+	struct capsa_error *e = NULL;
+	if (capsa_container_kill(&m->e->rt, m->c->id, m->c->stop_signal ? m->c->stop_signal : SIGTERM, false,
+				 &e) < 0)
+		capsa_error_free(e);
+	arm(m->kill_tfd, (int64_t)(timeout < 0 ? 0 : timeout) * 1000000000LL);
+}
+
+static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double wall =
+		(double)(now.tv_sec - m->started_mono.tv_sec) + (now.tv_nsec - m->started_mono.tv_nsec) / 1e9;
+	_cleanup_free_ char *json = NULL;
+	if (have)
+		json = xasprintf("{\"id\":\"%s\",\"exit_code\":%d,\"oom_killed\":%s,\"timed_out\":%s,"
+				 "\"wall_time_s\":%.6f,\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"
+				 "\"peak_memory_bytes\":%llu,\"pids_current\":%llu,\"read_bytes\":%llu,"
+				 "\"write_bytes\":%llu}\n",
+				 m->c->id, m->c->exit_code, m->c->oom_killed ? "true" : "false",
+				 m->c->timed_out ? "true" : "false", wall, st->cpu_user_ns / 1e9,
+				 st->cpu_system_ns / 1e9, (unsigned long long)st->mem_max_usage,
+				 (unsigned long long)st->pids_current, (unsigned long long)st->io_read_bytes,
+				 (unsigned long long)st->io_write_bytes);
+	else
+		json = xasprintf("{\"id\":\"%s\",\"exit_code\":%d,\"oom_killed\":%s,\"timed_out\":%s,"
+				 "\"wall_time_s\":%.6f}\n",
+				 m->c->id, m->c->exit_code, m->c->oom_killed ? "true" : "false",
+				 m->c->timed_out ? "true" : "false", wall);
+	struct capsa_error *e = NULL;
+	if (capsa_write_file_atomic_at(AT_FDCWD, m->c->stats_file, json, strlen(json), 0644, &e) < 0)
+		warn_error(&e, "write the stats file");
+}
+
+static bool should_restart(struct monitor *m)
+{
+	struct capsa_ctr *c = m->c;
+	if (m->stop_requested || m->start_failed)
+		return false;
+	switch (c->restart) {
+	case CAPSA_RESTART_ALWAYS:
+	case CAPSA_RESTART_UNLESS_STOPPED:
+		return true;
+	case CAPSA_RESTART_ON_FAILURE:
+		return c->exit_code != 0 && (c->restart_max == 0 || c->restart_count < c->restart_max);
+	default:
+		return false;
+	}
+}
+
+static void send_exit(struct monitor *m)
+{
+	char payload[5];
+	int32_t code = m->c->exit_code;
+	memcpy(payload, &code, 4);
+	payload[4] = m->c->timed_out;
+	for (struct client *cl = m->clients, *next; cl; cl = next) {
+		next = cl->next;
+		if (cl->flags & HELLO_WAIT)
+			frame_send(cl->fd, FRAME_EXIT, payload, sizeof(payload));
+		client_drop(m, cl);
+	}
+}
+
+static void remove_container(struct monitor *m)
+{
+	struct capsa_error *e = NULL;
+	_cleanup_close_ int lock = engine_lock(m->e, &e);
+	if (lock < 0) {
+		warn_error(&e, "lock");
+		return;
+	}
+	/* ctr_destroy kills a live monitor first: that would be us. */
+	m->c->monitor_pid = 0;
+	if (ctr_destroy(m->e, m->c, &e) < 0)
+		warn_error(&e, "remove");
+}
+
+/* The init is gone: collect everything, then restart, remove or leave. Returns true to keep running. */
+static bool container_exited(struct monitor *m, int status)
+{
+	struct capsa_ctr *c = m->c;
+	while (m->out.fd >= 0)
+		pump(m, &m->out);
+	while (m->err.fd >= 0)
+		pump(m, &m->err);
+	if (m->master >= 0) {
+		close(m->master);
+		m->master = -1;
+	}
+	if (m->in_fd >= 0) {
+		close(m->in_fd);
+		m->in_fd = -1;
+	}
+	m->running = false;
+	arm(m->timeout_tfd, 0);
+	arm(m->kill_tfd, 0);
+	if (m->start_failed)
+		c->exit_code = m->start_code;
+	else if (WIFEXITED(status))
+		c->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		c->exit_code = 128 + WTERMSIG(status);
+	struct capsa_cgroup_stats st = {0};
+	bool have = false;
+	struct capsa_error *e = NULL;
+	if (m->cg) {
+		uint64_t kills = 0;
+		if (capsa_cgroup_oom_kills(m->cg, &kills, &e) < 0)
+			capsa_error_clear(&e);
+		c->oom_killed = kills > 0;
+		have = capsa_cgroup_stats(m->cg, &st, &e) == 0;
+		capsa_error_clear(&e);
+	}
+	if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
+		capsa_error_clear(&e);
+	c->pid = 0;
+	free(c->finished_at);
+	c->finished_at = now_rfc3339();
+	c->status = CAPSA_CTR_EXITED;
+	if (c->stats_file)
+		write_stats_file(m, &st, have);
+	if (should_restart(m)) {
+		c->status = CAPSA_CTR_RESTARTING;
+		save_state(m);
+		send_exit(m);
+		int64_t delay = 100000000LL << (c->restart_count < 7 ? c->restart_count : 7);
+		arm(m->restart_tfd, delay);
+		return true;
+	}
+	save_state(m);
+	if (c->auto_remove)
+		remove_container(m);
+	send_exit(m);
+	return false;
+}
+
+/* ---- requests ------------------------------------------------------------------------------------ */
+
+static void reply_error(int fd, int code, const char *msg)
+{
+	size_t len = strlen(msg);
+	if (len > FRAME_MAX - 4)
+		len = FRAME_MAX - 4;
+	char *p = xmalloc(len + 4);
+	int32_t c = code;
+	memcpy(p, &c, 4);
+	memcpy(p + 4, msg, len);
+	frame_send(fd, FRAME_ERROR, p, len + 4);
+	free(p);
+}
+
+static void handle_frame(struct monitor *m, struct client *cl, const struct frame_hdr *h, const char *data)
+{
+	int32_t v = 0;
+	if (h->len >= 4)
+		memcpy(&v, data, 4);
+	switch (h->type) {
+	case FRAME_HELLO:
+		cl->flags = (uint32_t)v;
+		break;
+	case FRAME_STDIN:
+		if (m->in_fd >= 0 && capsa_write_all(m->in_fd, data, h->len) < 0 && m->in_fd != m->master) {
+			close(m->in_fd);
+			m->in_fd = -1;
+		}
+		break;
+	case FRAME_STDIN_EOF:
+		if (m->in_fd >= 0 && m->in_fd != m->master) {
+			close(m->in_fd);
+			m->in_fd = -1;
+		}
+		break;
+	case FRAME_RESIZE:
+		if (m->master >= 0 && h->len >= 4) {
+			uint16_t rc[2];
+			memcpy(rc, data, 4);
+			struct winsize ws = {.ws_row = rc[0], .ws_col = rc[1]};
+			ioctl(m->master, TIOCSWINSZ, &ws);
+		}
+		break;
+	case FRAME_START: {
+		if (m->running || m->c->status != CAPSA_CTR_CREATED) {
+			reply_error(cl->fd, 125, "the container is already started");
+			break;
+		}
+		struct capsa_error *e = NULL;
+		if (start_container(m, &e) < 0) {
+			_cleanup_free_ char *t = capsa_error_text(e);
+			reply_error(cl->fd, m->start_code, t);
+			capsa_error_free(e);
+			break;
+		}
+		int32_t pid = m->init;
+		frame_send(cl->fd, FRAME_STARTED, &pid, 4);
+		break;
+	}
+	case FRAME_STOP:
+		stop_container(m, v < 0 ? m->c->stop_timeout : v);
+		frame_send(cl->fd, FRAME_OK, NULL, 0);
+		break;
+	case FRAME_KILL: {
+		struct capsa_error *e = NULL;
+		if (!m->running) {
+			reply_error(cl->fd, 125, "the container is not running");
+			break;
+		}
+		m->stop_requested = true;
+		if (capsa_container_kill(&m->e->rt, m->c->id, v, false, &e) < 0) {
+			_cleanup_free_ char *t = capsa_error_text(e);
+			reply_error(cl->fd, 125, t);
+			capsa_error_free(e);
+			break;
+		}
+		frame_send(cl->fd, FRAME_OK, NULL, 0);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void client_readable(struct monitor *m, struct client *cl)
+{
+	struct frame_hdr h;
+	int r = frame_recv(cl->fd, &h, m->buf);
+	if (r <= 0) {
+		/* An attached stdin that goes away ends the container's stdin, as docker's StdinOnce. */
+		if ((cl->flags & HELLO_STDIN) && m->in_fd >= 0 && m->in_fd != m->master) {
+			close(m->in_fd);
+			m->in_fd = -1;
+		}
+		client_drop(m, cl);
+		return;
+	}
+	handle_frame(m, cl, &h, m->buf);
+}
+
+static void accept_client(struct monitor *m)
+{
+	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct client *cl = xzalloc(sizeof(*cl));
+	cl->fd = fd;
+	cl->next = m->clients;
+	m->clients = cl;
+	watch(m, fd);
+}
+
+static int timer_fired(int tfd)
+{
+	uint64_t n;
+	return read(tfd, &n, sizeof(n)) == sizeof(n);
+}
+
+static void loop(struct monitor *m)
+{
+	struct epoll_event evs[16];
+	for (;;) {
+		int n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == m->sfd) {
+				struct signalfd_siginfo si;
+				if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo != SIGCHLD) {
+					/* SIGTERM to the monitor stops the container like `capsa stop`. */
+					stop_container(m, m->c->stop_timeout);
+					continue;
+				}
+				int status;
+				pid_t w;
+				while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+					if (w == m->init && m->init > 0) {
+						m->init = 0;
+						if (!container_exited(m, status))
+							return;
+					}
+				}
+			} else if (fd == m->listen_fd) {
+				accept_client(m);
+			} else if (fd == m->out.fd) {
+				pump(m, &m->out);
+			} else if (fd == m->err.fd) {
+				pump(m, &m->err);
+			} else if (fd == m->timeout_tfd) {
+				if (timer_fired(fd) && m->running) {
+					m->c->timed_out = true;
+					stop_container(m, m->c->stop_timeout);
+				}
+			} else if (fd == m->kill_tfd) {
+				struct capsa_error *e = NULL;
+				if (timer_fired(fd) && m->running &&
+				    capsa_container_kill(&m->e->rt, m->c->id, SIGKILL, true, &e) < 0)
+					capsa_error_free(e);
+			} else if (fd == m->restart_tfd) {
+				if (!timer_fired(fd))
+					continue;
+				struct capsa_error *e = NULL;
+				m->c->restart_count++;
+				if (spawn_container(m, &e) < 0 || start_container(m, &e) < 0) {
+					warn_error(&e, "restart");
+					m->c->status = CAPSA_CTR_EXITED;
+					save_state(m);
+					return;
+				}
+			} else {
+				for (struct client *cl = m->clients; cl; cl = cl->next) {
+					if (cl->fd == fd) {
+						client_readable(m, cl);
+						break;
+					}
+				}
+			}
+		}
+	}
+}
+
+static int listen_attach(struct monitor *m, struct capsa_error **err)
+{
+	unlinkat(m->dirfd, ATTACH_SOCKET, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", m->dirfd, ATTACH_SOCKET);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return capsa_error_errno(err, "socket");
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+		close(fd);
+		return capsa_error_set(err, e, "attach socket");
+	}
+	return fd;
+}
+
+static int setup(struct monitor *m, const char *id, struct capsa_error **err)
+{
+	m->dirfd = ctr_dir_open(m->e, id, err);
+	if (m->dirfd < 0 || ctr_read(m->e, id, &m->c, err) < 0)
+		return -1;
+	m->c->monitor_pid = getpid();
+	m->c->monitor_start = capsa_proc_start_time(getpid());
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	m->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->timeout_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	m->kill_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	m->restart_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->sfd < 0 || m->epfd < 0 || m->timeout_tfd < 0 || m->kill_tfd < 0 || m->restart_tfd < 0)
+		return capsa_error_errno(err, "monitor setup");
+	if ((m->listen_fd = listen_attach(m, err)) < 0)
+		return -1;
+	if (m->c->log_driver == NULL || strcmp(m->c->log_driver, "none") != 0) {
+		_cleanup_free_ char *name = ctr_log_name(id);
+		m->log_fd =
+			openat(m->dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (m->log_fd < 0)
+			return capsa_error_errno(err, "open the log %s", name);
+		struct stat st;
+		if (fstat(m->log_fd, &st) == 0)
+			m->log_size = st.st_size;
+	}
+	int fds[] = {m->sfd, m->listen_fd, m->timeout_tfd, m->kill_tfd, m->restart_tfd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		watch(m, fds[i]);
+	return 0;
+}
+
+void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
+{
+	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
+	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
+	struct capsa_error *err = NULL;
+	capsa_log_set_program("capsa-monitor");
+	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
+	/* Processes of the container that outlive their parents come to us, not to the host's init. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (setup(&m, id, &err) < 0 || spawn_container(&m, &err) < 0) {
+		_cleanup_free_ char *t = capsa_error_text(err);
+		reply_error(sync_fd, exec_error_code(err), t);
+		if (m.c) {
+			m.c->status = CAPSA_CTR_EXITED;
+			m.c->exit_code = exec_error_code(err);
+			free(m.c->error);
+			m.c->error = xstrdup(t);
+			m.c->monitor_pid = 0;
+			if (m.dirfd >= 0)
+				save_state(&m);
+		}
+		_exit(1);
+	}
+	m.c->status = CAPSA_CTR_CREATED;
+	save_state(&m);
+	int32_t pid = m.init;
+	frame_send(sync_fd, FRAME_STARTED, &pid, 4);
+	close(sync_fd);
+	loop(&m);
+	_exit(0);
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The containers directory: opening, the lock, lookup by name or id prefix, listing, removal. */
+#define _GNU_SOURCE
+#include "engine/internal.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+int capsa_engine_open(const char *root, struct capsa_engine **out, struct capsa_error **err)
+{
+	if (root == NULL)
+		root = capsa_image_default_root();
+	if (root[0] != '/')
+		return capsa_error_set(err, EINVAL, "the store root %s must be an absolute path", root);
+	if (capsa_mkdir_p(root, 0700, err) < 0)
+		return -1;
+	_cleanup_close_ int rfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return capsa_error_errno(err, "open %s", root);
+	if (mkdirat(rfd, "containers", 0700) < 0 && errno != EEXIST)
+		return capsa_error_errno(err, "mkdir %s/containers", root);
+	int cfd = openat(rfd, "containers", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0)
+		return capsa_error_errno(err, "open %s/containers", root);
+	struct capsa_engine *e = xzalloc(sizeof(*e));
+	e->root = xstrdup(root);
+	/* Tests and private stores keep their runtime state next to them, never in the host's /run. */
+	e->run_root = strcmp(root, CAPSA_IMAGE_DEFAULT_ROOT) == 0 ? xstrdup("/run/capsa")
+								  : xasprintf("%s/run", root);
+	e->root_fd = TAKE_FD(rfd);
+	e->containers_fd = cfd;
+	e->rt.root = e->run_root;
+	*out = e;
+	return 0;
+}
+
+void capsa_engine_close(struct capsa_engine *e)
+{
+	if (e == NULL)
+		return;
+	free(e->root);
+	free(e->run_root);
+	if (e->root_fd >= 0)
+		close(e->root_fd);
+	if (e->containers_fd >= 0)
+		close(e->containers_fd);
+	free(e);
+}
+
+const char *capsa_engine_root(const struct capsa_engine *e)
+{
+	return e->root;
+}
+
+const char *capsa_engine_run_root(const struct capsa_engine *e)
+{
+	return e->run_root;
+}
+
+int engine_lock(struct capsa_engine *e, struct capsa_error **err)
+{
+	int fd = openat(e->containers_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return capsa_error_errno(err, "open %s/containers/lock", e->root);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int saved = errno;
+			close(fd);
+			return capsa_error_set(err, saved, "lock %s/containers", e->root);
+		}
+	}
+	return fd;
+}
+
+int ctr_dir_open(struct capsa_engine *e, const char *id, struct capsa_error **err)
+{
+	int fd = openat(e->containers_fd, id, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return capsa_error_errno(err, "container %s", id);
+	return fd;
+}
+
+bool monitor_alive(const struct capsa_ctr *c)
+{
+	if (c->monitor_pid <= 0)
+		return false;
+	uint64_t st = capsa_proc_start_time(c->monitor_pid);
+	return st != 0 && st == c->monitor_start;
+}
+
+/* What the record says, corrected by what is really there. */
+static void refresh(struct capsa_engine *e, struct capsa_ctr *c)
+{
+	bool active = c->status == CAPSA_CTR_RUNNING || c->status == CAPSA_CTR_PAUSED ||
+		      c->status == CAPSA_CTR_RESTARTING || c->status == CAPSA_CTR_CREATED;
+	if (!active)
+		return;
+	bool alive = monitor_alive(c);
+	_cleanup_oci_state_ struct oci_state *st = NULL;
+	struct capsa_error *err = NULL;
+	if (capsa_container_state(&e->rt, c->id, &st, &err) < 0) {
+		capsa_error_free(err);
+		st = NULL;
+	}
+	const char *rs = st ? st->status : NULL;
+	if (rs && strcmp(rs, "paused") == 0 && c->status == CAPSA_CTR_RUNNING) {
+		c->status = CAPSA_CTR_PAUSED;
+	} else if (rs && strcmp(rs, "running") == 0 && c->status == CAPSA_CTR_PAUSED) {
+		c->status = CAPSA_CTR_RUNNING;
+	}
+	if (alive)
+		return;
+	/* The monitor is gone (killed): the runtime is the only witness left. */
+	if (rs && (strcmp(rs, "running") == 0 || strcmp(rs, "paused") == 0)) {
+		c->status = strcmp(rs, "paused") == 0 ? CAPSA_CTR_PAUSED : CAPSA_CTR_RUNNING;
+		c->pid = st->pid;
+		return;
+	}
+	if (c->status == CAPSA_CTR_CREATED && c->monitor_pid == 0 && c->started_at == NULL)
+		return; /* never had a monitor: still being created, or created and left */
+	c->status = CAPSA_CTR_DEAD;
+	c->pid = 0;
+}
+
+static bool looks_like_id_prefix(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* Every container id in the directory (64 hex names). */
+static int list_ids(struct capsa_engine *e, char ***ids, size_t *n, struct capsa_error **err)
+{
+	int fd = openat(e->containers_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return capsa_error_errno(err, "open %s/containers", e->root);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return capsa_error_errno(err, "read %s/containers", e->root);
+	}
+	*ids = NULL;
+	*n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) == 64 && looks_like_id_prefix(de->d_name)) {
+			capsa_strv_push(ids, de->d_name);
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+int capsa_engine_lookup(struct capsa_engine *e, const char *ref, struct capsa_ctr **out,
+			struct capsa_error **err)
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t n;
+	if (list_ids(e, &ids, &n, err) < 0)
+		return -1;
+	const char *name = ref[0] == '/' ? ref + 1 : ref;
+	const char *match = NULL;
+	int prefix_matches = 0;
+	struct capsa_ctr *by_name = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ids[i], ref) == 0) {
+			match = ids[i];
+			prefix_matches = 1;
+			break;
+		}
+		struct capsa_ctr *c = NULL;
+		struct capsa_error *e2 = NULL;
+		if (ctr_read(e, ids[i], &c, &e2) < 0) {
+			capsa_error_free(e2);
+			continue;
+		}
+		if (by_name == NULL && strcmp(c->name, name) == 0) {
+			by_name = c;
+			continue;
+		}
+		capsa_ctr_free(c);
+		if (looks_like_id_prefix(ref) && capsa_str_has_prefix(ids[i], ref)) {
+			match = ids[i];
+			prefix_matches++;
+		}
+	}
+	if (by_name) {
+		refresh(e, by_name);
+		*out = by_name;
+		return 0;
+	}
+	if (prefix_matches > 1)
+		return capsa_error_set(err, 0,
+				       "multiple containers found with prefix \"%s\": be more specific", ref);
+	if (match == NULL)
+		return capsa_error_set(err, ENOENT, "No such container: %s", ref);
+	if (ctr_read(e, match, out, err) < 0)
+		return -1;
+	refresh(e, *out);
+	return 0;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+	const struct capsa_ctr *x = *(struct capsa_ctr *const *)a, *y = *(struct capsa_ctr *const *)b;
+	return strcmp(y->created ? y->created : "", x->created ? x->created : "");
+}
+
+int capsa_engine_list(struct capsa_engine *e, struct capsa_ctr ***out, size_t *n, struct capsa_error **err)
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t nids;
+	if (list_ids(e, &ids, &nids, err) < 0)
+		return -1;
+	struct capsa_ctr **v = xcalloc(nids + 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < nids; i++) {
+		struct capsa_error *e2 = NULL;
+		if (ctr_read(e, ids[i], &v[k], &e2) < 0) {
+			/* Removed meanwhile, or half made: not listed. */
+			capsa_error_free(e2);
+			continue;
+		}
+		refresh(e, v[k++]);
+	}
+	qsort(v, k, sizeof(*v), by_created_desc);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error **err)
+{
+	struct capsa_error *e2 = NULL;
+	/* A monitor that is still there would restart or record the container: it goes first. */
+	if (monitor_alive(c))
+		kill(c->monitor_pid, SIGKILL);
+	if (capsa_container_delete(&e->rt, c->id, true, &e2) < 0) {
+		if (e2->errnum != ENOENT)
+			capsa_debug("delete %s: %s", c->id, e2->msg);
+		capsa_error_clear(&e2);
+	}
+	_cleanup_image_store_ struct capsa_image_store *s = NULL;
+	if (capsa_image_store_open(e->root, true, &s, err) < 0)
+		return -1;
+	_cleanup_free_ char *rootfs_dir = xasprintf("%s/rootfs/%s", e->root, c->id);
+	if (access(rootfs_dir, F_OK) == 0 && capsa_image_rootfs_remove(s, c->id, err) < 0)
+		return -1;
+	if (capsa_rm_rf_at(e->containers_fd, c->id) < 0 && errno != ENOENT)
+		return capsa_error_errno(err, "remove %s/containers/%s", e->root, c->id);
+	return 0;
+}
+
+int capsa_engine_remove(struct capsa_engine *e, const char *ref, bool force, bool volumes,
+			struct capsa_error **err)
+{
+	_cleanup_close_ int lock = engine_lock(e, err);
+	if (lock < 0)
+		return -1;
+	_cleanup_ctr_ struct capsa_ctr *c = NULL;
+	if (capsa_engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	bool active = c->status == CAPSA_CTR_RUNNING || c->status == CAPSA_CTR_PAUSED ||
+		      c->status == CAPSA_CTR_RESTARTING ||
+		      (c->status == CAPSA_CTR_CREATED && monitor_alive(c));
+	if (active && !force && c->status != CAPSA_CTR_CREATED)
+		return capsa_error_set(
+			err, 0,
+			"cannot remove container %s: container is %s: stop the container before "
+			"removing or force remove",
+			ref, capsa_ctr_status_name(c->status));
+	(void)volumes;
+	return ctr_destroy(e, c, err);
+}
+
+int capsa_engine_rename(struct capsa_engine *e, struct capsa_ctr *c, const char *name,
+			struct capsa_error **err)
+{
+	if (capsa_container_name_validate(name, err) < 0)
+		return -1;
+	if (name[0] == '/')
+		name++;
+	_cleanup_close_ int lock = engine_lock(e, err);
+	if (lock < 0)
+		return -1;
+	if (strcmp(c->name, name) == 0)
+		return capsa_error_set(err, 0, "renaming a container with the same name as its current name");
+	_cleanup_ctr_ struct capsa_ctr *other = NULL;
+	struct capsa_error *e2 = NULL;
+	if (capsa_engine_lookup(e, name, &other, &e2) == 0 && strcmp(other->name, name) == 0)
+		return capsa_error_set(err, EEXIST,
+				       "the container name \"/%s\" is already in use by container %.12s",
+				       name, other->id);
+	capsa_error_free(e2);
+	/* Re-read under the lock: the record may have changed since the caller looked it up. */
+	_cleanup_ctr_ struct capsa_ctr *cur = NULL;
+	if (ctr_read(e, c->id, &cur, err) < 0)
+		return -1;
+	free(cur->name);
+	cur->name = xstrdup(name);
+	if (ctr_write_record(e, cur, err) < 0)
+		return -1;
+	free(c->name);
+	c->name = xstrdup(name);
+	return 0;
+}
