@@ -537,7 +537,7 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 		p->n_rlimits = o->n_ulimits;
 	}
 	_cleanup_strv_ char **caps = NULL;
-	size_t n_caps;
+	size_t n_caps = 0;
 	if (cap_set(o, &caps, &n_caps, err) < 0)
 		return -1;
 	set_caps(p, caps, n_caps);
