@@ -5,6 +5,9 @@
 
 load helpers
 
+# CAPSA_TEST_BIN runs the tests against another build of capsa (a sanitizer build, for one).
+CAPSA=${CAPSA_TEST_BIN:-$CAPSA}
+
 setup_file() {
 	export CORPUS_DIR
 	CORPUS_DIR=$(mktemp -d /tmp/capsa-test-corpus-XXXXXX)

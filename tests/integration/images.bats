@@ -4,6 +4,9 @@
 
 load helpers
 
+# CAPSA_TEST_BIN runs the tests against another build of capsa (a sanitizer build, for one).
+CAPSA=${CAPSA_TEST_BIN:-$CAPSA}
+
 setup_file() {
 	export IMAGES_DIR
 	IMAGES_DIR=$(mktemp -d /tmp/capsa-test-images-XXXXXX)
@@ -320,4 +323,34 @@ inspect() {
 	run c image inspect 'UPPER/case'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no such image: UPPER/case"* ]]
+}
+
+@test "podman: capsa loads podman save output, podman loads capsa save output" {
+	command -v podman >/dev/null || skip "podman is not installed"
+	pod() {
+		podman --root "$TEST_TMP/pod/root" --runroot "$TEST_TMP/pod/run" --storage-driver vfs \
+			--events-backend none "$@"
+	}
+	pod load -q -i "$IMAGES_DIR/layered-docker.tar" >/dev/null
+	pod save -q -o "$TEST_TMP/p-docker.tar" capsa-test/layered:latest
+	pod save -q --format oci-archive -o "$TEST_TMP/p-oci.tar" capsa-test/layered:latest
+	run c load -i "$TEST_TMP/p-docker.tar"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Loaded image: docker.io/capsa-test/layered:latest" ]
+	run c load -i "$TEST_TMP/p-oci.tar"
+	[ "$status" -eq 0 ]
+	[ "$(inspect capsa-test/layered .Config.User)" = user ]
+	m=$(c image mount capsa-test/layered)
+	[ "$(ls "$m/data/opq")" = fresh ]
+	[ "$(stat -c %a "$m/bin/suid-busybox")" = 4755 ]
+	c image unmount capsa-test/layered
+	c import --change 'CMD ["sh"]' "$IMAGES_DIR/rootfs" capsa-test/imported:v1 >/dev/null
+	c save -o "$TEST_TMP/c-docker.tar" capsa-test/imported:v1
+	run pod load -i "$TEST_TMP/c-docker.tar"
+	[ "$status" -eq 0 ]
+	[ "$(pod image inspect docker.io/capsa-test/imported:v1 --format '{{.Config.Cmd}}')" = "[sh]" ]
+	c save --format oci-archive -o "$TEST_TMP/c-oci.tar" capsa-test/imported:v1
+	run pod load -i "$TEST_TMP/c-oci.tar"
+	[ "$status" -eq 0 ]
+	pod system reset -f >/dev/null 2>&1 || true
 }
