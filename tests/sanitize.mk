@@ -1,0 +1,17 @@
+# Sanitizer build. `make check-asan` builds the library, both binaries, the test helpers and every unit test
+# with AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on) into $(ASAN_BUILD), then runs the unit
+# tests and a smoke subset of the bats suite against those binaries (tests/sanitize.sh).
+ASAN_BUILD ?= build/asan
+ASAN_CC ?= $(CC)
+ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_BATS ?= tests/integration/runtime-lifecycle.bats tests/integration/runtime-exec.bats \
+	tests/integration/images.bats tests/integration/reliability.bats
+
+.PHONY: asan-build check-asan
+asan-build:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC='$(ASAN_CC)' CFLAGS='$(ASAN_CFLAGS)' \
+		LDFLAGS='-fsanitize=address,undefined' all test-helpers \
+		$(patsubst tests/unit/%.c,$(ASAN_BUILD)/tests/%,$(UNIT_SRCS))
+
+check-asan: asan-build
+	@ASAN_BUILD=$(ASAN_BUILD) ./tests/sanitize.sh $(ASAN_BATS)
