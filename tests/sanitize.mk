@@ -4,8 +4,11 @@
 ASAN_BUILD ?= build/asan
 ASAN_CC ?= $(CC)
 ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_BATS ?= tests/integration/runtime-lifecycle.bats tests/integration/runtime-exec.bats \
-	tests/integration/images.bats tests/integration/reliability.bats
+ASAN_BATS ?= tests/integration/runtime-lifecycle.bats tests/integration/images.bats \
+	tests/integration/reliability.bats
+# Run with LeakSanitizer off: `capsa-runtime exec` joins the container's pid namespace itself, so LSan's
+# tracer (a clone made at exit) lands there, cannot attach to its parent, and the exit spins forever.
+ASAN_BATS_NOLEAK ?= tests/integration/runtime-exec.bats
 
 .PHONY: asan-build check-asan
 asan-build:
@@ -14,4 +17,5 @@ asan-build:
 		$(patsubst tests/unit/%.c,$(ASAN_BUILD)/tests/%,$(UNIT_SRCS))
 
 check-asan: asan-build
-	@ASAN_BUILD=$(ASAN_BUILD) ./tests/sanitize.sh $(ASAN_BATS)
+	@ASAN_BUILD=$(ASAN_BUILD) ASAN_BATS_NOLEAK='$(wildcard $(ASAN_BATS_NOLEAK))' ./tests/sanitize.sh \
+		$(wildcard $(ASAN_BATS))

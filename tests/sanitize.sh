@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the unit tests and the given bats files against the sanitizer build in $ASAN_BUILD (make check-asan).
+# Runs the unit tests, the given bats files and those in $ASAN_BATS_NOLEAK (with LeakSanitizer off) against the sanitizer build in $ASAN_BUILD (make check-asan).
 # Sanitizer reports go to $ASAN_BUILD/logs/ rather than stderr, because bats tests compare the runtime's
 # output and a container's init may write after its stderr is gone; every report there fails the run.
 set -uo pipefail
@@ -27,6 +27,13 @@ if [ $# -gt 0 ]; then
 	echo "check-asan: bats smoke subset: $*"
 	CAPSA_RUNTIME=$top/$B/capsa-runtime CAPSA_CLI=$top/$B/capsa CAPSA_TEST_HELPERS=$top/$B/tests/helpers \
 		./tests/run-bats.sh "$@" || rc=1
+fi
+if [ -n "${ASAN_BATS_NOLEAK:-}" ]; then
+	echo "check-asan: bats without leak checks: $ASAN_BATS_NOLEAK"
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} CAPSA_RUNTIME=$top/$B/capsa-runtime \
+		CAPSA_CLI=$top/$B/capsa CAPSA_TEST_HELPERS=$top/$B/tests/helpers ./tests/run-bats.sh $ASAN_BATS_NOLEAK ||
+		rc=1
 fi
 
 reports=$(find "$logs" -type f -size +0 | sort)
