@@ -17,7 +17,7 @@ override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) -DCAPSA_VERSIO
 	-ffunction-sections -fdata-sections
 LDFLAGS ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections
-LIBS := $(PKG_LIBS) -lpthread
+LIBS := $(PKG_LIBS) -lpthread -lm
 
 LIB_DIRS := common oci-spec runtime cgroups netns image vm engine
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
