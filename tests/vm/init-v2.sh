@@ -44,7 +44,7 @@ cd "$CAPSA_TOP" || poweroff_now
 files=$(echo "${CAPSA_BATS:-tests/integration/cgroups.bats}" | tr ',' ' ')
 start=$(date +%s)
 # shellcheck disable=SC2086
-bats --tap $files >"$R/tap.txt" 2>&1
+bats --tap --timing $files >"$R/tap.txt" 2>&1
 echo $? >"$R/status.tmp"
 echo "guest: bats took $(($(date +%s) - start)) s" >>"$R/guest.log"
 mv "$R/status.tmp" "$R/status"
