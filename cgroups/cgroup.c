@@ -249,16 +249,30 @@ static int make_dir(struct cg_dir *d, bool enable, char ***created, struct capsa
 	return 0;
 }
 
+static bool has_procs(const char *dir)
+{
+	_cleanup_free_ char *file = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *text = NULL;
+	if (capsa_read_file_at(AT_FDCWD, file, 0, &text, NULL, NULL) < 0)
+		return false;
+	return text[0] != '\0';
+}
+
 static int rmdir_retry(const char *dir)
 {
-	/* A cgroup stays busy for a moment after its last task exits. */
+	/* A cgroup stays busy for a moment after its last task exits; one with live tasks stays busy. */
 	for (int i = 0; i < 200; i++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY)
 			return -1;
+		if (i >= 10 && has_procs(dir)) {
+			errno = EBUSY;
+			return -1;
+		}
 		usleep(10000);
 	}
+	errno = EBUSY;
 	return -1;
 }
 
@@ -427,7 +441,11 @@ int capsa_cgroup_destroy(struct capsa_cgroup *cg, struct capsa_error **err)
 		closep(&cg->d[i].fd);
 		cg->d[i].fd = -1;
 		if (remove_tree(cg->d[i].dir) < 0) {
-			capsa_error_errno(err, "cgroup: rmdir %s", cg->d[i].dir);
+			if (errno == EBUSY && has_procs(cg->d[i].dir))
+				capsa_error_set(err, EBUSY, "cgroup: rmdir %s: processes are still in it",
+						cg->d[i].dir);
+			else
+				capsa_error_errno(err, "cgroup: rmdir %s", cg->d[i].dir);
 			ret = -1;
 		}
 	}

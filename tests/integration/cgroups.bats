@@ -167,6 +167,17 @@ run_bg() {
 	wait
 }
 
+@test "cgroups: destroy refuses a cgroup with processes quickly and clearly" {
+	run_bg sleep 1000
+	wait_for sh -c "[ -n \"\$('$CGTOOL' pids '$CG')\" ]"
+	run "$CGTOOL" destroy "$CG"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"processes are still in it"* ]]
+	"$CGTOOL" kill "$CG"
+	"$CGTOOL" destroy "$CG"
+	wait
+}
+
 @test "cgroups: destroy leaves no directory, including child cgroups" {
 	mkdir "$(cgdir pids)/child"
 	"$CGTOOL" destroy "$CG"
