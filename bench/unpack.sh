@@ -4,6 +4,8 @@
 #   umoci   umoci unpack of the same image from its OCI layout
 #   podman  podman load -i debian-oci.tar into a private overlay storage
 #   tar     tar -xzf of the layer blob alone: the floor
+#   tar+sync the same followed by syncfs (sync -f): the floor for a store that, like capsa's, makes a
+#            layer durable before recording it (capsa syncfs's each snapshot)
 # Each run starts from an empty target; prints medians (hyperfine) and the ratio to tar.
 # usage: bench/unpack.sh [RUNS]   (default 7; builds tests/.cache/debian-oci once, which takes minutes)
 # BENCH_DIR=/dev/shm measures on tmpfs (CPU cost only, no disk writeback).
@@ -28,7 +30,8 @@ hyperfine --runs "$runs" --warmup 1 --export-json "$work/h.json" --style basic \
 	-n capsa "$capsa --root $work/t/store load -q -i $archive" \
 	-n umoci "umoci unpack --image $layout:latest $work/t/bundle >/dev/null" \
 	-n podman "$pod load -q -i $archive >/dev/null" \
-	-n tar "tar -xzf $layout/blobs/sha256/$layer -C $work/t" >"$work/out" 2>&1 || {
+	-n tar "tar -xzf $layout/blobs/sha256/$layer -C $work/t" \
+	-n tar+sync "tar -xzf $layout/blobs/sha256/$layer -C $work/t && sync -f $work/t" >"$work/out" 2>&1 || {
 	cat "$work/out"
 	exit 1
 }
