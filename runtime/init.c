@@ -88,15 +88,6 @@ static bool needs_runtime_hooks(const struct oci_config *cfg)
 	return cfg->hooks.n_prestart || cfg->hooks.n_create_runtime;
 }
 
-static void reset_signals(void)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
 
 /*
  * Loads the filter and hands the notify fd to the listener. With no_new_privs
@@ -246,7 +237,7 @@ void container_init(struct create_ctx *c)
 	_cleanup_free_ char *exe = NULL;
 	const struct oci_config *cfg = c->config;
 	close(c->sync_parent);
-	reset_signals();
+	process_reset_signals();
 	if (init_main(c, &listen_fd, &exe, &err) < 0) {
 		sync_send_error(fd, err);
 		_exit(1);

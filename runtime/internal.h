@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "common/path.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 /* ---- sync.c: parent <-> container init messages over a SOCK_SEQPACKET pair ---- */
@@ -34,6 +35,8 @@ struct sync_msg {
 int sync_send(int fd, enum sync_type type, int32_t pid, struct capsa_error **err) CAPSA_WUR;
 /* Receives the next message; a SYNC_ERROR becomes *err with the child's message. */
 int sync_recv(int fd, enum sync_type want, int32_t *pid, struct capsa_error **err) CAPSA_WUR;
+/* Turns a received SYNC_ERROR into *err (-1); 0 for other messages. */
+int sync_recv_decode(struct sync_msg *m, size_t len, struct capsa_error **err) CAPSA_WUR;
 /* Sends an error to the peer (best effort). */
 void sync_send_error(int fd, const struct capsa_error *e);
 
@@ -112,6 +115,8 @@ int process_set_scheduler(const struct oci_process *p, struct capsa_error **err)
 /* Finds the executable like execvp would, with the PATH from the process env. Caller frees. */
 int process_find_executable(const struct oci_process *p, char **out, struct capsa_error **err) CAPSA_WUR;
 int rlimit_from_name(const char *name); /* -1 if unknown */
+/* Default dispositions and an empty mask, as a new process should start. */
+void process_reset_signals(void);
 
 /* ---- hooks.c ---- */
 /* Runs hooks in order with the state JSON on stdin; fails on the first failing hook. */
@@ -133,6 +138,26 @@ int write_id_maps(pid_t pid, const struct oci_linux *l, struct capsa_error **err
 int write_time_offsets(const struct oci_linux *l, struct capsa_error **err) CAPSA_WUR;
 /* setns into every namespace of the config that has a path (user first). */
 int ns_join_paths(const struct oci_config *c, int *joined_flags, struct capsa_error **err) CAPSA_WUR;
+
+/* ---- run.c: staying with a process in the foreground ---- */
+/* The signals a foreground runtime forwards (plus SIGCHLD); block them before forking. */
+void foreground_signals(sigset_t *mask);
+/* Waits for pid (our child), forwarding signals and proxying the pty master if >= 0. */
+int foreground_wait(pid_t pid, int master, const sigset_t *mask, int *exit_code);
+
+/* ---- lifecycle.c ---- */
+struct opened {
+	struct container_dir dir;
+	struct oci_state *state;
+};
+/* Opens and locks a container and reads its state with the live status. */
+int open_container(const struct capsa_runtime *rt, const char *id, struct opened *o,
+		   struct capsa_error **err) CAPSA_WUR;
+void opened_free(struct opened *o);
+/* The config saved at create (NULL, with a warning logged, when unreadable). */
+struct oci_config *saved_config(struct container_dir *d);
+/* The container's cgroup from its state, or NULL. */
+struct capsa_cgroup *open_cgroup(const struct oci_state *s);
 
 /* ---- container.c ---- */
 char *state_json_for_hooks(const struct oci_state *s);

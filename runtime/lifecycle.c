@@ -13,18 +13,13 @@
 #include <sys/un.h>
 #include <time.h>
 
-struct opened {
-	struct container_dir dir;
-	struct oci_state *state;
-};
-
-static void opened_free(struct opened *o)
+void opened_free(struct opened *o)
 {
 	capsa_oci_state_free(o->state);
 	state_dir_close(&o->dir);
 }
 
-static int open_container(const struct capsa_runtime *rt, const char *id, struct opened *o,
+int open_container(const struct capsa_runtime *rt, const char *id, struct opened *o,
 			  struct capsa_error **err)
 {
 	*o = (struct opened){.dir = {.root_fd = -1, .dir_fd = -1}};
@@ -38,7 +33,7 @@ static int open_container(const struct capsa_runtime *rt, const char *id, struct
 	return 0;
 }
 
-static struct oci_config *saved_config(struct container_dir *d)
+struct oci_config *saved_config(struct container_dir *d)
 {
 	_cleanup_free_ char *json = NULL;
 	size_t len;
@@ -123,7 +118,7 @@ int capsa_container_state(const struct capsa_runtime *rt, const char *id, struct
 	return 0;
 }
 
-static struct capsa_cgroup *open_cgroup(const struct oci_state *s)
+struct capsa_cgroup *open_cgroup(const struct oci_state *s)
 {
 	struct capsa_cgroup *cg = NULL;
 	struct capsa_error *e = NULL;

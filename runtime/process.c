@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -194,4 +195,14 @@ int process_find_executable(const struct oci_process *p, char **out, struct caps
 		}
 	}
 	return capsa_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);
+}
+
+void process_reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -87,6 +87,39 @@ static int wait_loop(pid_t init, int sfd, int master, int *exit_code)
 	}
 }
 
+void foreground_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(mask, forwarded[i]);
+}
+
+int foreground_wait(pid_t pid, int master, const sigset_t *mask, int *exit_code)
+{
+	struct termios saved;
+	bool raw = false;
+	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	}
+	int ret = 0;
+	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	if (sfd < 0 || wait_loop(pid, sfd, master, exit_code) < 0)
+		ret = -1;
+	int saved_errno = errno;
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	errno = saved_errno;
+	return ret;
+}
+
 int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_create_opts *o, bool detach,
 			int *exit_code, struct capsa_error **err)
 {
@@ -115,10 +148,7 @@ int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_creat
 		}
 	}
 	sigset_t mask, old;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaddset(&mask, forwarded[i]);
+	foreground_signals(&mask);
 	if (!detach)
 		sigprocmask(SIG_BLOCK, &mask, &old);
 	int ret = container_create(&c, err);
@@ -149,23 +179,8 @@ int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_creat
 		return ret;
 	}
 
-	struct termios saved;
-	bool raw = false;
-	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
-		struct winsize ws;
-		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-			ioctl(master, TIOCSWINSZ, &ws);
-	}
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0 || wait_loop(init, sfd, master, exit_code) < 0)
+	if (foreground_wait(init, master, &mask, exit_code) < 0)
 		ret = capsa_error_errno(err, "run %s: wait for the container", o->id);
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	if (sfd >= 0)
-		close(sfd);
 	if (master >= 0)
 		close(master);
 	sigprocmask(SIG_SETMASK, &old, NULL);

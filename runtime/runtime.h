@@ -59,6 +59,40 @@ int capsa_container_delete(const struct capsa_runtime *rt, const char *id, bool 
 /* All containers under the root, with live statuses (sorted by id). */
 int capsa_container_list(const struct capsa_runtime *rt, struct oci_state ***out, size_t *n,
 			 struct capsa_error **err) CAPSA_WUR;
+struct capsa_exec_opts {
+	const char *id;
+	const char *process_file; /* --process: the whole process object; the overrides below are ignored */
+	char **args;		  /* the command (when there is no process file) */
+	size_t n_args;
+	char **env; /* K=V, added to (and overriding) the container's */
+	size_t n_env;
+	int tty; /* -1: as the container's process, 0/1: --tty */
+	const char *user; /* "UID[:GID]" */
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	const char *cwd;
+	char **caps; /* added to every capability set */
+	size_t n_caps;
+	bool no_new_privs;
+	const char *apparmor;
+	const char *process_label;
+	const char *console_socket;
+	bool has_console_fd;
+	int console_fd;
+	const char *pid_file;
+	bool detach;
+	bool ignore_paused;
+	int preserve_fds;
+};
+/*
+ * Runs a new process in a running container: its namespaces (joined through
+ * a pidfd), its cgroup, capabilities, seccomp filter and limits, as the
+ * container's process has them unless overridden. In the foreground, waits
+ * and returns the process's status in *exit_code.
+ */
+int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec_opts *o, int *exit_code,
+			 struct capsa_error **err) CAPSA_WUR;
+
 int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
 			  struct capsa_error **err) CAPSA_WUR;
 

@@ -35,6 +35,19 @@ void sync_send_error(int fd, const struct capsa_error *e)
 		;
 }
 
+int sync_recv_decode(struct sync_msg *m, size_t len, struct capsa_error **err)
+{
+	if (len < offsetof(struct sync_msg, msg))
+		return capsa_error_set(err, EPROTO, "short message from the container process");
+	if (m->type == SYNC_ERROR) {
+		if (len < sizeof(*m))
+			((char *)m)[len] = '\0';
+		m->msg[sizeof(m->msg) - 1] = '\0';
+		return capsa_error_set(err, m->errnum, "%s", m->msg);
+	}
+	return 0;
+}
+
 int sync_recv(int fd, enum sync_type want, int32_t *pid, struct capsa_error **err)
 {
 	struct sync_msg m;
@@ -46,14 +59,8 @@ int sync_recv(int fd, enum sync_type want, int32_t *pid, struct capsa_error **er
 		return capsa_error_errno(err, "waiting for %s", sync_names[want]);
 	if (r == 0)
 		return capsa_error_set(err, 0, "container init exited before %s", sync_names[want]);
-	if ((size_t)r < offsetof(struct sync_msg, msg))
-		return capsa_error_set(err, EPROTO, "short message from the container process");
-	if (m.type == SYNC_ERROR) {
-		m.msg[sizeof(m.msg) - 1] = '\0';
-		if ((size_t)r < sizeof(m))
-			((char *)&m)[r] = '\0';
-		return capsa_error_set(err, m.errnum, "%s", m.msg);
-	}
+	if (sync_recv_decode(&m, (size_t)r, err) < 0)
+		return -1;
 	if (m.type != (int32_t)want)
 		return capsa_error_set(err, EPROTO, "expected %s from the container process, got message %d",
 				       sync_names[want], m.type);

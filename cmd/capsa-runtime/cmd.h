@@ -39,6 +39,7 @@ int one_id(int argc, char **argv, const char *usage, const char **id);
 int cmd_create(struct global *g, int argc, char **argv);
 int cmd_start(struct global *g, int argc, char **argv);
 int cmd_run(struct global *g, int argc, char **argv);
+int cmd_exec(struct global *g, int argc, char **argv);
 int cmd_state(struct global *g, int argc, char **argv);
 int cmd_kill(struct global *g, int argc, char **argv);
 int cmd_delete(struct global *g, int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"create", cmd_create, "create a container", true},
 	{"start", cmd_start, "start the user process of a created container", false},
 	{"run", cmd_run, "create and start a container", true},
+	{"exec", cmd_exec, "run a new process in a running container", true},
 	{"state", cmd_state, "print the state of a container", false},
 	{"kill", cmd_kill, "send a signal to the container's init (or all its processes)", false},
 	{"delete", cmd_delete, "delete a container and what it holds", false},
