@@ -167,6 +167,16 @@ run_bg() {
 	wait
 }
 
+@test "cgroups: kill_all stops a process that keeps forking" {
+	"$CGTOOL" apply "$CG" --pids 40
+	run_bg sh -c 'while :; do sleep 1000 >/dev/null 2>&1 & done 2>/dev/null'
+	wait_for sh -c "[ \$('$CGTOOL' pids '$CG' | wc -l) -ge 20 ]"
+	"$CGTOOL" kill "$CG"
+	[ -z "$("$CGTOOL" pids "$CG")" ]
+	"$CGTOOL" destroy "$CG"
+	wait
+}
+
 @test "cgroups: destroy refuses a cgroup with processes quickly and clearly" {
 	run_bg sleep 1000
 	wait_for sh -c "[ -n \"\$('$CGTOOL' pids '$CG')\" ]"
