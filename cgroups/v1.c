@@ -121,8 +121,13 @@ static int apply_blkio(struct capsa_cgroup *cg, const struct oci_blkio *b, struc
 	struct cg_dir *d = need(cg, "blkio", err);
 	if (d == NULL)
 		return -1;
-	/* Kernels without CFQ only have the BFQ files. */
+	/* Kernels without CFQ only have the BFQ files; without BFQ group scheduling neither. */
 	bool bfq = !cgroup_file_exists(d->fd, "blkio.weight");
+	if ((b->weight.set || b->n_weight_device) && bfq && !cgroup_file_exists(d->fd, "blkio.bfq.weight"))
+		return capsa_error_set(
+			err, ENOTSUP,
+			"cgroup: blkio weights are not supported by this kernel (no blkio.weight or "
+			"blkio.bfq.weight)");
 	const char *weight = bfq ? "blkio.bfq.weight" : "blkio.weight";
 	const char *weight_dev = bfq ? "blkio.bfq.weight_device" : "blkio.weight_device";
 	if (b->weight.set && write_u64(d, weight, b->weight.value, err) < 0)

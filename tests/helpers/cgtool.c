@@ -5,7 +5,8 @@
  *   cgtool create PATH [ID]           (PATH "" = default /capsa/ID; prints the resolved path)
  *   cgtool apply PATH [--memory N] [--memory-swap N] [--memory-reservation N] [--pids N]
  *                     [--cpu-shares N] [--cpu-quota Q] [--cpu-period P] [--cpuset-cpus S] [--cpuset-mems S]
- *                     [--blkio-weight N] [--device-allow T:MAJ:MIN[:ACC]] [--device-deny ...]
+ *                     [--blkio-weight N] [--blkio-read-bps MAJ:MIN:RATE] [--device-allow T:MAJ:MIN[:ACC]]
+ * [--device-deny ...]
  *                     [--unified KEY=VALUE] [--config config.json] [--resources resources.json]
  *   cgtool run PATH -- CMD...         (fork, enter the cgroup, exec; exits with CMD's status)
  *   cgtool oom-watch PATH -- CMD...   (like run, then waits for the OOM fd and prints "oom_kills N")
@@ -123,7 +124,15 @@ static int cmd_apply(struct capsa_cgroup *cg, int argc, char **argv)
 			cpu.mems = (char *)v, has_cpu = true;
 		else if (strcmp(o, "--blkio-weight") == 0)
 			blkio.weight = opt_u(o, v), res.blkio = &blkio;
-		else if (strcmp(o, "--device-allow") == 0 || strcmp(o, "--device-deny") == 0) {
+		else if (strcmp(o, "--blkio-read-bps") == 0) {
+			/* MAJ:MIN:RATE */
+			static struct oci_throttle_device t;
+			if (sscanf(v, "%" SCNd64 ":%" SCNd64 ":%" SCNu64, &t.major, &t.minor, &t.rate) != 3)
+				return usage();
+			blkio.throttle_read_bps = &t;
+			blkio.n_throttle_read_bps = 1;
+			res.blkio = &blkio;
+		} else if (strcmp(o, "--device-allow") == 0 || strcmp(o, "--device-deny") == 0) {
 			res.devices = xreallocarray(res.devices, res.n_devices + 1, sizeof(*res.devices));
 			parse_rule(v, strcmp(o, "--device-allow") == 0, &res.devices[res.n_devices++]);
 		} else if (strcmp(o, "--unified") == 0) {

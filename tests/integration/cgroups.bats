@@ -307,3 +307,19 @@ JSON
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.resources.pids.limit: expected an integer"* ]]
 }
+
+@test "cgroups: block I/O throttling and weights: applied, or refused naming what is missing" {
+	local dev
+	dev=$(cat /sys/block/*/dev 2>/dev/null | head -1)
+	[ -n "$dev" ] || skip "no block device in this kernel"
+	"$CGTOOL" apply "$CG" --blkio-read-bps "$dev:1048576"
+	if [ "$MODE" = unified ]; then
+		grep -q "^$dev rbps=1048576 " "$(cgdir io)/io.max"
+	else
+		grep -q "^$dev 1048576$" "$(cgdir blkio)/blkio.throttle.read_bps_device"
+	fi
+	run "$CGTOOL" apply "$CG" --blkio-weight 500
+	if [ "$status" -ne 0 ]; then
+		[[ "$output" == *"weight"*"not supported by this kernel"* || "$output" == *"neither io.bfq.weight nor io.weight"* ]]
+	fi
+}
