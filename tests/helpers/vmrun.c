@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test driver for capsa's VMM: runs a kernel or guest program and exits with the guest's status.
+ *   vmrun [--mem MiB] [--cpus N] [--cmdline S] [--initrd F] [--disk F] [--disk-ro] [--console-in F]
+ *         [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux] KERNEL
+ *   vmrun --pvm-check   (exit 0 and a message when this host's KVM is PVM)
+ * The UART goes to stdout, virtio-console output to --console-out (default: stdout), its input comes from
+ * --console-in (default: stdin). A VMM error or an abnormal end exits 125 with "vmrun: <reason>" on stderr.
+ */
+#include "vm/vm.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int open_or_die(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "vmrun: %s: %m\n", path);
+		exit(125);
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct capsa_vm_config cfg = {
+		.serial_out_fd = 1, .console_in_fd = 0, .console_out_fd = 1, .stop_fd = -1};
+	bool stats = false;
+	static const struct option opts[] = {
+		{"mem", required_argument, NULL, 'm'},	      {"cpus", required_argument, NULL, 'c'},
+		{"cmdline", required_argument, NULL, 'l'},    {"initrd", required_argument, NULL, 'i'},
+		{"disk", required_argument, NULL, 'd'},	      {"disk-ro", no_argument, NULL, 'r'},
+		{"console-in", required_argument, NULL, 'I'}, {"console-out", required_argument, NULL, 'O'},
+		{"timeout", required_argument, NULL, 't'},    {"stats", no_argument, NULL, 's'},
+		{"allow-pvm-linux", no_argument, NULL, 'P'},  {"pvm-check", no_argument, NULL, 'p'},
+		{"no-console", no_argument, NULL, 'n'},	      {NULL, 0, NULL, 0},
+	};
+	int o;
+	uint64_t v;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'm':
+		case 'c':
+		case 't':
+			if (capsa_parse_u64(optarg, &v) < 0) {
+				fprintf(stderr, "vmrun: bad number %s\n", optarg);
+				return 125;
+			}
+			if (o == 'm')
+				cfg.mem_mib = v;
+			else if (o == 'c')
+				cfg.vcpus = (unsigned)v;
+			else
+				cfg.timeout_ms = v;
+			break;
+		case 'l':
+			cfg.cmdline = optarg;
+			break;
+		case 'i':
+			cfg.initrd = optarg;
+			break;
+		case 'd':
+			cfg.disk = optarg;
+			break;
+		case 'r':
+			cfg.disk_readonly = true;
+			break;
+		case 'I':
+			cfg.console_in_fd = open_or_die(optarg, O_RDONLY);
+			break;
+		case 'O':
+			cfg.console_out_fd = open_or_die(optarg, O_WRONLY | O_CREAT | O_TRUNC);
+			break;
+		case 'n':
+			cfg.console_out_fd = -1;
+			break;
+		case 's':
+			stats = true;
+			break;
+		case 'P':
+			cfg.allow_pvm_linux = true;
+			break;
+		case 'p': {
+			struct capsa_error *err = NULL;
+			if (capsa_vm_check_linux_host(&err) < 0) {
+				printf("%s\n", err->msg);
+				capsa_error_free(err);
+				return 0;
+			}
+			return 1;
+		}
+		default:
+			return 125;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: vmrun [options] KERNEL\n");
+		return 125;
+	}
+	cfg.kernel = argv[optind];
+
+	struct capsa_vm_result res;
+	_cleanup_error_ struct capsa_error *err = NULL;
+	if (capsa_vm_run(&cfg, &res, &err) < 0) {
+		_cleanup_free_ char *msg = capsa_error_text(err);
+		fflush(stdout);
+		fprintf(stderr, "vmrun: %s\n", msg);
+		return 125;
+	}
+	fflush(stdout);
+	if (stats)
+		fprintf(stderr,
+			"vmrun: exits total=%llu io=%llu mmio=%llu hlt=%llu shutdown=%llu intr=%llu other=%llu "
+			"setup_ms=%.2f run_ms=%.2f\n",
+			(unsigned long long)res.exits.total, (unsigned long long)res.exits.io,
+			(unsigned long long)res.exits.mmio, (unsigned long long)res.exits.hlt,
+			(unsigned long long)res.exits.shutdown, (unsigned long long)res.exits.intr,
+			(unsigned long long)res.exits.other, res.setup_ns / 1e6, res.run_ns / 1e6);
+	int status;
+	int r = capsa_vm_result_status(&res, &status, &err);
+	capsa_vm_result_free(&res);
+	if (r < 0) {
+		_cleanup_free_ char *msg = capsa_error_text(err);
+		fprintf(stderr, "vmrun: %s\n", msg);
+		return 125;
+	}
+	return status & 0xff;
+}

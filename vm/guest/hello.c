@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The basic guest: prints to the UART and ends the way its command line asks.
+ *   exit=N       exit status N through the exit port (default 0)
+ *   do=triple    load an empty IDT and fault: a triple fault
+ *   do=panic     report a panic through pvpanic
+ *   do=reset     reset through the i8042
+ *   do=hang      cli; hlt forever (for the host-side stop and timeout)
+ *   do=exception take a #UD through our own IDT (exit 106)
+ *   kloop=N      run N loop iterations in kernel mode first and say so
+ */
+#include "lib.h"
+
+void guest_start(const char *cmdline)
+{
+	char what[32] = "";
+	printf("hello from the capsa guest\n");
+	printf("cmdline: %s\n", cmdline ? cmdline : "");
+	uint64_t kloop = cmdline_u64(cmdline, "kloop", 0);
+	if (kloop) {
+		uint64_t x = 1;
+		for (uint64_t i = 0; i < kloop; i++)
+			__asm__ volatile("" : "+r"(x));
+		printf("kernel loop: %lu iterations\n", (unsigned long)kloop);
+	}
+	cmdline_get(cmdline, "do", what, sizeof(what));
+	if (memcmp(what, "triple", 7) == 0) {
+		struct {
+			uint16_t limit;
+			uint64_t base;
+		} __attribute__((packed)) empty = {0, 0};
+		__asm__ volatile("lidt %0; ud2" : : "m"(empty));
+	} else if (memcmp(what, "panic", 6) == 0) {
+		outb(PANIC_PORT, 1);
+	} else if (memcmp(what, "reset", 6) == 0) {
+		outb(0x64, 0xfe);
+	} else if (memcmp(what, "hang", 5) == 0) {
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	} else if (memcmp(what, "exception", 10) == 0) {
+		idt_init();
+		__asm__ volatile("ud2");
+	}
+	exit((int)cmdline_u64(cmdline, "exit", 0));
+}

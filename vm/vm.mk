@@ -1,0 +1,32 @@
+# capsa VMM: guest test programs (freestanding, built with the host gcc) and the vmrun test driver.
+GUEST_DIR := $(BUILD)/vm/guest
+GUEST_CFLAGS := -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mno-red-zone -mgeneral-regs-only -fno-builtin -Wall -Wextra -Wno-unused-parameter -std=gnu11
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -T vm/guest/guest.ld
+GUEST_PROGS := hello blk console user
+GUEST_ELFS := $(addprefix $(GUEST_DIR)/,$(addsuffix .elf,$(GUEST_PROGS))) $(GUEST_DIR)/hello-pvh.elf
+GUEST_LIB := vm/guest/lib.c vm/guest/isr.S
+
+$(GUEST_DIR)/%.elf: vm/guest/%.c vm/guest/start64.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/start64.S $< $(GUEST_LIB)
+
+$(GUEST_DIR)/user.elf: vm/guest/user.c vm/guest/ring3.S vm/guest/start64.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/start64.S $< vm/guest/ring3.S $(GUEST_LIB)
+
+$(GUEST_DIR)/hello-pvh.elf: vm/guest/hello.c vm/guest/startpvh.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/startpvh.S $< $(GUEST_LIB)
+
+.PHONY: vm-guests vm-test
+vm-guests: $(GUEST_ELFS) $(BUILD)/tests/helpers/vmrun
+all: vm-guests
+
+vm-test: vm-guests $(BUILD)/tests/test_vm_boot $(BUILD)/tests/test_vm_virtq
+	@prove -f $(BUILD)/tests/test_vm_boot $(BUILD)/tests/test_vm_virtq
+	@bats tests/integration/vm.bats
