@@ -253,8 +253,8 @@ static int elf_probe(const uint8_t *buf, size_t len, struct vm_kernel *k, struct
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
 		return capsa_error_set(err, ENOEXEC, "not an x86-64 executable ELF");
-	const Elf64_Phdr *ph;
-	unsigned n;
+	const Elf64_Phdr *ph = NULL;
+	unsigned n = 0;
 	if (elf_phdrs(buf, len, &ph, &n, err) < 0)
 		return -1;
 	k->mode = VM_ENTRY_LONG64;
@@ -293,8 +293,8 @@ static int elf_probe(const uint8_t *buf, size_t len, struct vm_kernel *k, struct
 static int elf_load(const struct vm_mem *m, const uint8_t *buf, size_t len, struct vm_kernel *k,
 		    struct capsa_error **err)
 {
-	const Elf64_Phdr *ph;
-	unsigned n;
+	const Elf64_Phdr *ph = NULL;
+	unsigned n = 0;
 	if (elf_phdrs(buf, len, &ph, &n, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
