@@ -45,6 +45,14 @@ static void mountinfo(void)
 	ok(l.n == 1 && l.h[0].v2, "one v2 hierarchy");
 	cgroup_layout_clear(&l);
 
+	/* A v1 hierarchy mounted below a v2 root (by hand, or by an old tool) does not make it hybrid. */
+	const char *mixed = "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+			    "31 30 0:40 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,net_cls\n";
+	ok(cgroup_parse_mountinfo(mixed, "/sys/fs/cgroup", &l, &e) == 0 && l.mode == CAPSA_CGROUP_UNIFIED &&
+		   l.n == 1 && l.h[0].v2,
+	   "cgroup2 at the base wins over v1 mounts below it");
+	cgroup_layout_clear(&l);
+
 	ok(cgroup_parse_mountinfo(legacy, "/sys/fs/cgroup", &l, &e) == 0, "legacy sample parses");
 	is_int(l.mode, CAPSA_CGROUP_LEGACY, "no cgroup2: legacy");
 	is_int(l.n, 3, "a later mount on the same point replaces the earlier one");
@@ -102,6 +110,7 @@ static void resolve(void)
 		{"/a//b/./c/", "c1", NULL, "/a/b/c"},
 		{"rel/c", "c1", "/user.slice/s", "/user.slice/s/rel/c"},
 		{"rel", "c1", "/", "/rel"},
+		{"rel", "c1", "/own/", "/own/rel"},
 		{"a:b", "c1", "/", "/a:b"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
