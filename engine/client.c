@@ -198,6 +198,9 @@ static int open_session(struct capsa_engine *e, struct capsa_ctr *c, const struc
 			 (a->stderr_ ? HELLO_STDERR : 0) | (a->wait_exit ? HELLO_WAIT : 0);
 	if (frame_send(s->sock, FRAME_HELLO, &flags, 4) < 0)
 		return capsa_error_errno(err, "talk to the monitor");
+	/* Before start, so the first thing the process sees is the right size. */
+	if (a->tty)
+		send_resize(s);
 	if (!start)
 		return 0;
 	if (frame_send(s->sock, FRAME_START, NULL, 0) < 0)
@@ -265,7 +268,8 @@ int capsa_engine_start(struct capsa_engine *e, struct capsa_ctr *c, const struct
 		}
 		return attach_common(e, c, a, false, exit_code, detached, err);
 	}
-	if (!monitor_alive(c) && monitor_spawn(e, c, exit_code, err) < 0)
+	/* A stopped container's old monitor may still be finishing: a new one takes over. */
+	if ((c->status != CAPSA_CTR_CREATED || !monitor_alive(c)) && monitor_spawn(e, c, exit_code, err) < 0)
 		return -1;
 	return attach_common(e, c, a, true, exit_code, detached, err);
 }

@@ -250,8 +250,14 @@ int capsa_parse_volume(const char *s, struct capsa_mount_spec *out, struct capsa
 		return capsa_error_set(err, EINVAL, "invalid volume specification: '%s'", s);
 	const char *src = n >= 2 ? parts[0] : NULL;
 	const char *dst = n >= 2 ? parts[1] : parts[0];
-	if (check_destination(s, dst, err) < 0)
-		return capsa_error_set(err, EINVAL, "invalid volume specification: '%s'", s);
+	struct capsa_error *why = NULL;
+	if (check_destination(s, dst, &why) < 0) {
+		capsa_error_free(why);
+		return capsa_error_set(err, EINVAL,
+				       "invalid volume specification: '%s': the container path must be "
+				       "absolute and not /",
+				       s);
+	}
 	if (n == 3) {
 		_cleanup_free_ char *opts = xstrdup(parts[2]);
 		char *save2 = NULL;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -95,8 +96,10 @@ static int cap_set(const struct capsa_run_opts *o, char ***out, size_t *n, struc
 		if (strcasecmp(o->cap_drop[i], "ALL") == 0)
 			drop_all = true;
 	if (o->privileged) {
-		for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++, k++)
-			capsa_strv_push(&caps, all_caps[i]);
+		/* all_caps is in capability-number order; a capability we lack ourselves cannot be given. */
+		for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+			if (prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) == 1)
+				capsa_strv_push(&caps, all_caps[i]), k++;
 	} else if (!drop_all) {
 		for (size_t i = 0; i < ARRAY_SIZE(docker_caps); i++, k++)
 			capsa_strv_push(&caps, docker_caps[i]);

@@ -1,0 +1,363 @@
+#!/usr/bin/env bats
+# capsa's container commands (run, ps, logs, stop, kill, rm, wait, inspect, ...) against a busybox image
+# imported into a private store; every container's cgroup lives under a capsa-test- parent.
+
+load helpers
+
+setup_file() {
+	export IMAGES_DIR
+	IMAGES_DIR=$(mktemp -d /tmp/capsa-test-cli-XXXXXX)
+	make_busybox_rootfs "$IMAGES_DIR/rootfs"
+	echo 'user:x:1000:1000::/home/user:/bin/sh' >>"$IMAGES_DIR/rootfs/etc/passwd"
+	echo 'user:x:1000:' >>"$IMAGES_DIR/rootfs/etc/group"
+}
+
+teardown_file() {
+	rm -rf "$IMAGES_DIR"
+}
+
+setup() {
+	capsa_setup_tmp
+	STORE="$TEST_TMP/store"
+	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	c import "$IMAGES_DIR/rootfs" bb >/dev/null
+}
+
+teardown() {
+	if [ -d "$STORE/containers" ]; then
+		for id in $(c ps -aq --no-trunc 2>/dev/null); do
+			c rm -f "$id" >/dev/null 2>&1 || true
+		done
+	fi
+	# The parent cgroup the containers' cgroups lived in.
+	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
+	capsa_teardown_tmp
+}
+
+c() {
+	# Bounded: a hang is a failure, not a stuck suite.
+	timeout 120 "$CAPSA" --root "$STORE" "$@"
+}
+
+# Fails when anything of container $1 (full id) is left: directory, rootfs, runtime state, cgroup, monitor.
+assert_gone() {
+	local id=$1
+	[ ! -e "$STORE/containers/$id" ]
+	[ ! -e "$STORE/rootfs/$id" ]
+	[ ! -e "$STORE/run/$id" ]
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null
+	! grep -q "$id" /proc/self/mountinfo
+}
+
+@test "run: output, exit status, stdout and stderr kept apart" {
+	run c run --rm bb echo hello
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+	c run --rm bb sh -c 'echo out; echo err >&2; exit 3' >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -eq 3 ]
+	[ "$(cat "$TEST_TMP/out")" = "out" ]
+	[ "$(cat "$TEST_TMP/err")" = "err" ]
+}
+
+@test "run: docker's exit codes (125 capsa, 126 cannot invoke, 127 not found)" {
+	run -127 c run --rm bb nosuchcommand
+	[ "$status" -eq 127 ]
+	[[ "$output" == *'exec: "nosuchcommand": executable file not found in $PATH'* ]]
+	run -126 c run --rm bb /etc/passwd
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"Permission denied"* ]]
+	run c run --rm no-such-image true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Unable to find image 'no-such-image' locally"* ]]
+	# nothing is left behind by the failures
+	[ -z "$(c ps -aq)" ]
+}
+
+@test "run: bad flag values are refused with a message naming the value" {
+	run c run -m 12q bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid size: '12q'"* ]]
+	run c run --cpus abc bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid value for --cpus: 'abc'"* ]]
+	run c run -v relative/path:/data bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid volume specification: 'relative/path:/data'"* ]]
+	run c run -v /tmp:data bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"must be absolute"* ]]
+	run c run --mount type=nfs,target=/x bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'unknown type "nfs"'* ]]
+	run c run --restart sometimes bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'invalid restart policy "sometimes"'* ]]
+	run c run --timeout 10parsecs bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid duration"* ]]
+	run c run --name 'bad name!' bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'invalid container name'* ]]
+	run c run --network bridge2 bb true
+	[ "$status" -eq 125 ]
+	run c run --nosuchflag bb true
+	[ "$status" -eq 125 ]
+	run c run -v /nonexistent-capsa-test:/x bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"bind source path /nonexistent-capsa-test does not exist"* ]]
+	[ -z "$(c ps -aq)" ]
+}
+
+@test "run -d, ps, logs, stop, wait, rm" {
+	id=$(c run -d --name capsa-test-web bb sh -c 'echo started; trap "echo bye; exit 7" TERM; while :; do sleep 1; done')
+	[[ "$id" =~ ^[0-9a-f]{64}$ ]]
+	run c ps
+	[[ "${lines[0]}" =~ ^CONTAINER\ ID ]]
+	[[ "${lines[1]}" == "${id:0:12}"* ]]
+	[[ "${lines[1]}" == *"Up"*"capsa-test-web" ]]
+	[ "$(c ps -q)" = "${id:0:12}" ]
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs capsa-test-web | grep -q started"
+	c stop -t 30 capsa-test-web
+	run c wait capsa-test-web
+	[ "$output" = "7" ]
+	run c logs capsa-test-web
+	[ "${lines[0]}" = "started" ]
+	[ "${lines[1]}" = "bye" ]
+	# json-file format
+	jq -e 'select(.stream == "stdout") | .log and .time' "$STORE/containers/$id/$id-json.log" >/dev/null
+	[ -z "$(c ps -q)" ]
+	[[ "$(c ps -a)" == *"Exited (7)"* ]]
+	c rm "${id:0:8}"
+	assert_gone "$id"
+}
+
+@test "stop: SIGKILL after the timeout when the stop signal is ignored" {
+	id=$(c run -d bb sh -c 'trap "" TERM; echo ready; while :; do sleep 1; done')
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q ready"
+	c stop -t 1 "$id"
+	[ "$(c wait "$id")" = "137" ]
+	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = "exited" ]
+}
+
+@test "kill, rm of a running container needs -f" {
+	id=$(c run -d bb sh -c 'trap "exit 9" USR1; echo ready; while :; do sleep 1; done')
+	run c rm "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"stop the container before removing or force remove"* ]]
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q ready"
+	c kill -s USR1 "$id"
+	[ "$(c wait "$id")" = "9" ]
+	run c kill "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is not running"* ]]
+	id2=$(c run -d bb sleep 1000)
+	c rm -f "$id2"
+	assert_gone "$id2"
+	c rm "$id"
+	assert_gone "$id"
+}
+
+@test "rm -f after kill -9 of the monitor leaves nothing behind" {
+	id=$(c run -d bb sleep 1000)
+	mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+	init=$(jq -r .pid "$STORE/containers/$id/state.json")
+	kill -9 "$mon"
+	# the container outlives its monitor and is still reported running
+	kill -0 "$init"
+	[[ "$(c ps)" == *"${id:0:12}"* ]]
+	c rm -f "$id"
+	assert_gone "$id"
+	# gone, or a zombie waiting for a reaper that is not ours (its monitor was killed)
+	[ ! -e "/proc/$init" ] || grep -q '^State:.*Z' "/proc/$init/status"
+}
+
+@test "rm -f after kill -9 of capsa itself in the foreground" {
+	c run --name capsa-test-fg bb sleep 1000 &
+	pid=$!
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" ps | grep -q capsa-test-fg"
+	kill -9 "$pid"
+	wait "$pid" || true
+	# the monitor keeps the container
+	[[ "$(c ps)" == *"capsa-test-fg"* ]]
+	id=$(c inspect capsa-test-fg | jq -r '.[0].Id')
+	c rm -f capsa-test-fg
+	assert_gone "$id"
+}
+
+@test "names are unique; concurrent run --name: exactly one wins" {
+	c create --name capsa-test-dup bb true >/dev/null
+	run c create --name capsa-test-dup bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'the container name "/capsa-test-dup" is already in use'* ]]
+	for i in 1 2 3 4; do
+		c run -d --name capsa-test-race bb sleep 100 >"$TEST_TMP/race.$i" 2>&1 &
+	done
+	wait
+	[ "$(grep -l '^[0-9a-f]\{64\}$' "$TEST_TMP"/race.* | wc -l)" -eq 1 ]
+	[ "$(grep -l 'already in use' "$TEST_TMP"/race.* | wc -l)" -eq 3 ]
+	[ "$(c ps -a --filter name=capsa-test-race -q | wc -l)" -eq 1 ]
+}
+
+@test "create, start -a, id prefixes and names" {
+	id=$(c create --name capsa-test-cs bb echo created-then-started)
+	[[ "$(c ps -a)" == *"Created"* ]]
+	run c start -a "${id:0:6}"
+	[ "$status" -eq 0 ]
+	[ "$output" = "created-then-started" ]
+	run c start -a capsa-test-cs
+	[ "$output" = "created-then-started" ]
+	run c inspect nosuch
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No such container: nosuch"* ]]
+}
+
+@test "inspect: docker's main fields" {
+	id=$(c run -d --name capsa-test-insp -e FOO=bar -w /tmp -u 1000 --hostname capsa-h -l k=v --restart on-failure:3 bb sleep 1000)
+	j=$(c inspect capsa-test-insp)
+	[ "$(echo "$j" | jq -r '.[0].Id')" = "$id" ]
+	[ "$(echo "$j" | jq -r '.[0].Name')" = "/capsa-test-insp" ]
+	[ "$(echo "$j" | jq -r '.[0].State.Running')" = "true" ]
+	[ "$(echo "$j" | jq -r '.[0].State.Status')" = "running" ]
+	[ "$(echo "$j" | jq -r '.[0].State.Pid')" -gt 1 ]
+	[ "$(echo "$j" | jq -r '.[0].Path')" = "sleep" ]
+	[ "$(echo "$j" | jq -r '.[0].Args[0]')" = "1000" ]
+	[ "$(echo "$j" | jq -r '.[0].Config.Env[]' | grep -c '^FOO=bar$')" -eq 1 ]
+	[ "$(echo "$j" | jq -r '.[0].Config.WorkingDir')" = "/tmp" ]
+	[ "$(echo "$j" | jq -r '.[0].Config.Hostname')" = "capsa-h" ]
+	[ "$(echo "$j" | jq -r '.[0].Config.Labels.k')" = "v" ]
+	[ "$(echo "$j" | jq -r '.[0].HostConfig.RestartPolicy.Name')" = "on-failure" ]
+	[ "$(echo "$j" | jq -r '.[0].HostConfig.RestartPolicy.MaximumRetryCount')" = "3" ]
+	c kill "$id"
+	c wait "$id" >/dev/null
+	[ "$(c inspect "$id" | jq -r '.[0].State.ExitCode')" = "137" ]
+	[ "$(c inspect "$id" | jq -r '.[0].State.FinishedAt')" != "0001-01-01T00:00:00Z" ]
+}
+
+@test "the process: env, workdir, user, hostname, read-only rootfs, capabilities" {
+	run c run --rm -e A=1 -w /tmp -u 1000:1000 --hostname capsa-box bb sh -c 'echo $A $(pwd) $(id -u):$(id -g) $(hostname) $(cat /etc/hostname)'
+	[ "$output" = "1 /tmp 1000:1000 capsa-box capsa-box" ]
+	run c run --rm -u user bb id -un
+	[ "$output" = "user" ]
+	run c run --rm --read-only bb touch /x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	# docker's 14 default capabilities: CapBnd 0xa80425fb
+	run c run --rm bb sh -c 'grep CapBnd /proc/self/status'
+	[[ "$output" == *"00000000a80425fb" ]]
+	run c run --rm --cap-drop ALL --cap-add CHOWN bb sh -c 'grep CapBnd /proc/self/status'
+	[[ "$output" == *"0000000000000001" ]]
+	# --privileged: every capability capsa itself has
+	run c run --rm --privileged bb sh -c 'grep CapBnd /proc/self/status'
+	[ "$output" = "$(grep CapBnd /proc/self/status)" ]
+	# the seccomp filter is on by default, off with --privileged
+	run c run --rm bb sh -c 'grep ^Seccomp: /proc/self/status'
+	[[ "$output" == *"2" ]]
+	run c run --rm --security-opt seccomp=unconfined bb sh -c 'grep ^Seccomp: /proc/self/status'
+	[[ "$output" == *"0" ]]
+	# /dev/shm is 64 MiB
+	run c run --rm bb df -k /dev/shm
+	[[ "${lines[1]}" == *" 65536 "* ]]
+}
+
+@test "volumes, binds, tmpfs" {
+	mkdir "$TEST_TMP/host"
+	echo from-host >"$TEST_TMP/host/f"
+	run c run --rm -v "$TEST_TMP/host:/data:ro" bb cat /data/f
+	[ "$output" = "from-host" ]
+	run c run --rm -v "$TEST_TMP/host:/data:ro" bb touch /data/g
+	[ "$status" -ne 0 ]
+	c run --rm --mount "type=bind,source=$TEST_TMP/host,target=/data" bb sh -c 'echo w >/data/g'
+	[ "$(cat "$TEST_TMP/host/g")" = "w" ]
+	c run --rm -v capsa-test-vol:/v bb sh -c 'echo kept >/v/x'
+	run c run --rm -v capsa-test-vol:/v bb cat /v/x
+	[ "$output" = "kept" ]
+	run c run --rm --tmpfs /scratch:size=1m bb df -k /scratch
+	[[ "${lines[1]}" == tmpfs*" 1024 "* ]]
+}
+
+@test "resources: memory, pids and cpu limits reach the cgroup" {
+	id=$(c run -d -m 64m --pids-limit 20 --cpus 0.5 bb sleep 1000)
+	d=/sys/fs/cgroup/memory/$CAPSA_CGROUP_PARENT/$id
+	[ "$(cat "$d/memory.limit_in_bytes")" = "67108864" ]
+	[ "$(cat /sys/fs/cgroup/pids/$CAPSA_CGROUP_PARENT/$id/pids.max)" = "20" ]
+	[ "$(cat /sys/fs/cgroup/cpu/$CAPSA_CGROUP_PARENT/$id/cpu.cfs_quota_us)" = "50000" ]
+	c rm -f "$id"
+	assert_gone "$id"
+}
+
+@test "-i streams stdin and closes it at EOF" {
+	run sh -c "printf 'line1\nline2\n' | \"$CAPSA\" --root \"$STORE\" run --rm -i bb sh -c 'cat; echo done'"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "line1" ]
+	[ "${lines[1]}" = "line2" ]
+	[ "${lines[2]}" = "done" ]
+	# without -i the container reads /dev/null
+	run sh -c "echo x | \"$CAPSA\" --root \"$STORE\" run --rm bb cat"
+	[ "$output" = "" ]
+}
+
+@test "-it: a terminal in raw mode, its size, ctrl-p ctrl-q detaches" {
+	run script -qec "stty cols 91 rows 17; \"$CAPSA\" --root \"$STORE\" run --rm -it bb sh -c 'tty; stty size'" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[[ "$output" == *"17 91"* ]]
+	# detach with ctrl-p ctrl-q, then attach is possible and the container keeps running
+	script -qec "(sleep 1; printf '\\020\\021') | \"$CAPSA\" --root \"$STORE\" run -it --name capsa-test-tty bb sh -c 'while :; do sleep 1; done'" /dev/null >"$TEST_TMP/tty.out" || true
+	[[ "$(c inspect capsa-test-tty | jq -r '.[0].State.Status')" == "running" ]]
+	c rm -f capsa-test-tty
+}
+
+@test "--timeout stops the container and exits 124; --stats-file has the summary" {
+	run c run --rm --timeout 1s --stop-timeout 1 --stats-file "$TEST_TMP/stats.json" bb sleep 1000
+	[ "$status" -eq 124 ]
+	jq -e '.timed_out == true and .exit_code == 137 and .wall_time_s >= 1' "$TEST_TMP/stats.json"
+	c run --rm --stats-file "$TEST_TMP/s2.json" bb sh -c 'exit 5' || true
+	jq -e '.timed_out == false and .exit_code == 5 and (.cpu_user_s | type) == "number" and (.peak_memory_bytes | type) == "number"' "$TEST_TMP/s2.json"
+	[ -z "$(c ps -aq)" ]
+}
+
+@test "restart policies: on-failure:N retries N times, stop ends always" {
+	id=$(c run -d --restart on-failure:2 bb sh -c 'echo run; exit 1')
+	wait_for sh -c "[ \"\$(\"$CAPSA\" --root \"$STORE\" inspect $id | jq -r '.[0].State.Status')\" = exited ]"
+	[ "$(c inspect "$id" | jq -r '.[0].RestartCount')" = "2" ]
+	[ "$(c logs "$id" | grep -c run)" -eq 3 ]
+	id2=$(c run -d --restart always bb sleep 1000)
+	c stop -t 1 "$id2"
+	[ "$(c inspect "$id2" | jq -r '.[0].State.Status')" = "exited" ]
+	run c run --rm --restart always bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"conflicting options"* ]]
+}
+
+@test "logs: --tail, -f follows until the container exits, -t timestamps" {
+	id=$(c run -d bb sh -c 'for i in 1 2 3 4 5; do echo l$i; done; read x </dev/null; sleep 1; echo last')
+	run c logs -f "$id"
+	[ "${#lines[@]}" -eq 6 ]
+	[ "${lines[5]}" = "last" ]
+	run c logs --tail 2 "$id"
+	[ "${lines[0]}" = "l5" ]
+	[ "${lines[1]}" = "last" ]
+	run c logs -t --tail 1 "$id"
+	[[ "$output" =~ ^20[0-9][0-9]-[0-9-]+T[0-9:.]+Z\ last$ ]]
+	run c logs --tail abc "$id"
+	[ "$status" -eq 125 ]
+}
+
+@test "pause, unpause, rename, restart" {
+	id=$(c run -d --name capsa-test-p bb sleep 1000)
+	c pause capsa-test-p
+	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = "paused" ]
+	[[ "$(c ps)" == *"(Paused)"* ]]
+	c unpause capsa-test-p
+	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = "running" ]
+	c rename capsa-test-p capsa-test-q
+	[ "$(c inspect capsa-test-q | jq -r '.[0].Id')" = "$id" ]
+	run c rename capsa-test-q 'bad/name'
+	[ "$status" -ne 0 ]
+	pid1=$(c inspect "$id" | jq -r '.[0].State.Pid')
+	c restart -t 1 capsa-test-q
+	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = "running" ]
+	[ "$(c inspect "$id" | jq -r '.[0].State.Pid')" != "$pid1" ]
+}
