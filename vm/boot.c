@@ -235,25 +235,30 @@ static int elf_notes(const uint8_t *p, size_t n, struct vm_kernel *k)
 	return 0;
 }
 
-static int elf_phdrs(const uint8_t *buf, size_t len, const Elf64_Phdr **out, unsigned *count,
+/* The program headers, copied out: the file gives no alignment guarantee for e_phoff. */
+static int elf_phdrs(const uint8_t *buf, size_t len, Elf64_Phdr **out, unsigned *count,
 		     struct capsa_error **err)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phoff > len ||
-	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+	Elf64_Ehdr eh;
+	memcpy(&eh, buf, sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phoff > len ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
 		return capsa_error_set(err, ENOEXEC, "ELF program headers outside the file");
-	*out = (const Elf64_Phdr *)(buf + eh->e_phoff);
-	*count = eh->e_phnum;
+	*out = xcalloc(eh.e_phnum, sizeof(Elf64_Phdr));
+	memcpy(*out, buf + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
+	*count = eh.e_phnum;
 	return 0;
 }
 
 static int elf_probe(const uint8_t *buf, size_t len, struct vm_kernel *k, struct capsa_error **err)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+	Elf64_Ehdr ehdr;
+	memcpy(&ehdr, buf, sizeof(ehdr));
+	const Elf64_Ehdr *eh = &ehdr;
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
 		return capsa_error_set(err, ENOEXEC, "not an x86-64 executable ELF");
-	const Elf64_Phdr *ph = NULL;
+	_cleanup_free_ Elf64_Phdr *ph = NULL;
 	unsigned n = 0;
 	if (elf_phdrs(buf, len, &ph, &n, err) < 0)
 		return -1;
@@ -293,7 +298,7 @@ static int elf_probe(const uint8_t *buf, size_t len, struct vm_kernel *k, struct
 static int elf_load(const struct vm_mem *m, const uint8_t *buf, size_t len, struct vm_kernel *k,
 		    struct capsa_error **err)
 {
-	const Elf64_Phdr *ph = NULL;
+	_cleanup_free_ Elf64_Phdr *ph = NULL;
 	unsigned n = 0;
 	if (elf_phdrs(buf, len, &ph, &n, err) < 0)
 		return -1;
