@@ -276,6 +276,20 @@ char *capsa_log_line(const char *stream, const char *data, size_t len, const str
 int capsa_log_line_parse(const char *line, char **stream, char **log, size_t *log_len, int64_t *time_ns,
 			 struct capsa_error **err) CAPSA_WUR;
 
+struct capsa_exec_request {
+	char **args;
+	size_t n_args;
+	char **env;
+	size_t n_env;
+	const char *user; /* names resolved through the container's /etc/passwd */
+	const char *workdir;
+	bool tty, interactive, detach, privileged;
+};
+/* Runs a process in a running container (foreground: its status in *exit_code; 126/127 when it could not
+ * start). */
+int capsa_engine_exec(struct capsa_engine *e, struct capsa_ctr *c, const struct capsa_exec_request *r,
+		      int *exit_code, struct capsa_error **err) CAPSA_WUR;
+
 /* The monitor's entry point (called in the forked monitor process; never returns). */
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
 

@@ -345,7 +345,8 @@ static void stop_container(struct monitor *m, int timeout)
 	if (capsa_container_kill(&m->e->rt, m->c->id, m->c->stop_signal ? m->c->stop_signal : SIGTERM, false,
 				 &e) < 0)
 		capsa_error_free(e);
-	arm(m->kill_tfd, (int64_t)(timeout < 0 ? 0 : timeout) * 1000000000LL);
+	/* A zero timeout still goes through the timer (0 would disarm it). */
+	arm(m->kill_tfd, timeout <= 0 ? 1 : (int64_t)timeout * 1000000000LL);
 }
 
 static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have)

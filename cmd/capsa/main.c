@@ -18,7 +18,7 @@ static const struct capsa_cmd *const commands[] = {
 	&capsa_cmd_save,   &capsa_cmd_tag,     &capsa_cmd_run,	   &capsa_cmd_create, &capsa_cmd_start,
 	&capsa_cmd_ps,	   &capsa_cmd_logs,    &capsa_cmd_stop,	   &capsa_cmd_kill,   &capsa_cmd_rm,
 	&capsa_cmd_wait,   &capsa_cmd_inspect, &capsa_cmd_restart, &capsa_cmd_pause,  &capsa_cmd_unpause,
-	&capsa_cmd_rename, &capsa_cmd_attach,
+	&capsa_cmd_rename, &capsa_cmd_attach,  &capsa_cmd_exec,
 };
 
 void cli_usage(const struct capsa_cmd *c, FILE *f)

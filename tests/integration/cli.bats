@@ -3,6 +3,7 @@
 # imported into a private store; every container's cgroup lives under a capsa-test- parent.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	export IMAGES_DIR
@@ -360,4 +361,23 @@ assert_gone() {
 	c restart -t 1 capsa-test-q
 	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = "running" ]
 	[ "$(c inspect "$id" | jq -r '.[0].State.Pid')" != "$pid1" ]
+}
+
+@test "exec: status, user names, env, workdir, terminal, errors" {
+	c run -d --name capsa-test-ex bb sleep 1000 >/dev/null
+	run c exec capsa-test-ex sh -c 'echo in; exit 4'
+	[ "$status" -eq 4 ]
+	[ "$output" = "in" ]
+	run c exec -u nobody capsa-test-ex id -u
+	[ "$output" = "65534" ]
+	run c exec -w /tmp -e X=y capsa-test-ex sh -c 'echo $X $(pwd)'
+	[ "$output" = "y /tmp" ]
+	run -127 c exec capsa-test-ex nosuch
+	[[ "$output" == *'exec: "nosuch": executable file not found'* ]]
+	run script -qec "\"$CAPSA\" --root \"$STORE\" exec -it capsa-test-ex tty" /dev/null
+	[[ "$output" == *"/dev/pts/"* ]]
+	c stop -t 0 capsa-test-ex >/dev/null
+	run c exec capsa-test-ex true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is not running"* ]]
 }
