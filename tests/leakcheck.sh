@@ -9,7 +9,8 @@
 # Recorded, one "KIND VALUE" line each: mounts of this mount namespace (point, root, type, source), cgroup
 # directories whose path contains "capsa" in every v1 hierarchy and the unified one, network links, nft
 # tables, named netns (/run/netns), entries of /run/capsa* (two levels), /tmp/capsa-test-* and processes
-# whose command line mentions capsa-test (but not this script or its ancestors, which may be the test).
+# whose command line mentions capsa-test (but not this script, its forks or its ancestors, which may be
+# the test itself).
 #
 # Other tests may run on the machine at the same time: give REGEX (the test's id prefix and temp dir)
 # to ignore their resources. A difference must persist for about 2 s, since the kernel finishes some
@@ -23,6 +24,16 @@ ancestors() {
 		echo "$p"
 		p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)
 	done
+}
+
+# True when pid $1 descends from this script (its pipelines, subshells and greps name the regex too).
+ours() {
+	local p=$1
+	while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+		[ "$p" = $$ ] && return 0
+		p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+	done
+	return 1
 }
 
 state() {
@@ -41,8 +52,11 @@ state() {
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		case "$skip" in *" $p "*) continue ;; esac
-		args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
-		case "$args" in *capsa-test*) echo "proc $p ${args% }" ;; esac
+		args=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+		case "$args" in
+		*leakcheck.sh\ *) ;; # other tests' checks
+		*capsa-test*) ours "$p" || echo "proc $p ${args% }" ;;
+		esac
 	done
 }
 
