@@ -47,6 +47,13 @@ make_disk() {
 	[[ "$output" == *"hello from the capsa guest"* ]]
 }
 
+@test "vm: CPUID comes from KVM with the hypervisor bit and KVM's signature" {
+	run "$VMRUN" --no-console --cmdline do=cpuid "$GUESTS/hello.elf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"hypervisor 1"* ]]
+	[[ "$output" == *"cpuid 0x40000000: max 40000001 signature KVMKVMKVM"* ]]
+}
+
 @test "vm: exits are counted and reported" {
 	"$VMRUN" --no-console --stats "$GUESTS/hello.elf" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	local stats

@@ -7,6 +7,7 @@
  *   do=reset     reset through the i8042
  *   do=hang      cli; hlt forever (for the host-side stop and timeout)
  *   do=exception take a #UD through our own IDT (exit 106)
+ *   do=cpuid     print what CPUID says (leaf 1 ECX, the hypervisor leaf's signature)
  *   kloop=N      run N loop iterations in kernel mode first and say so
  */
 #include "lib.h"
@@ -37,6 +38,18 @@ void guest_start(const char *cmdline)
 	} else if (memcmp(what, "hang", 5) == 0) {
 		for (;;)
 			__asm__ volatile("cli; hlt");
+	} else if (memcmp(what, "cpuid", 6) == 0) {
+		uint32_t a, b, c, d;
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+		printf("cpuid 1: ecx %x hypervisor %u xsave %u cx16 %u apic id %u\n", c, c >> 31,
+		       (c >> 26) & 1, (c >> 13) & 1, b >> 24);
+		char sig[13];
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000), "c"(0));
+		memcpy(sig, &b, 4);
+		memcpy(sig + 4, &c, 4);
+		memcpy(sig + 8, &d, 4);
+		sig[12] = 0;
+		printf("cpuid 0x40000000: max %x signature %s\n", a, sig);
 	} else if (memcmp(what, "exception", 10) == 0) {
 		idt_init();
 		__asm__ volatile("ud2");
