@@ -36,6 +36,7 @@ struct exec_ctx {
 	int sync_parent, sync_child;
 	int console_fd;
 	int console_peer; /* our end when we proxy the terminal ourselves */
+	struct container_dir *dir; /* locked: the child drops its copy at once */
 };
 
 static int env_set(char ***env, size_t *n, const char *kv, struct capsa_error **err)
@@ -231,6 +232,10 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 	struct capsa_error *err = NULL;
 	_cleanup_free_ char *exe = NULL;
 	close(x->sync_parent);
+	/* The lock is shared with the parent through this copied fd: a child that freezes as it
+	 * enters a paused container must not keep the container locked. */
+	close(x->dir->dir_fd);
+	close(x->dir->root_fd);
 	process_reset_signals();
 	if (exec_child_setup(x, &exe, &err) == 0) {
 		execve(exe, x->process->args, x->process->env ? x->process->env : (char *[]){NULL});
@@ -268,6 +273,7 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 	sigset_t mask, old;
 	bool blocked = false;
 	struct capsa_cgroup *cg = NULL;
+	x.dir = &c.dir;
 	const char *st = c.state->status;
 	if (strcmp(st, "paused") == 0 && !o->ignore_paused) {
 		capsa_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused)");
