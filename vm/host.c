@@ -43,7 +43,7 @@ int capsa_vm_check_linux_host(struct capsa_error **err)
 		return capsa_error_errno(err, "/dev/kvm");
 	if (capsa_vm_host_is_pvm())
 		return capsa_error_set(
-			err, ENOTSUP,
+			err, 0,
 			"this host's KVM is PVM software virtualisation; Linux guests need hardware "
 			"VT-x/AMD-V (or a PVM guest kernel)");
 	return 0;

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,12 @@ static int open_or_die(const char *path, int flags)
 }
 
 static int stop_fd = -1;
+
+static long maxrss_kib(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
 
 static int count_dir(const char *path)
 {
@@ -195,11 +202,12 @@ int main(int argc, char **argv)
 	if (stats)
 		fprintf(stderr,
 			"vmrun: exits total=%llu io=%llu mmio=%llu hlt=%llu shutdown=%llu intr=%llu other=%llu "
-			"setup_ms=%.2f run_ms=%.2f\n",
+			"setup_ms=%.2f run_ms=%.2f maxrss_kib=%ld\n",
 			(unsigned long long)res.exits.total, (unsigned long long)res.exits.io,
 			(unsigned long long)res.exits.mmio, (unsigned long long)res.exits.hlt,
 			(unsigned long long)res.exits.shutdown, (unsigned long long)res.exits.intr,
-			(unsigned long long)res.exits.other, res.setup_ns / 1e6, res.run_ns / 1e6);
+			(unsigned long long)res.exits.other, res.setup_ns / 1e6, res.run_ns / 1e6,
+			maxrss_kib());
 	int status;
 	int r = capsa_vm_result_status(&res, &status, &err);
 	capsa_vm_result_free(&res);

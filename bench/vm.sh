@@ -1,0 +1,96 @@
+#!/bin/bash
+# capsa's KVM VMM on this host: every guest test program RUNS times (interleaved, so that machine noise hits
+# all alike), with the median wall time of the whole VMM process, its setup and run time, the VM exits it
+# counted and its peak RSS. Where qemu-system-x86_64 is installed, the same PVH guest program also runs under
+# `qemu -M microvm` (PVH entry, isa-debug-exit on the same port) side by side.
+# Linux guests are not benchmarked here on a PVM host (see vm/README.md): set CAPSA_VM_LINUX=/path/to/vmlinux
+# to time a Linux boot attempt anyway (it runs until it fails or CAPSA_VM_LINUX_TIMEOUT ms pass).
+set -euo pipefail
+RUNS=${RUNS:-10}
+. "$(dirname "$0")/lib.sh"
+
+VMRUN=$CAPSA_TOP/build/tests/helpers/vmrun
+G=$CAPSA_TOP/build/vm/guest
+[ -c /dev/kvm ] || { echo "bench/vm.sh: no /dev/kvm" >&2; exit 1; }
+make -C "$CAPSA_TOP" --no-print-directory vm-guests >/dev/null
+
+tmp=$(mktemp -d /tmp/capsa-test-bench-vm-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+printf 'capsa disk sector 0\n' >"$tmp/disk.img"
+truncate -s 1M "$tmp/disk.img"
+printf 'one\ntwo\nthree\n' >"$tmp/in"
+
+names=(hello hello-pvh cpus-4 blk blk-evil console user-50M kernel-100k)
+declare -A args=(
+	[hello]="--no-console $G/hello.elf"
+	[hello-pvh]="--no-console $G/hello-pvh.elf"
+	[cpus-4]="--no-console --cpus 4 $G/hello.elf"
+	[blk]="--no-console --disk $tmp/disk.img --cmdline sectors=2048 $G/blk.elf"
+	[blk-evil]="--no-console --disk $tmp/disk.img --cmdline do=evil $G/blk.elf"
+	[console]="--console-in $tmp/in --console-out /dev/null --cmdline lines=3 $G/console.elf"
+	[user-50M]="--no-console --cmdline loops=50000000 $G/user.elf"
+	[kernel-100k]="--no-console --cmdline kloop=100000 $G/hello.elf"
+)
+QEMU=$(command -v qemu-system-x86_64 || true)
+if [ -n "$QEMU" ]; then
+	names+=(qemu-hello-pvh)
+fi
+
+run_qemu() {
+	# microvm with everything legacy off but the serial port; -kernel takes the PVH ELF note. PVM refuses
+	# qemu's write of MSR_IA32_ARCH_CAPABILITIES (0x10a) and qemu aborts: hide that CPU feature.
+	/usr/bin/time -f '%M' -o "$tmp/qemu.rss" "$QEMU" -M microvm,x-option-roms=off,rtc=off,pit=off,pic=off \
+		-enable-kvm -cpu host,-arch-capabilities -m 256 -nodefaults -no-user-config -display none -serial file:/dev/null \
+		-device isa-debug-exit,iobase=0x501,iosize=4 -kernel "$G/hello-pvh.elf" >/dev/null 2>"$tmp/qemu.err" || true
+}
+
+for ((r = 0; r < RUNS; r++)); do
+	for n in "${names[@]}"; do
+		t0=$(now_ns)
+		if [ "$n" = qemu-hello-pvh ]; then
+			run_qemu
+		else
+			# shellcheck disable=SC2086
+			"$VMRUN" --stats ${args[$n]} >/dev/null 2>"$tmp/$n.err" || true
+		fi
+		t1=$(now_ns)
+		echo $((t1 - t0)) >>"$tmp/$n.wall"
+		if [ "$n" = qemu-hello-pvh ]; then
+			cat "$tmp/qemu.rss" >>"$tmp/$n.rss"
+			continue
+		fi
+		line=$(grep 'vmrun: exits' "$tmp/$n.err" || true)
+		sed -n 's/.* run_ms=\([0-9.]*\).*/\1/p' <<<"$line" >>"$tmp/$n.run"
+		sed -n 's/.* setup_ms=\([0-9.]*\).*/\1/p' <<<"$line" >>"$tmp/$n.setup"
+		sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p' <<<"$line" >>"$tmp/$n.rss"
+		sed -n 's/.*exits total=\([0-9]*\) io=\([0-9]*\) mmio=\([0-9]*\).*/\1 \2 \3/p' <<<"$line" >"$tmp/$n.exits"
+	done
+done
+
+median() {
+	sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
+}
+
+echo "capsa VMM, $RUNS runs each, $(uname -r), KVM: $("$VMRUN" --pvm-check >/dev/null && echo PVM || echo hardware)"
+printf '%-16s %10s %10s %10s %10s %10s %8s %8s %9s\n' test wall_ms p10 p90 setup_ms run_ms exits io/mmio rss_kib
+for n in "${names[@]}"; do
+	read -r med p10 p90 < <(stats "$tmp/$n.wall")
+	if [ "$n" = qemu-hello-pvh ]; then
+		printf '%-16s %10s %10s %10s %10s %10s %8s %8s %9s\n' "$n" "$med" "$p10" "$p90" - - - - \
+			"$(median "$tmp/$n.rss")"
+		continue
+	fi
+	read -r total io mmio <"$tmp/$n.exits" || { total=?; io=?; mmio=?; }
+	printf '%-16s %10s %10s %10s %10s %10s %8s %8s %9s\n' "$n" "$med" "$p10" "$p90" "$(median "$tmp/$n.setup")" \
+		"$(median "$tmp/$n.run")" "$total" "$io/$mmio" "$(median "$tmp/$n.rss")"
+done
+
+if [ -n "${CAPSA_VM_LINUX:-}" ]; then
+	echo
+	echo "Linux boot attempt: $CAPSA_VM_LINUX (timeout ${CAPSA_VM_LINUX_TIMEOUT:-300000} ms)"
+	"$VMRUN" --stats --no-console --allow-pvm-linux --timeout "${CAPSA_VM_LINUX_TIMEOUT:-300000}" --mem 512 \
+		--cmdline "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 noxsave" "$CAPSA_VM_LINUX" \
+		>"$tmp/linux.out" 2>"$tmp/linux.err" || true
+	echo "last kernel line: $(grep -a '^\[' "$tmp/linux.out" | tail -1)"
+	cat "$tmp/linux.err"
+fi
