@@ -137,7 +137,7 @@ static void kick_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vm_vcpu *v = &vm->vcpus[i];
-		if (!v->started)
+		if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE))
 			continue;
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(v->thread, kick_signal());
@@ -638,7 +638,8 @@ static int run_vm(const struct capsa_vm_config *cfg, struct capsa_vm_result *res
 			vm_request_end(vm, CAPSA_VM_END_ERROR, -1, "start vcpu %u: %s", i, strerror(e));
 			break;
 		}
-		v->started = true;
+		/* Read by kick_all() on other threads; the thread id is valid once this is seen. */
+		__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);
 	}
 	event_loop(vm, cfg, t1);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
