@@ -55,17 +55,17 @@ static inline void strv_freep(char ***v)
 #define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
 #define _cleanup_strv_ __attribute__((cleanup(strv_freep)))
 
-#define TAKE_PTR(p)                                                                                           \
-	({                                                                                                    \
-		__typeof__(p) _tmp = (p);                                                                     \
-		(p) = NULL;                                                                                   \
-		_tmp;                                                                                         \
+#define TAKE_PTR(p)                                                                                          \
+	({                                                                                                   \
+		__typeof__(p) _tmp = (p);                                                                    \
+		(p) = NULL;                                                                                  \
+		_tmp;                                                                                        \
 	})
-#define TAKE_FD(fd)                                                                                           \
-	({                                                                                                    \
-		int _tmp = (fd);                                                                              \
-		(fd) = -1;                                                                                    \
-		_tmp;                                                                                         \
+#define TAKE_FD(fd)                                                                                          \
+	({                                                                                                   \
+		int _tmp = (fd);                                                                             \
+		(fd) = -1;                                                                                   \
+		_tmp;                                                                                        \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

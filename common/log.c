@@ -107,7 +107,8 @@ void capsa_log(enum capsa_log_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		_cleanup_free_ char *t = capsa_time_rfc3339(&ts);
 		_cleanup_free_ char *esc = capsa_json_escape(msg);
-		line = xasprintf("{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level_names[level], esc, t);
+		line = xasprintf("{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level_names[level],
+				 esc, t);
 	} else if (log_fd >= 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -32,10 +32,10 @@ void capsa_log(enum capsa_log_level level, const char *fmt, ...) __attribute__((
 /* Escapes s as a JSON string body (no quotes) into a new string. */
 char *capsa_json_escape(const char *s);
 
-#define capsa_debug(...)                                                                                      \
-	do {                                                                                                  \
-		if (capsa_log_level() >= CAPSA_LOG_DEBUG)                                                     \
-			capsa_log(CAPSA_LOG_DEBUG, __VA_ARGS__);                                              \
+#define capsa_debug(...)                                                                                     \
+	do {                                                                                                 \
+		if (capsa_log_level() >= CAPSA_LOG_DEBUG)                                                    \
+			capsa_log(CAPSA_LOG_DEBUG, __VA_ARGS__);                                             \
 	} while (0)
 #define capsa_info(...) capsa_log(CAPSA_LOG_INFO, __VA_ARGS__)
 #define capsa_warn(...) capsa_log(CAPSA_LOG_WARN, __VA_ARGS__)

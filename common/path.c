@@ -107,7 +107,8 @@ void capsa_split_path(const char *path, char **parent, char **base)
 	}
 }
 
-static int mkdir_in_root_depth(int root_fd, const char *path, mode_t mode, int depth, struct capsa_error **err)
+static int mkdir_in_root_depth(int root_fd, const char *path, mode_t mode, int depth,
+			       struct capsa_error **err)
 {
 	int fd = capsa_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0, err);
 	if (fd >= 0 || (*err)->errnum != ENOENT)
@@ -146,4 +147,3 @@ int capsa_mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa
 {
 	return mkdir_in_root_depth(root_fd, path, mode, 0, err);
 }
-

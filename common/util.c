@@ -94,7 +94,8 @@ int capsa_write_file_atomic_at(int dirfd, const char *name, const void *data, si
 			       struct capsa_error **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
-	_cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	_cleanup_close_ int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return capsa_error_errno(err, "create %s", tmp);
 	if (capsa_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
@@ -123,7 +124,8 @@ int capsa_write_file_atomic_at(int dirfd, const char *name, const void *data, si
 	return 0;
 }
 
-int capsa_write_existing_at(int dirfd, const char *path, const char *data, size_t len, struct capsa_error **err)
+int capsa_write_existing_at(int dirfd, const char *path, const char *data, size_t len,
+			    struct capsa_error **err)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)

@@ -23,8 +23,8 @@ static int check_set(char *const *set, size_t n, const char *which, struct capsa
 	for (size_t i = 0; i < n; i++) {
 		cap_value_t v;
 		if (cap_value(set[i], &v) < 0)
-			return capsa_error_set(err, EINVAL, "process.capabilities.%s: unknown capability %s", which,
-					       set[i]);
+			return capsa_error_set(err, EINVAL, "process.capabilities.%s: unknown capability %s",
+					       which, set[i]);
 	}
 	return 0;
 }
@@ -77,7 +77,8 @@ int caps_apply_bounding(const struct oci_capabilities *c, struct capsa_error **e
 		if (c && in_set(c->bounding, c->n_bounding, v))
 			continue;
 		if (cap_drop_bound(v) < 0 && errno != EINVAL)
-			return capsa_error_errno(err, "drop capability %s from the bounding set", cap_to_name(v));
+			return capsa_error_errno(err, "drop capability %s from the bounding set",
+						 cap_to_name(v));
 	}
 	return 0;
 }

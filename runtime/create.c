@@ -55,41 +55,47 @@ static int validate_config(struct create_ctx *c, struct capsa_error **err)
 	if (cfg->root == NULL || cfg->root->path == NULL)
 		return capsa_error_set(err, EINVAL, "config.json: root.path: required");
 	if (ns_find(cfg, OCI_NS_MOUNT) == NULL)
-		return capsa_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+		return capsa_error_set(err, EINVAL,
+				       "config.json: linux.namespaces: a mount namespace is required");
 	const struct oci_namespace *mnt = ns_find(cfg, OCI_NS_MOUNT);
 	if (mnt->path)
-		return capsa_error_set(err, EINVAL,
-				       "config.json: linux.namespaces: joining an existing mount namespace is not "
-				       "supported (the rootfs is set up in a new one)");
+		return capsa_error_set(
+			err, EINVAL,
+			"config.json: linux.namespaces: joining an existing mount namespace is not "
+			"supported (the rootfs is set up in a new one)");
 	if (caps_validate(cfg->process->capabilities, err) < 0 || sysctl_validate(cfg, err) < 0)
 		return capsa_error_prefix(err, "config.json");
 	if ((cfg->hostname && *cfg->hostname) && ns_find(cfg, OCI_NS_UTS) == NULL)
-		return capsa_error_set(err, EINVAL,
-				       "config.json: hostname: setting the hostname needs a new uts namespace");
+		return capsa_error_set(
+			err, EINVAL, "config.json: hostname: setting the hostname needs a new uts namespace");
 	if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->has_console_fd &&
 	    c->console_fd < 0)
-		return capsa_error_set(err, EINVAL,
-				       "process.terminal is true: a --console-socket is needed to receive the "
-				       "terminal (or run in the foreground)");
+		return capsa_error_set(
+			err, EINVAL,
+			"process.terminal is true: a --console-socket is needed to receive the "
+			"terminal (or run in the foreground)");
 	if (!cfg->process->terminal && (c->opts->console_socket || c->opts->has_console_fd))
 		return capsa_error_set(err, EINVAL, "--console-socket given but process.terminal is false");
 	if (cfg->process->apparmor_profile && *cfg->process->apparmor_profile &&
 	    access("/sys/kernel/security/apparmor", F_OK) < 0)
-		return capsa_error_set(err, ENOTSUP,
-				       "config.json: process.apparmorProfile %s: AppArmor is not enabled on this host",
-				       cfg->process->apparmor_profile);
+		return capsa_error_set(
+			err, ENOTSUP,
+			"config.json: process.apparmorProfile %s: AppArmor is not enabled on this host",
+			cfg->process->apparmor_profile);
 	if ((cfg->process->selinux_label && *cfg->process->selinux_label) ||
 	    (cfg->linux_ && cfg->linux_->mount_label && *cfg->linux_->mount_label)) {
 		if (access("/sys/fs/selinux/enforce", F_OK) < 0)
-			return capsa_error_set(err, ENOTSUP,
-					       "config.json: SELinux labels are set but SELinux is not enabled on "
-					       "this host");
+			return capsa_error_set(
+				err, ENOTSUP,
+				"config.json: SELinux labels are set but SELinux is not enabled on "
+				"this host");
 	}
 	const struct oci_namespace *user = ns_find(cfg, OCI_NS_USER);
 	if (user && user->path == NULL && (!cfg->linux_->n_uid_mappings || !cfg->linux_->n_gid_mappings))
-		return capsa_error_set(err, EINVAL,
-				       "config.json: linux.uidMappings and gidMappings are required with a new user "
-				       "namespace");
+		return capsa_error_set(
+			err, EINVAL,
+			"config.json: linux.uidMappings and gidMappings are required with a new user "
+			"namespace");
 	return 0;
 }
 
@@ -172,7 +178,8 @@ static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		return capsa_error_errno(err, "clone the container init%s",
-					 errno == EINVAL || errno == EPERM ? " (namespaces not supported?)" : "");
+					 errno == EINVAL || errno == EPERM ? " (namespaces not supported?)"
+									   : "");
 	if (pid == 0)
 		container_init(c);
 	c->child_pid = pid;
@@ -200,9 +207,9 @@ static int apply_resources(struct create_ctx *c, struct capsa_error **err)
 		int64_t major, minor; /* -1: any */
 		const char *access;
 	} defaults[] = {
-		{'c', -1, -1, "m"}, {'b', -1, -1, "m"},	 {'c', 1, 3, "rwm"},   {'c', 1, 5, "rwm"}, {'c', 1, 7, "rwm"},
-		{'c', 1, 8, "rwm"}, {'c', 1, 9, "rwm"},	 {'c', 5, 0, "rwm"},   {'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"},
-		{'c', 136, -1, "rwm"},
+		{'c', -1, -1, "m"}, {'b', -1, -1, "m"}, {'c', 1, 3, "rwm"},    {'c', 1, 5, "rwm"},
+		{'c', 1, 7, "rwm"}, {'c', 1, 8, "rwm"}, {'c', 1, 9, "rwm"},    {'c', 5, 0, "rwm"},
+		{'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 136, -1, "rwm"},
 	};
 	size_t n = l->resources->n_devices + ARRAY_SIZE(defaults) + l->n_devices;
 	_cleanup_free_ struct oci_device_rule *rules = xcalloc(n, sizeof(*rules));
@@ -210,15 +217,15 @@ static int apply_resources(struct create_ctx *c, struct capsa_error **err)
 	for (size_t i = 0; i < l->resources->n_devices; i++)
 		rules[k++] = l->resources->devices[i];
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++, k++) {
-		rules[k] = (struct oci_device_rule){.allow = true, .type = defaults[i].type,
-						    .access = (char *)defaults[i].access};
+		rules[k] = (struct oci_device_rule){
+			.allow = true, .type = defaults[i].type, .access = (char *)defaults[i].access};
 		rules[k].major = (struct oci_opt_i64){defaults[i].major >= 0, defaults[i].major};
 		rules[k].minor = (struct oci_opt_i64){defaults[i].minor >= 0, defaults[i].minor};
 	}
 	for (size_t i = 0; i < l->n_devices; i++, k++) {
 		const struct oci_device *d = &l->devices[i];
-		rules[k] = (struct oci_device_rule){.allow = true, .type = d->type == 'b' ? 'b' : 'c',
-						    .access = (char *)"rwm"};
+		rules[k] = (struct oci_device_rule){
+			.allow = true, .type = d->type == 'b' ? 'b' : 'c', .access = (char *)"rwm"};
 		rules[k].major = (struct oci_opt_i64){true, d->major};
 		rules[k].minor = (struct oci_opt_i64){true, d->minor};
 	}
@@ -235,7 +242,8 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 		int32_t who;
 		if (sync_recv(fd, SYNC_USERMAP_REQ, &who, err) < 0)
 			return -1;
-		if (write_id_maps(c->child_pid, cfg->linux_, err) < 0 || sync_send(fd, SYNC_USERMAP_ACK, 0, err) < 0)
+		if (write_id_maps(c->child_pid, cfg->linux_, err) < 0 ||
+		    sync_send(fd, SYNC_USERMAP_ACK, 0, err) < 0)
 			return -1;
 	}
 	if (c->two_step) {
@@ -262,7 +270,8 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 			return -1;
 		_cleanup_free_ char *st = state_json_for_hooks(c->state);
 		if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", st, err) < 0 ||
-		    hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", st, err) < 0)
+		    hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", st,
+			      err) < 0)
 			return -1;
 		if (sync_send(fd, SYNC_HOOKS_ACK, 0, err) < 0)
 			return -1;
@@ -298,7 +307,8 @@ void container_destroy(struct container_dir *d, struct oci_state *s, struct caps
 		if (capsa_cgroup_pids(cg, &pids, &n, &e) < 0)
 			capsa_error_clear(&e);
 		free(pids);
-		if ((n > 0 && capsa_cgroup_kill_all(cg, SIGKILL, &e) < 0) || capsa_cgroup_destroy(cg, &e) < 0) {
+		if ((n > 0 && capsa_cgroup_kill_all(cg, SIGKILL, &e) < 0) ||
+		    capsa_cgroup_destroy(cg, &e) < 0) {
 			_cleanup_free_ char *t = capsa_error_text(e);
 			capsa_warn("%s: %s", d->id, t);
 			capsa_error_clear(&e);

@@ -28,14 +28,14 @@
 
 struct exec_ctx {
 	const struct capsa_exec_opts *o;
-	struct oci_config *config; /* the container's, as saved at create */
+	struct oci_config *config;   /* the container's, as saved at create */
 	struct oci_process *process; /* what runs */
 	struct capsa_seccomp *seccomp;
 	int pidfd;
 	int child_ns_flags; /* joined by the child */
 	int sync_parent, sync_child;
 	int console_fd;
-	int console_peer; /* our end when we proxy the terminal ourselves */
+	int console_peer;	   /* our end when we proxy the terminal ourselves */
 	struct container_dir *dir; /* locked: the child drops its copy at once */
 };
 
@@ -154,7 +154,8 @@ static int validate(struct exec_ctx *x, struct capsa_error **err)
 	if (caps_validate(p->capabilities, err) < 0)
 		return -1;
 	if (p->apparmor_profile && *p->apparmor_profile && access("/sys/kernel/security/apparmor", F_OK) < 0)
-		return capsa_error_set(err, ENOTSUP, "AppArmor profile %s: AppArmor is not enabled on this host",
+		return capsa_error_set(err, ENOTSUP,
+				       "AppArmor profile %s: AppArmor is not enabled on this host",
 				       p->apparmor_profile);
 	if (p->selinux_label && *p->selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
 		return capsa_error_set(err, ENOTSUP, "SELinux label %s: SELinux is not enabled on this host",
@@ -259,8 +260,12 @@ static void exec_ctx_free(struct exec_ctx *x)
 int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec_opts *o, int *exit_code,
 			 struct capsa_error **err)
 {
-	struct exec_ctx x = {
-		.o = o, .pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_fd = -1, .console_peer = -1};
+	struct exec_ctx x = {.o = o,
+			     .pidfd = -1,
+			     .sync_parent = -1,
+			     .sync_child = -1,
+			     .console_fd = -1,
+			     .console_peer = -1};
 	struct opened c;
 	*exit_code = 0;
 	if (o->preserve_fds < 0)

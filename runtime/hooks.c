@@ -79,8 +79,8 @@ static int run_hook(const struct oci_hook *h, const char *state_json, struct cap
 			if (r == 0) {
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
-				return capsa_error_set(err, ETIMEDOUT, "hook %s timed out after %llds", h->path,
-						       (long long)h->timeout.value);
+				return capsa_error_set(err, ETIMEDOUT, "hook %s timed out after %llds",
+						       h->path, (long long)h->timeout.value);
 			}
 			if (r < 0 && errno == EINTR)
 				continue;

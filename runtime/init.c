@@ -46,7 +46,8 @@ static int become_init(struct create_ctx *c, struct capsa_error **err)
 	if (flags && unshare(flags) < 0)
 		return capsa_error_errno(err, "unshare namespaces");
 	if (c->userns_new) {
-		if (sync_send(fd, SYNC_USERMAP_REQ, getpid(), err) < 0 || sync_recv(fd, SYNC_USERMAP_ACK, NULL, err) < 0)
+		if (sync_send(fd, SYNC_USERMAP_REQ, getpid(), err) < 0 ||
+		    sync_recv(fd, SYNC_USERMAP_ACK, NULL, err) < 0)
 			return -1;
 	}
 	if ((flags & CLONE_NEWTIME) && write_time_offsets(c->config->linux_, err) < 0)
@@ -87,7 +88,6 @@ static bool needs_runtime_hooks(const struct oci_config *cfg)
 {
 	return cfg->hooks.n_prestart || cfg->hooks.n_create_runtime;
 }
-
 
 /*
  * Loads the filter and hands the notify fd to the listener. With no_new_privs
@@ -179,8 +179,8 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 	}
 	if (cfg->hooks.n_create_container) {
 		_cleanup_free_ char *st = hook_state(c, host_pid, "creating");
-		if (hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer", st,
-			      err) < 0)
+		if (hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
+			      st, err) < 0)
 			return -1;
 	}
 	if (p->cwd && strcmp(p->cwd, "/") != 0) {

@@ -21,8 +21,8 @@ enum sync_type {
 	SYNC_GO,	      /* parent: cgroup set up, continue */
 	SYNC_HOOKS_REQ,	      /* child: mounts ready, run prestart/createRuntime hooks */
 	SYNC_HOOKS_ACK,
-	SYNC_READY,  /* child: waiting for start */
-	SYNC_ERROR,  /* child: failed; errnum + msg */
+	SYNC_READY, /* child: waiting for start */
+	SYNC_ERROR, /* child: failed; errnum + msg */
 };
 
 struct sync_msg {
@@ -76,7 +76,8 @@ struct mount_opts {
 	bool bind, rbind;
 	char *data; /* the rest, comma separated */
 };
-int mount_opts_parse(char *const *options, size_t n, struct mount_opts *out, struct capsa_error **err) CAPSA_WUR;
+int mount_opts_parse(char *const *options, size_t n, struct mount_opts *out,
+		     struct capsa_error **err) CAPSA_WUR;
 void mount_opts_free(struct mount_opts *o);
 unsigned long propagation_parse(const char *s); /* 0 when unknown */
 
@@ -175,15 +176,15 @@ struct create_ctx {
 	struct oci_state *state;
 	struct capsa_cgroup *cgroup;
 	int sync_parent, sync_child;
-	int console_fd; /* connected console socket, or -1 */
-	int start_listen_fd; /* the start socket, listening; the init accepts on it */
+	int console_fd;		       /* connected console socket, or -1 */
+	int start_listen_fd;	       /* the start socket, listening; the init accepts on it */
 	struct capsa_seccomp *seccomp; /* compiled before clone: a bad profile fails before any process */
 	int seccomp_listener;	       /* connected to linux.seccomp.listenerPath, or -1 */
 	bool userns_new;
-	bool two_step;	      /* clone plain, then setns/unshare and fork the init */
-	int clone_flags;      /* namespaces made by clone (one-step) or unshare (two-step) */
-	bool subreaper;	      /* run in the foreground: we reap the init */
-	pid_t child_pid;      /* what we cloned */
+	bool two_step;	 /* clone plain, then setns/unshare and fork the init */
+	int clone_flags; /* namespaces made by clone (one-step) or unshare (two-step) */
+	bool subreaper;	 /* run in the foreground: we reap the init */
+	pid_t child_pid; /* what we cloned */
 	pid_t init_pid;
 };
 /* Runs in the cloned child; never returns. */

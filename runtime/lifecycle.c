@@ -19,8 +19,7 @@ void opened_free(struct opened *o)
 	state_dir_close(&o->dir);
 }
 
-int open_container(const struct capsa_runtime *rt, const char *id, struct opened *o,
-			  struct capsa_error **err)
+int open_container(const struct capsa_runtime *rt, const char *id, struct opened *o, struct capsa_error **err)
 {
 	*o = (struct opened){.dir = {.root_fd = -1, .dir_fd = -1}};
 	if (state_dir_open(rt, id, &o->dir, err) < 0)
@@ -59,7 +58,8 @@ int capsa_container_start(const struct capsa_runtime *rt, const char *id, struct
 	_cleanup_free_ char *reply = NULL;
 	_cleanup_oci_config_ struct oci_config *cfg = NULL;
 	if (strcmp(o.state->status, "created") != 0) {
-		capsa_error_set(err, 0, "cannot start container %s: it is %s, not created", id, o.state->status);
+		capsa_error_set(err, 0, "cannot start container %s: it is %s, not created", id,
+				o.state->status);
 		goto out;
 	}
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -169,7 +169,8 @@ static void wait_gone(const struct oci_state *s)
 	}
 }
 
-int capsa_container_delete(const struct capsa_runtime *rt, const char *id, bool force, struct capsa_error **err)
+int capsa_container_delete(const struct capsa_runtime *rt, const char *id, bool force,
+			   struct capsa_error **err)
 {
 	struct opened o;
 	if (open_container(rt, id, &o, err) < 0)
@@ -252,7 +253,8 @@ int capsa_container_list(const struct capsa_runtime *rt, struct oci_state ***out
 	return 0;
 }
 
-int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause, struct capsa_error **err)
+int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
+			  struct capsa_error **err)
 {
 	struct opened o;
 	if (open_container(rt, id, &o, err) < 0)
@@ -260,8 +262,8 @@ int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool p
 	int ret = 0;
 	const char *want = pause ? "running" : "paused";
 	if (strcmp(o.state->status, want) != 0) {
-		ret = capsa_error_set(err, 0, "cannot %s container %s: it is %s", pause ? "pause" : "resume", id,
-				      o.state->status);
+		ret = capsa_error_set(err, 0, "cannot %s container %s: it is %s", pause ? "pause" : "resume",
+				      id, o.state->status);
 	} else {
 		struct capsa_cgroup *cg = open_cgroup(o.state);
 		if (cg == NULL)

@@ -50,14 +50,10 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagation_table[] = {
-	{"private", MS_PRIVATE},
-	{"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED},
-	{"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},
-	{"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},
-	{"runbindable", MS_UNBINDABLE | MS_REC},
+	{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 unsigned long propagation_parse(const char *s)
@@ -115,7 +111,8 @@ int mount_opts_parse(char *const *options, size_t n, struct mount_opts *out, str
 			continue;
 		if (strchr(o, ',')) {
 			free(data);
-			return capsa_error_set(err, EINVAL, "mount option \"%s\" must not contain a comma", o);
+			return capsa_error_set(err, EINVAL, "mount option \"%s\" must not contain a comma",
+					       o);
 		}
 		size_t l = strlen(o);
 		data = xrealloc(data, cap = len + l + 2);

@@ -94,7 +94,7 @@ int write_time_offsets(const struct oci_linux *l, struct capsa_error **err)
 int ns_join_paths(const struct oci_config *c, int *joined_flags, struct capsa_error **err)
 {
 	/* The user namespace first: the others are owned by it and need its capabilities to join. */
-	static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_IPC,   OCI_NS_UTS,	  OCI_NS_NETWORK,
+	static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_IPC,    OCI_NS_UTS,  OCI_NS_NETWORK,
 						 OCI_NS_PID,  OCI_NS_CGROUP, OCI_NS_TIME, OCI_NS_MOUNT};
 	*joined_flags = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
@@ -103,9 +103,11 @@ int ns_join_paths(const struct oci_config *c, int *joined_flags, struct capsa_er
 			continue;
 		_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return capsa_error_errno(err, "open %s namespace %s", capsa_oci_ns_name(ns->type), ns->path);
+			return capsa_error_errno(err, "open %s namespace %s", capsa_oci_ns_name(ns->type),
+						 ns->path);
 		if (setns(fd, ns_clone_flag(ns->type)) < 0)
-			return capsa_error_errno(err, "join %s namespace %s", capsa_oci_ns_name(ns->type), ns->path);
+			return capsa_error_errno(err, "join %s namespace %s", capsa_oci_ns_name(ns->type),
+						 ns->path);
 		*joined_flags |= ns_clone_flag(ns->type);
 	}
 	return 0;

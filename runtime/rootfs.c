@@ -73,7 +73,8 @@ static int apply_bind(struct rootfs_ctx *r, const struct oci_mount *m, const str
 	struct stat st;
 	if (stat(src, &st) < 0)
 		return capsa_error_errno(err, "bind mount source %s", src);
-	_cleanup_close_ int target = mount_target_in_root(r->rootfs_fd, m->destination, S_ISDIR(st.st_mode), err);
+	_cleanup_close_ int target =
+		mount_target_in_root(r->rootfs_fd, m->destination, S_ISDIR(st.st_mode), err);
 	if (target < 0)
 		return -1;
 	if (do_mount(src, target, m->destination, NULL, MS_BIND | (mo->rbind ? MS_REC : 0), NULL, err) < 0)
@@ -89,7 +90,8 @@ static int apply_bind(struct rootfs_ctx *r, const struct oci_mount *m, const str
 		unsigned long keep = r->userns ? (locked_flags(p) & ~MS_RDONLY) : 0;
 		if (r->userns && !(mo->clear & MS_RDONLY) && (locked_flags(p) & MS_RDONLY))
 			keep |= MS_RDONLY;
-		if (do_mount(NULL, mnt, m->destination, NULL, MS_REMOUNT | MS_BIND | extra | keep, NULL, err) < 0)
+		if (do_mount(NULL, mnt, m->destination, NULL, MS_REMOUNT | MS_BIND | extra | keep, NULL,
+			     err) < 0)
 			return capsa_error_prefix(err, "remount");
 	}
 	return 0;
@@ -115,13 +117,16 @@ static int apply_mount(struct rootfs_ctx *r, const struct oci_mount *m, struct c
 		if (target < 0) {
 			ret = -1;
 		} else {
-			ret = do_mount(m->source ? m->source : (type ? type : "none"), target, m->destination, type,
-				       mo.flags & ~MS_REMOUNT, mo.data, err);
-			if (ret < 0 && type && strcmp(type, "sysfs") == 0 && r->userns && (*err)->errnum == EPERM) {
-				/* sysfs needs a network namespace of our own; in a user namespace without one,
-				 * bind the host's /sys read-only like runc does for rootless containers. */
+			ret = do_mount(m->source ? m->source : (type ? type : "none"), target, m->destination,
+				       type, mo.flags & ~MS_REMOUNT, mo.data, err);
+			if (ret < 0 && type && strcmp(type, "sysfs") == 0 && r->userns &&
+			    (*err)->errnum == EPERM) {
+				/* sysfs needs a network namespace of our own; in a user namespace without
+				 * one, bind the host's /sys read-only like runc does for rootless containers.
+				 */
 				capsa_error_clear(err);
-				ret = do_mount("/sys", target, m->destination, NULL, MS_BIND | MS_REC, NULL, err);
+				ret = do_mount("/sys", target, m->destination, NULL, MS_BIND | MS_REC, NULL,
+					       err);
 			}
 		}
 	}
@@ -175,7 +180,8 @@ static int create_device(struct rootfs_ctx *r, const char *path, char type, unsi
 		return capsa_error_errno(err, "mknod %s", path);
 	}
 	/* mknod is subject to the umask; set the mode and owner the config asked for. */
-	if (fchmodat(dfd, base, perm & 07777, 0) < 0 || fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchmodat(dfd, base, perm & 07777, 0) < 0 ||
+	    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return capsa_error_errno(err, "set mode and owner of %s", path);
 	return 0;
 }
@@ -201,7 +207,8 @@ static int setup_dev(struct rootfs_ctx *r, struct capsa_error **err)
 	if (!dev_is_bind_mounted(c)) {
 		for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
 			_cleanup_free_ char *p = xasprintf("/dev/%s", default_devs[i].name);
-			if (create_device(r, p, 'c', default_devs[i].major, default_devs[i].minor, 0666, 0, 0, err) < 0)
+			if (create_device(r, p, 'c', default_devs[i].major, default_devs[i].minor, 0666, 0, 0,
+					  err) < 0)
 				return -1;
 		}
 		_cleanup_close_ int dev = capsa_mkdir_in_root(r->rootfs_fd, "/dev", 0755, err);
@@ -231,9 +238,9 @@ static int setup_dev(struct rootfs_ctx *r, struct capsa_error **err)
 	for (size_t i = 0; l && i < l->n_devices; i++) {
 		const struct oci_device *d = &l->devices[i];
 		mode_t mode = d->file_mode.set ? (mode_t)d->file_mode.value : 0666;
-		if (create_device(r, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major, (unsigned)d->minor,
-				  mode, d->uid.set ? (uid_t)d->uid.value : 0, d->gid.set ? (gid_t)d->gid.value : 0,
-				  err) < 0)
+		if (create_device(r, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
+				  (unsigned)d->minor, mode, d->uid.set ? (uid_t)d->uid.value : 0,
+				  d->gid.set ? (gid_t)d->gid.value : 0, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -271,9 +278,9 @@ static int sysctl_key_allowed(const struct oci_config *c, const char *key, bool 
 {
 	bool has_ipc = ns_find(c, OCI_NS_IPC) != NULL, has_net = ns_find(c, OCI_NS_NETWORK) != NULL;
 	bool has_uts = ns_find(c, OCI_NS_UTS) != NULL;
-	static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-					       "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-					       "kernel.shm_rmid_forced"};
+	static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",	 "kernel.msgmni",
+					       "kernel.sem",	"kernel.shmall",	 "kernel.shmmax",
+					       "kernel.shmmni", "kernel.shm_rmid_forced"};
 	*ok = false;
 	for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
 		if (strcmp(key, ipc_keys[i]) == 0) {
@@ -306,12 +313,14 @@ int sysctl_validate(const struct oci_config *c, struct capsa_error **err)
 			return capsa_error_set(err, EINVAL, "linux.sysctl: invalid key %s", key);
 		if (ns < 0)
 			return capsa_error_set(err, EPERM,
-					       "linux.sysctl: %s is not namespaced and would change the host", key);
+					       "linux.sysctl: %s is not namespaced and would change the host",
+					       key);
 		if (!ok)
-			return capsa_error_set(err, EPERM,
-					       "linux.sysctl: %s requires a new %s namespace, which the config "
-					       "does not have",
-					       key, capsa_oci_ns_name((enum oci_ns_type)ns));
+			return capsa_error_set(
+				err, EPERM,
+				"linux.sysctl: %s requires a new %s namespace, which the config "
+				"does not have",
+				key, capsa_oci_ns_name((enum oci_ns_type)ns));
 	}
 	return 0;
 }

@@ -66,7 +66,7 @@ struct capsa_exec_opts {
 	size_t n_args;
 	char **env; /* K=V, added to (and overriding) the container's */
 	size_t n_env;
-	int tty; /* -1: as the container's process, 0/1: --tty */
+	int tty;	  /* -1: as the container's process, 0/1: --tty */
 	const char *user; /* "UID[:GID]" */
 	uint32_t *additional_gids;
 	size_t n_additional_gids;
@@ -93,9 +93,31 @@ struct capsa_exec_opts {
 int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec_opts *o, int *exit_code,
 			 struct capsa_error **err) CAPSA_WUR;
 
+/* The pids of every process in the container's cgroup. */
+int capsa_container_pids(const struct capsa_runtime *rt, const char *id, pid_t **pids, size_t *n,
+			 struct capsa_error **err) CAPSA_WUR;
+/* Applies the set fields of res to the running container's cgroup. */
+int capsa_container_update(const struct capsa_runtime *rt, const char *id, const struct oci_resources *res,
+			   struct capsa_error **err) CAPSA_WUR;
+
+struct capsa_cgroup_stats;
+enum capsa_event_type { CAPSA_EVENT_STATS, CAPSA_EVENT_OOM };
+struct capsa_event {
+	enum capsa_event_type type;
+	const char *id;
+	const struct capsa_cgroup_stats *stats; /* CAPSA_EVENT_STATS */
+};
+/*
+ * Calls cb with a stats event every interval_ms and an OOM event whenever the
+ * kernel OOM-kills in the container, until the container stops (or once, with
+ * a single stats event, when once is set). A non-zero return from cb stops it.
+ */
+int capsa_container_events(const struct capsa_runtime *rt, const char *id, int interval_ms, bool once,
+			   int (*cb)(const struct capsa_event *ev, void *data), void *data,
+			   struct capsa_error **err) CAPSA_WUR;
+
 int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
 			  struct capsa_error **err) CAPSA_WUR;
-
 
 /*
  * Re-executes the running binary from a sealed memfd copy unless it already

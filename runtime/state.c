@@ -20,10 +20,10 @@ int capsa_container_id_validate(const char *id, struct capsa_error **err)
 		return capsa_error_set(err, EINVAL, "container id is longer than 1024 characters");
 	for (const char *p = id; *p; p++) {
 		char c = *p;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '.' || c == '+' || c == '-'))
-			return capsa_error_set(err, EINVAL,
-					       "invalid container id %s: only [A-Za-z0-9_.+-] are allowed", id);
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '+' || c == '-'))
+			return capsa_error_set(
+				err, EINVAL, "invalid container id %s: only [A-Za-z0-9_.+-] are allowed", id);
 	}
 	return 0;
 }
@@ -185,7 +185,8 @@ void state_refresh_status(struct container_dir *d, struct oci_state *s)
 		if (s->cgroup_path) {
 			struct capsa_cgroup *cg = NULL;
 			struct capsa_error *e = NULL;
-			if (capsa_cgroup_open(s->cgroup_path, &cg, &e) == 0 && capsa_cgroup_is_frozen(cg, &e) == 1)
+			if (capsa_cgroup_open(s->cgroup_path, &cg, &e) == 0 &&
+			    capsa_cgroup_is_frozen(cg, &e) == 1)
 				status = "paused";
 			capsa_error_free(e);
 			capsa_cgroup_free(cg);

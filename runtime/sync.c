@@ -8,9 +8,14 @@
 #include <sys/socket.h>
 
 static const char *sync_names[] = {
-	[SYNC_USERMAP_REQ] = "usermap request", [SYNC_USERMAP_ACK] = "usermap ack", [SYNC_INIT_PID] = "init pid",
-	[SYNC_GO] = "go",			[SYNC_HOOKS_REQ] = "hooks request",  [SYNC_HOOKS_ACK] = "hooks ack",
-	[SYNC_READY] = "ready",			[SYNC_ERROR] = "error",
+	[SYNC_USERMAP_REQ] = "usermap request",
+	[SYNC_USERMAP_ACK] = "usermap ack",
+	[SYNC_INIT_PID] = "init pid",
+	[SYNC_GO] = "go",
+	[SYNC_HOOKS_REQ] = "hooks request",
+	[SYNC_HOOKS_ACK] = "hooks ack",
+	[SYNC_READY] = "ready",
+	[SYNC_ERROR] = "error",
 };
 
 int sync_send(int fd, enum sync_type type, int32_t pid, struct capsa_error **err)

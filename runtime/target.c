@@ -43,7 +43,8 @@ int mount_target_in_root(int root_fd, const char *path, bool dir, struct capsa_e
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return capsa_error_set(err, EISDIR, "mount target %s is a directory but the source is not", path);
+		return capsa_error_set(err, EISDIR, "mount target %s is a directory but the source is not",
+				       path);
 	}
 	return fd;
 }

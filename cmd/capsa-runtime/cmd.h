@@ -47,6 +47,9 @@ int cmd_list(struct global *g, int argc, char **argv);
 int cmd_spec(struct global *g, int argc, char **argv);
 int cmd_features(struct global *g, int argc, char **argv);
 int cmd_pause(struct global *g, int argc, char **argv);
+int cmd_ps(struct global *g, int argc, char **argv);
+int cmd_update(struct global *g, int argc, char **argv);
+int cmd_events(struct global *g, int argc, char **argv);
 int cmd_resume(struct global *g, int argc, char **argv);
 
 /* create and run share their flags. */

@@ -32,7 +32,16 @@ int cmd_exec(struct global *g, int argc, char **argv)
 {
 	if (want_help(argc, argv, usage))
 		return 0;
-	enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_CWD, OPT_NNP, OPT_APPARMOR, OPT_LABEL, OPT_PRESERVE, OPT_IGNORE };
+	enum {
+		OPT_CONSOLE = 256,
+		OPT_PIDFILE,
+		OPT_CWD,
+		OPT_NNP,
+		OPT_APPARMOR,
+		OPT_LABEL,
+		OPT_PRESERVE,
+		OPT_IGNORE
+	};
 	static const struct option opts[] = {
 		{"process", required_argument, NULL, 'p'},
 		{"tty", no_argument, NULL, 't'},
@@ -83,7 +92,8 @@ int cmd_exec(struct global *g, int argc, char **argv)
 		case 'g': {
 			uint64_t v;
 			if (capsa_parse_u64(optarg, &v) < 0 || v > UINT32_MAX - 1)
-				return usage_error(NULL, "--additional-gids: invalid group id \"%s\"", optarg);
+				return usage_error(NULL, "--additional-gids: invalid group id \"%s\"",
+						   optarg);
 			gids = xreallocarray(gids, o.n_additional_gids + 1, sizeof(uint32_t));
 			gids[o.n_additional_gids++] = (uint32_t)v;
 			break;

@@ -4,9 +4,10 @@
 
 #include <stdio.h>
 
-static const char usage[] = "usage: capsa-runtime features\n"
-			    "\n"
-			    "Print what this runtime supports, as the runtime-spec features document (JSON).\n";
+static const char usage[] =
+	"usage: capsa-runtime features\n"
+	"\n"
+	"Print what this runtime supports, as the runtime-spec features document (JSON).\n";
 
 int cmd_features(struct global *g, int argc, char **argv)
 {

@@ -27,7 +27,8 @@ int cmd_list(struct global *g, int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "table") != 0)
-				return usage_error(usage, "--format: invalid value \"%s\": expected table or json",
+				return usage_error(usage,
+						   "--format: invalid value \"%s\": expected table or json",
 						   optarg);
 			break;
 		default:
@@ -49,8 +50,8 @@ int cmd_list(struct global *g, int argc, char **argv)
 			_cleanup_free_ char *rootfs = capsa_json_escape(v[i]->rootfs ? v[i]->rootfs : "");
 			printf("%s{\"ociVersion\":\"%s\",\"id\":\"%s\",\"pid\":%d,\"status\":\"%s\",\"bundle\":\"%s\","
 			       "\"rootfs\":\"%s\",\"created\":\"%s\",\"owner\":\"%s\"}",
-			       i ? "," : "", v[i]->oci_version, id, (int)v[i]->pid, v[i]->status, bundle, rootfs,
-			       v[i]->created ? v[i]->created : "", v[i]->owner ? v[i]->owner : "");
+			       i ? "," : "", v[i]->oci_version, id, (int)v[i]->pid, v[i]->status, bundle,
+			       rootfs, v[i]->created ? v[i]->created : "", v[i]->owner ? v[i]->owner : "");
 		}
 		fputs("]\n", stdout);
 	} else if (quiet) {

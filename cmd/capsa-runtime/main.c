@@ -21,6 +21,9 @@ static const struct command commands[] = {
 	{"kill", cmd_kill, "send a signal to the container's init (or all its processes)", false},
 	{"delete", cmd_delete, "delete a container and what it holds", false},
 	{"list", cmd_list, "list containers", false},
+	{"ps", cmd_ps, "list the processes of a container", false},
+	{"update", cmd_update, "change the resource limits of a running container", false},
+	{"events", cmd_events, "print stats and OOM events of a container (JSON lines)", false},
 	{"pause", cmd_pause, "freeze every process of a container", false},
 	{"resume", cmd_resume, "thaw a paused container", false},
 	{"spec", cmd_spec, "write a default config.json", false},
@@ -58,8 +61,8 @@ static void print_version(void)
 		min = v->minor;
 		mic = v->micro;
 	}
-	printf("capsa-runtime version %s\nspec: %s\njson-c: %s\nlibseccomp: %u.%u.%u\nlibcap: %d.%d\n", CAPSA_VERSION,
-	       CAPSA_OCI_VERSION, json_c_version(), maj, min, mic, LIBCAP_MAJOR, LIBCAP_MINOR);
+	printf("capsa-runtime version %s\nspec: %s\njson-c: %s\nlibseccomp: %u.%u.%u\nlibcap: %d.%d\n",
+	       CAPSA_VERSION, CAPSA_OCI_VERSION, json_c_version(), maj, min, mic, LIBCAP_MAJOR, LIBCAP_MINOR);
 }
 
 int main(int argc, char **argv)
@@ -117,7 +120,8 @@ int main(int argc, char **argv)
 	if (strcmp(log_format, "json") == 0)
 		g.json_log = true;
 	else if (strcmp(log_format, "text") != 0)
-		return usage_error(NULL, "--log-format: invalid value \"%s\": expected text or json", log_format);
+		return usage_error(NULL, "--log-format: invalid value \"%s\": expected text or json",
+				   log_format);
 	struct capsa_error *err = NULL;
 	if (capsa_log_init(g.log_path, g.json_log ? CAPSA_LOG_JSON : CAPSA_LOG_TEXT,
 			   g.debug ? CAPSA_LOG_DEBUG : CAPSA_LOG_WARN, &err) < 0)
@@ -131,10 +135,12 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, name) != 0)
 			continue;
 		if (g.rt.systemd_cgroup && strcmp(name, "spec") != 0 && strcmp(name, "features") != 0)
-			return fail((capsa_error_set(&err, ENOTSUP,
-						     "--systemd-cgroup: the systemd cgroup driver is not supported yet; "
-						     "use cgroupfs paths"),
-				     err));
+			return fail(
+				(capsa_error_set(
+					 &err, ENOTSUP,
+					 "--systemd-cgroup: the systemd cgroup driver is not supported yet; "
+					 "use cgroupfs paths"),
+				 err));
 		if (commands[i].sealed && capsa_ensure_sealed_exe(argv, &err) < 0)
 			return fail(err);
 		int idx = optind;

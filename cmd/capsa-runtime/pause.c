@@ -30,4 +30,3 @@ int cmd_resume(struct global *g, int argc, char **argv)
 {
 	return pause_resume(g, argc, argv, false);
 }
-

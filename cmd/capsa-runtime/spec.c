@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: capsa-runtime spec [--rootless] [-b|--bundle DIR]\n"
-			    "\n"
-			    "Write a default config.json into the bundle directory (default: the current one).\n";
+static const char usage[] =
+	"usage: capsa-runtime spec [--rootless] [-b|--bundle DIR]\n"
+	"\n"
+	"Write a default config.json into the bundle directory (default: the current one).\n";
 
 int cmd_spec(struct global *g, int argc, char **argv)
 {
@@ -43,7 +44,8 @@ int cmd_spec(struct global *g, int argc, char **argv)
 	if (dfd < 0)
 		return fail((capsa_error_errno(&err, "bundle %s", bundle), err));
 	if (faccessat(dfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return fail((capsa_error_set(&err, EEXIST, "%s/config.json exists; remove it first", bundle), err));
+		return fail((capsa_error_set(&err, EEXIST, "%s/config.json exists; remove it first", bundle),
+			     err));
 	struct oci_config *cfg = capsa_oci_config_default(rootless);
 	_cleanup_free_ char *json = capsa_oci_config_to_json(cfg);
 	capsa_oci_config_free(cfg);

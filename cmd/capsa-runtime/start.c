@@ -17,4 +17,3 @@ int cmd_start(struct global *g, int argc, char **argv)
 		return fail(err);
 	return 0;
 }
-

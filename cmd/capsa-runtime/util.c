@@ -49,7 +49,8 @@ int parse_nonneg(const char *opt, const char *value, int *out)
 {
 	int64_t v;
 	if (capsa_parse_i64(value, &v) < 0 || v < 0 || v > 1 << 20)
-		return usage_error(NULL, "%s: invalid value \"%s\": expected a non-negative integer", opt, value);
+		return usage_error(NULL, "%s: invalid value \"%s\": expected a non-negative integer", opt,
+				   value);
 	*out = (int)v;
 	return 0;
 }
@@ -60,8 +61,9 @@ int one_id(int argc, char **argv, const char *use, const char **id)
 	if (want_help(argc, argv, use))
 		return -2;
 	if (argc != 2 || argv[1][0] == '-')
-		return usage_error(use, argc < 2 ? "missing container id" : "expected exactly one container id"), -1;
+		return usage_error(use,
+				   argc < 2 ? "missing container id" : "expected exactly one container id"),
+		       -1;
 	*id = argv[1];
 	return 0;
 }
-

@@ -29,23 +29,23 @@ static inline __attribute__((format(printf, 2, 3))) int ok(int cond, const char 
 	return cond;
 }
 
-#define is_str(got, want, ...)                                                                                \
-	({                                                                                                    \
-		const char *_g = (got), *_w = (want);                                                         \
+#define is_str(got, want, ...)                                                                               \
+	({                                                                                                   \
+		const char *_g = (got), *_w = (want);                                                        \
 		int _c = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;                                        \
-		if (!ok(_c, __VA_ARGS__))                                                                     \
-			printf("#   got:      '%s'\n#   expected: '%s'\n", _g ? _g : "(null)",                  \
-			       _w ? _w : "(null)");                                                           \
-		_c;                                                                                           \
+		if (!ok(_c, __VA_ARGS__))                                                                    \
+			printf("#   got:      '%s'\n#   expected: '%s'\n", _g ? _g : "(null)",               \
+			       _w ? _w : "(null)");                                                          \
+		_c;                                                                                          \
 	})
 
-#define is_int(got, want, ...)                                                                                \
-	({                                                                                                    \
-		long long _g = (long long)(got), _w = (long long)(want);                                      \
-		int _c = _g == _w;                                                                            \
-		if (!ok(_c, __VA_ARGS__))                                                                     \
-			printf("#   got:      %lld\n#   expected: %lld\n", _g, _w);                           \
-		_c;                                                                                           \
+#define is_int(got, want, ...)                                                                               \
+	({                                                                                                   \
+		long long _g = (long long)(got), _w = (long long)(want);                                     \
+		int _c = _g == _w;                                                                           \
+		if (!ok(_c, __VA_ARGS__))                                                                    \
+			printf("#   got:      %lld\n#   expected: %lld\n", _g, _w);                          \
+		_c;                                                                                          \
 	})
 
 static inline int tap_done(void)

@@ -68,7 +68,8 @@ static void test_mount_opts(void)
 	mount_opts_free(&mo);
 
 	char *o3[] = {"a,b", NULL};
-	ok(mount_opts_parse(o3, 1, &mo, &e) < 0 && strstr(e->msg, "comma"), "an option with a comma is refused");
+	ok(mount_opts_parse(o3, 1, &mo, &e) < 0 && strstr(e->msg, "comma"),
+	   "an option with a comma is refused");
 	capsa_error_clear(&e);
 	char *o4[] = {"idmap", NULL};
 	ok(mount_opts_parse(o4, 1, &mo, &e) < 0 && strstr(e->msg, "idmap"), "idmap is refused clearly");
@@ -99,8 +100,10 @@ static void test_sysctl(void)
 		const char *error; /* NULL: valid */
 	} cases[] = {
 		{"{\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"kernel.shmmax\": \"1\"}}", NULL},
-		{"{\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"fs.mqueue.msg_max\": \"10\"}}", NULL},
-		{"{\"namespaces\": [{\"type\": \"network\"}], \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}", NULL},
+		{"{\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"fs.mqueue.msg_max\": \"10\"}}",
+		 NULL},
+		{"{\"namespaces\": [{\"type\": \"network\"}], \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}",
+		 NULL},
 		{"{\"namespaces\": [{\"type\": \"uts\"}], \"sysctl\": {\"kernel.domainname\": \"x\"}}", NULL},
 		{"{\"namespaces\": [], \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}",
 		 "linux.sysctl: net.ipv4.ip_forward requires a new network namespace, which the config does not have"},
@@ -133,7 +136,8 @@ static void test_caps_and_rlimits(void)
 	c.effective = bad;
 	c.n_effective = 2;
 	ok(caps_validate(&c, &e) < 0, "an unknown capability fails");
-	is_str(e ? e->msg : NULL, "process.capabilities.effective: unknown capability CAP_FLY", "message names it");
+	is_str(e ? e->msg : NULL, "process.capabilities.effective: unknown capability CAP_FLY",
+	       "message names it");
 	capsa_error_clear(&e);
 	c.effective = noprefix;
 	c.n_effective = 1;
