@@ -5,7 +5,8 @@ GUEST_CFLAGS := -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fno-asynchr
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -T vm/guest/guest.ld
 GUEST_PROGS := hello blk console user
-GUEST_ELFS := $(addprefix $(GUEST_DIR)/,$(addsuffix .elf,$(GUEST_PROGS))) $(GUEST_DIR)/hello-pvh.elf
+GUEST_ELFS := $(addprefix $(GUEST_DIR)/,$(addsuffix .elf,$(GUEST_PROGS))) $(GUEST_DIR)/hello-pvh.elf \
+	$(GUEST_DIR)/hello.bzImage
 GUEST_LIB := vm/guest/lib.c vm/guest/isr.S
 
 $(GUEST_DIR)/%.elf: vm/guest/%.c vm/guest/start64.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
@@ -22,6 +23,15 @@ $(GUEST_DIR)/hello-pvh.elf: vm/guest/hello.c vm/guest/startpvh.S $(GUEST_LIB) vm
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/startpvh.S $< $(GUEST_LIB)
+
+# The same program as a bzImage (Linux 64-bit boot protocol), to test that loader without a kernel.
+$(GUEST_DIR)/hello.bzImage: vm/guest/hello.c vm/guest/start64.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest-bz.ld \
+		vm/guest/mkbzimage.py
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@gcc $(GUEST_CFLAGS) $(subst guest.ld,guest-bz.ld,$(GUEST_LDFLAGS)) -o $(GUEST_DIR)/hello-bz.elf \
+		vm/guest/start64.S $< $(GUEST_LIB)
+	@python3 vm/guest/mkbzimage.py $(GUEST_DIR)/hello-bz.elf $@
 
 .PHONY: vm-guests vm-test
 vm-guests: $(GUEST_ELFS) $(BUILD)/tests/helpers/vmrun

@@ -13,7 +13,8 @@ _start:
 	mov	0x0c8(%rsi), %edx
 	shl	$32, %rdx
 	or	%rdx, %rax
-	mov	%rax, %rdi
+	mov	%rax, %rdi			/* guest_start(cmdline, zero page, 0) */
+	xor	%edx, %edx
 	call	guest_start
 1:	cli
 	hlt

@@ -63,7 +63,8 @@ pvh_long:
 	mov	%eax, %gs
 	lea	stack_top(%rip), %rsp
 	mov	%esi, %esi
-	mov	24(%rsi), %rdi			/* start_info.cmdline_paddr */
+	mov	24(%rsi), %rdi			/* guest_start(start_info.cmdline_paddr, start_info, 1) */
+	mov	$1, %edx
 	call	guest_start
 2:	cli
 	hlt
