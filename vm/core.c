@@ -66,6 +66,7 @@ struct vm {
 	void *dev_state[8];
 	pthread_mutex_t lock; /* the end state and the irqfds */
 	int irqfd[VM_MAX_GSI];
+	bool no_eventfds;
 	bool ended;
 	enum capsa_vm_end end;
 	int status;
@@ -205,6 +206,8 @@ void vm_irq_raise(struct vm *vm, unsigned gsi)
 
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t value, struct capsa_error **err)
 {
+	if (vm->no_eventfds)
+		return capsa_error_set(err, ENOTSUP, "ioeventfds are off for this VM");
 	_cleanup_close_ int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fd < 0)
 		return capsa_error_errno(err, "eventfd");
@@ -597,8 +600,9 @@ static int run_vm(const struct capsa_vm_config *cfg, struct capsa_vm_result *res
 	__attribute__((cleanup(vm_destroyp))) struct vm *vm = xzalloc(sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->epfd = vm->wake_fd = -1;
 	for (unsigned i = 0; i < VM_MAX_GSI; i++)
-		vm->irqfd[i] = -2; /* not made yet */
+		vm->irqfd[i] = cfg->no_eventfds ? -1 : -2; /* -2: not made yet */
 	pthread_mutex_init(&vm->lock, NULL);
+	vm->no_eventfds = cfg->no_eventfds;
 
 	if (vm_create_machine(vm, mem_size, err) < 0 || vm_x86_setup_memory(&vm->mem, err) < 0) {
 		munmap(kbuf, klen);

@@ -37,6 +37,7 @@ struct capsa_vm_config {
 	int stop_fd;	      /* readable (eventfd, pipe): stop the VM from the host side; -1: none */
 	uint64_t timeout_ms;  /* 0: none; the VM is stopped when it runs longer */
 	bool allow_pvm_linux; /* boot a Linux kernel even on a PVM host (for a PVM guest kernel) */
+	bool no_eventfds; /* no ioeventfd/irqfd: each kick exits, each interrupt is two ioctls (to measure) */
 };
 
 enum capsa_vm_end {

@@ -2,7 +2,7 @@
 /*
  * Test driver for capsa's VMM: runs a kernel or guest program and exits with the guest's status.
  *   vmrun [--mem MiB] [--cpus N] [--cmdline S] [--initrd F] [--disk F] [--disk-ro] [--console-in F]
- *         [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux] KERNEL
+ *         [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux] [--no-eventfds] KERNEL
  *   vmrun --pvm-check   (exit 0 and a message when this host's KVM is PVM)
  * The UART goes to stdout, virtio-console output to --console-out (default: stdout), its input comes from
  * --console-in (default: stdin). A VMM error or an abnormal end exits 125 with "vmrun: <reason>" on stderr.
@@ -77,21 +77,14 @@ int main(int argc, char **argv)
 		.serial_out_fd = 1, .console_in_fd = 0, .console_out_fd = 1, .stop_fd = -1};
 	bool stats = false, check_leaks = false;
 	static const struct option opts[] = {
-		{"mem", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},
-		{"cmdline", required_argument, NULL, 'l'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"disk", required_argument, NULL, 'd'},
-		{"disk-ro", no_argument, NULL, 'r'},
-		{"console-in", required_argument, NULL, 'I'},
-		{"console-out", required_argument, NULL, 'O'},
-		{"timeout", required_argument, NULL, 't'},
-		{"stats", no_argument, NULL, 's'},
-		{"allow-pvm-linux", no_argument, NULL, 'P'},
-		{"pvm-check", no_argument, NULL, 'p'},
-		{"no-console", no_argument, NULL, 'n'},
-		{"check-leaks", no_argument, NULL, 'L'},
-		{NULL, 0, NULL, 0},
+		{"mem", required_argument, NULL, 'm'},	      {"cpus", required_argument, NULL, 'c'},
+		{"cmdline", required_argument, NULL, 'l'},    {"initrd", required_argument, NULL, 'i'},
+		{"disk", required_argument, NULL, 'd'},	      {"disk-ro", no_argument, NULL, 'r'},
+		{"console-in", required_argument, NULL, 'I'}, {"console-out", required_argument, NULL, 'O'},
+		{"timeout", required_argument, NULL, 't'},    {"stats", no_argument, NULL, 's'},
+		{"allow-pvm-linux", no_argument, NULL, 'P'},  {"pvm-check", no_argument, NULL, 'p'},
+		{"no-console", no_argument, NULL, 'n'},	      {"check-leaks", no_argument, NULL, 'L'},
+		{"no-eventfds", no_argument, NULL, 'E'},      {NULL, 0, NULL, 0},
 	};
 	int o;
 	uint64_t v;
@@ -134,6 +127,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			stats = true;
+			break;
+		case 'E':
+			cfg.no_eventfds = true;
 			break;
 		case 'L':
 			check_leaks = true;
