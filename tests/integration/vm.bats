@@ -147,6 +147,18 @@ make_disk() {
 	[[ "$output" == *"evil: device recovered after reset"* ]]
 }
 
+@test "vm: the virtio-mmio transport refuses bad feature and queue setups and recovers on reset" {
+	make_disk
+	run "$VMRUN" --no-console --disk "$TEST_TMP/disk.img" --cmdline do=negotiate "$GUESTS/blk.elf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"unoffered feature: FEATURES_OK refused"* ]]
+	[[ "$output" == *"no VERSION_1: FEATURES_OK refused"* ]]
+	[[ "$output" == *"queue size 3: queue refused, DEVICE_NEEDS_RESET"* ]]
+	[[ "$output" == *"descriptors outside RAM: queue refused, DEVICE_NEEDS_RESET"* ]]
+	[[ "$output" == *"negotiate: device works after a reset"* ]]
+}
+
 @test "vm: a disk that is not whole sectors is refused before the VM starts" {
 	printf 'abc' >"$TEST_TMP/odd.img"
 	run "$VMRUN" --no-console --disk "$TEST_TMP/odd.img" "$GUESTS/blk.elf"

@@ -2,7 +2,8 @@
 /*
  * virtio-blk through its virtqueue with interrupts: prints sector 0 of the disk, writes sector 1 (unless
  * ro=1, where the write must fail), reads it back and flushes. do=evil instead feeds the device hostile
- * descriptors and checks it refuses them (DEVICE_NEEDS_RESET) and works again after a reset.
+ * descriptors and checks it refuses them (DEVICE_NEEDS_RESET) and works again after a reset; do=negotiate
+ * breaks the transport's rules (features, queue setup) instead.
  */
 #include "lib.h"
 
@@ -99,6 +100,63 @@ static int evil(void)
 	return 0;
 }
 
+/* The transport's side of the handshake: what a driver may not do. */
+static int negotiate(void)
+{
+	uintptr_t b = 0;
+	for (unsigned s = 0; s < VIRTIO_SLOTS && !b; s++)
+		if (mmio_read32(VIRTIO_BASE + 0x1000ul * s + 8) == 2)
+			b = VIRTIO_BASE + 0x1000ul * s;
+	if (!b)
+		return 1;
+	int bad = 0;
+	/* 1. A feature the device did not offer (INDIRECT_DESC, bit 28). */
+	mmio_write32(b + 0x70, 0);
+	mmio_write32(b + 0x70, 3);
+	mmio_write32(b + 0x24, 0);
+	mmio_write32(b + 0x20, 1u << 28);
+	mmio_write32(b + 0x24, 1);
+	mmio_write32(b + 0x20, 1);
+	mmio_write32(b + 0x70, 3 | 8);
+	bool ok = !(mmio_read32(b + 0x70) & 8);
+	printf("unoffered feature: %s\n", ok ? "FEATURES_OK refused" : "ACCEPTED");
+	bad += !ok;
+	/* 2. A legacy driver (no VERSION_1). */
+	mmio_write32(b + 0x70, 0);
+	mmio_write32(b + 0x70, 3);
+	mmio_write32(b + 0x24, 0);
+	mmio_write32(b + 0x20, 0);
+	mmio_write32(b + 0x24, 1);
+	mmio_write32(b + 0x20, 0);
+	mmio_write32(b + 0x70, 3 | 8);
+	ok = !(mmio_read32(b + 0x70) & 8);
+	printf("no VERSION_1: %s\n", ok ? "FEATURES_OK refused" : "ACCEPTED");
+	bad += !ok;
+	/* 3 and 4: a queue size that is not a power of two, a descriptor table outside RAM. */
+	for (int t = 0; t < 2; t++) {
+		mmio_write32(b + 0x70, 0);
+		mmio_write32(b + 0x70, 3);
+		mmio_write32(b + 0x24, 1);
+		mmio_write32(b + 0x20, 1);
+		mmio_write32(b + 0x70, 3 | 8);
+		mmio_write32(b + 0x30, 0);
+		mmio_write32(b + 0x38, t == 0 ? 3 : 8);
+		mmio_write32(b + 0x80, t == 0 ? 0x300000 : 0xbff00000);
+		mmio_write32(b + 0x90, 0x301000);
+		mmio_write32(b + 0xa0, 0x302000);
+		mmio_write32(b + 0x44, 1);
+		ok = (mmio_read32(b + 0x70) & 0x40) && !mmio_read32(b + 0x44);
+		printf("%s: %s\n", t == 0 ? "queue size 3" : "descriptors outside RAM",
+		       ok ? "queue refused, DEVICE_NEEDS_RESET" : "ACCEPTED");
+		bad += !ok;
+	}
+	/* 5. Reads of unknown registers and 8-bit accesses to registers answer 0, and nothing breaks. */
+	ok = mmio_read32(b + 0x0f0) == 0 && *(volatile uint8_t *)(b + 0x70) == 0;
+	printf("odd accesses: %s\n", ok ? "read as 0" : "WRONG");
+	bad += !ok;
+	return bad;
+}
+
 void guest_start(const char *cmdline)
 {
 	char what[16] = "";
@@ -106,6 +164,14 @@ void guest_start(const char *cmdline)
 	cmdline_get(cmdline, "do", what, sizeof(what));
 	if (memcmp(what, "evil", 5) == 0)
 		exit(evil());
+	if (memcmp(what, "negotiate", 10) == 0) {
+		int bad = negotiate();
+		if (!bad &&
+		    (virtio_open(2, &dev, queues, 1, true) < 0 || request(T_IN, 0, sector, true) != 0))
+			bad = 1;
+		printf("negotiate: %s\n", bad ? "FAILED" : "device works after a reset");
+		exit(bad);
+	}
 	bool ro = cmdline_u64(cmdline, "ro", 0);
 	if (virtio_open(2, &dev, queues, 1, true) < 0) {
 		printf("no virtio-blk device\n");
