@@ -20,11 +20,12 @@ printf 'capsa disk sector 0\n' >"$tmp/disk.img"
 truncate -s 1M "$tmp/disk.img"
 printf 'one\ntwo\nthree\n' >"$tmp/in"
 
-names=(hello hello-pvh cpus-4 blk blk-noeventfd blk-evil console console-noeventfd user-50M kernel-100k)
+names=(hello hello-pvh cpus-4 smp-4 blk blk-noeventfd blk-evil console console-noeventfd user-50M kernel-100k)
 declare -A args=(
 	[hello]="--no-console $G/hello.elf"
 	[hello-pvh]="--no-console $G/hello-pvh.elf"
 	[cpus-4]="--no-console --cpus 4 $G/hello.elf"
+	[smp-4]="--no-console --cpus 4 --cmdline cpus=4 $G/smp.elf"
 	[blk]="--no-console --disk $tmp/disk.img --cmdline sectors=2048 $G/blk.elf"
 	[blk-noeventfd]="--no-eventfds --no-console --disk $tmp/disk.img --cmdline sectors=2048 $G/blk.elf"
 	[console-noeventfd]="--no-eventfds --console-in $tmp/in --console-out /dev/null --cmdline lines=3 $G/console.elf"

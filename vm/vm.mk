@@ -4,7 +4,7 @@ GUEST_CFLAGS := -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fno-asynchr
 	-mno-red-zone -mgeneral-regs-only -fno-builtin -Wall -Wextra -Wno-unused-parameter -std=gnu11
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -T vm/guest/guest.ld
-GUEST_PROGS := hello blk console user
+GUEST_PROGS := hello blk console user smp
 GUEST_ELFS := $(addprefix $(GUEST_DIR)/,$(addsuffix .elf,$(GUEST_PROGS))) $(GUEST_DIR)/hello-pvh.elf \
 	$(GUEST_DIR)/hello.bzImage
 GUEST_LIB := vm/guest/lib.c vm/guest/isr.S
@@ -18,6 +18,11 @@ $(GUEST_DIR)/user.elf: vm/guest/user.c vm/guest/ring3.S vm/guest/start64.S $(GUE
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/start64.S $< vm/guest/ring3.S $(GUEST_LIB)
+
+$(GUEST_DIR)/smp.elf: vm/guest/smp.c vm/guest/smp_tramp.S vm/guest/start64.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@gcc $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ vm/guest/start64.S $< vm/guest/smp_tramp.S $(GUEST_LIB)
 
 $(GUEST_DIR)/hello-pvh.elf: vm/guest/hello.c vm/guest/startpvh.S $(GUEST_LIB) vm/guest/lib.h vm/guest/guest.ld
 	@mkdir -p $(dir $@)

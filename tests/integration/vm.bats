@@ -116,6 +116,17 @@ make_disk() {
 	[ "$status" -eq 5 ]
 }
 
+@test "vm: the boot vCPU wakes the others with INIT/SIPI; each comes up through real, protected and long mode" {
+	run "$VMRUN" --no-console --timeout 120000 --cpus 4 --cmdline cpus=4 "$GUESTS/smp.elf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local id
+	for id in 1 2 3; do
+		[[ "$output" == *"up, apic id $id"* ]]
+	done
+	[[ "$output" == *"all 4 vCPUs up"* ]]
+}
+
 @test "vm: virtio-blk reads sector 0, writes sector 1, flushes, refuses a read past the end, with interrupts" {
 	make_disk
 	run "$VMRUN" --no-console --disk "$TEST_TMP/disk.img" --cmdline sectors=2048 "$GUESTS/blk.elf"
