@@ -66,7 +66,9 @@ struct capsa_vm_result {
 
 /*
  * Builds the VM, runs it until it ends and tears everything down. Returns -1 only when the VM could not be
- * built (bad kernel, no /dev/kvm, PVM host for a Linux guest); how the guest ended is in *res.
+ * built (bad kernel, no /dev/kvm, PVM host for a Linux guest); how the guest ended is in *res. Runs the
+ * vCPUs on threads of their own and the device event loop on the calling thread; installs a no-op handler
+ * for SIGRTMIN+3, the signal that kicks a vCPU thread out of KVM_RUN. Several VMs may run at once.
  */
 int capsa_vm_run(const struct capsa_vm_config *cfg, struct capsa_vm_result *res,
 		 struct capsa_error **err) CAPSA_WUR;
