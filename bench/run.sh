@@ -1,0 +1,81 @@
+#!/bin/bash
+# `capsa run --rm IMAGE true` against `podman run --rm` (with crun and with runc) and against
+# `capsa-runtime run` on a prepared bundle, interleaved in one run; medians. Then the RSS of one
+# monitor (capsa's per-container process) holding a sleeping container.
+#
+# Every contender gets private state: capsa --root, podman --root/--runroot with cgroupfs, no events,
+# no network. As in bench/start.sh, everything runs in a private mount namespace without the hybrid
+# host's /sys/fs/cgroup/unified, which crun 1.8 refuses.
+set -euo pipefail
+RUNS=${RUNS:-20}
+. "$(dirname "$0")/lib.sh"
+
+if [ -z "${CAPSA_BENCH_INNER:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
+	exec unshare -m env CAPSA_BENCH_INNER=1 "$0" "$@"
+fi
+mount --make-rprivate /
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+
+work=$(mktemp -d /run/capsa-bench-XXXXXX)
+export CAPSA_CGROUP_PARENT=capsa-bench-$$
+cleanup() {
+	"$CAPSA_TOP/build/capsa" --root "$work/capsa" rm -f bench-rss >/dev/null 2>&1 || true
+	podman --root "$work/podman" --runroot "$work/podman-run" --cgroup-manager cgroupfs --events-backend none \
+		system reset -f >/dev/null 2>&1 || true
+	grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	rm -rf "$work"
+	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+bench_bundle "$work/bundle" /bin/true
+rootfs="$work/bundle/rootfs"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+echo 'root:x:0:' >"$rootfs/etc/group"
+
+capsa() { "$CAPSA_TOP/build/capsa" --root "$work/capsa" "$@"; }
+podman_() {
+	podman --root "$work/podman" --runroot "$work/podman-run" --cgroup-manager cgroupfs --events-backend none \
+		--log-level error "$@"
+}
+capsa import "$rootfs" bench >/dev/null
+tar -C "$rootfs" -c . | podman_ import - localhost/bench >/dev/null 2>&1
+
+declare -A cmd
+cmd[capsa]="capsa run --rm bench true"
+cmd[capsa-runtime]="$CAPSA_TOP/build/capsa-runtime --root $work/rt run -b $work/bundle bench"
+command -v crun >/dev/null && cmd[podman-crun]="podman_ run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --runtime $(command -v crun) localhost/bench true"
+command -v runc >/dev/null && cmd[podman-runc]="podman_ run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --runtime $(command -v runc) localhost/bench true"
+names=("${!cmd[@]}")
+
+# Warm-up; a contender that cannot run here is reported and left out.
+for n in "${names[@]}"; do
+	: >"$work/$n.times"
+	if ! err=$(eval "${cmd[$n]}" 2>&1 >/dev/null); then
+		echo "skipped $n: $(echo "$err" | tail -1)"
+		unset "cmd[$n]"
+	fi
+done
+names=("${!cmd[@]}")
+for i in $(seq 1 "$RUNS"); do
+	for n in $(printf '%s\n' "${names[@]}" | shuf); do
+		t0=$(now_ns)
+		eval "${cmd[$n]}" >/dev/null
+		t1=$(now_ns)
+		echo $((t1 - t0)) >>"$work/$n.times"
+	done
+done
+
+base=$(stats "$work/capsa-runtime.times" | cut -d' ' -f1)
+printf '| command | median ms | p10 ms | p90 ms | vs capsa-runtime |\n|---|---|---|---|---|\n'
+for n in capsa capsa-runtime podman-crun podman-runc; do
+	[ -n "${cmd[$n]:-}" ] || continue
+	read -r med p10 p90 < <(stats "$work/$n.times")
+	printf '| %s | %s | %s | %s | %+.2f ms |\n' "$n" "$med" "$p10" "$p90" "$(awk -v a="$med" -v b="$base" 'BEGIN{print a-b}')"
+done
+echo "($RUNS runs each, interleaved; capsa and podman run --rm IMAGE true, capsa-runtime run on a bundle)"
+
+capsa run -d --name bench-rss bench sleep 1000 >/dev/null
+mon=$(jq -r .monitorPid "$work/capsa/containers/$(capsa inspect bench-rss | jq -r '.[0].Id')/state.json")
+awk '/^VmRSS|^RssAnon|^RssFile/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/status"
