@@ -101,21 +101,22 @@ int capsa_container_events(const struct capsa_runtime *rt, const char *id, int i
 				break;
 			continue;
 		}
-		/* Wake for OOM notifications, and at least once a second to notice the container's end. */
+		/* Wake for OOM notifications, and at least once a second to notice the container's end
+		 * (and an OOM kill the notification did not report: the counter is the truth). */
 		struct pollfd p = {.fd = oomfd, .events = POLLIN};
 		int r = poll(&p, oomfd >= 0 ? 1 : 0, wait_ms > 1000 ? 1000 : (int)wait_ms);
 		if (r > 0 && (p.revents & POLLIN)) {
 			char buf[4096];
 			(void)!read(oomfd, buf, sizeof(buf));
-			uint64_t now_ooms = ooms;
-			if (capsa_cgroup_oom_kills(cg, &now_ooms, &e) < 0)
-				capsa_error_clear(&e);
-			if (now_ooms > ooms) {
-				ooms = now_ooms;
-				struct capsa_event ev = {.type = CAPSA_EVENT_OOM, .id = id};
-				if (cb(&ev, data) != 0)
-					break;
-			}
+		}
+		uint64_t now_ooms = ooms;
+		if (capsa_cgroup_oom_kills(cg, &now_ooms, &e) < 0)
+			capsa_error_clear(&e);
+		if (now_ooms > ooms) {
+			ooms = now_ooms;
+			struct capsa_event ev = {.type = CAPSA_EVENT_OOM, .id = id};
+			if (cb(&ev, data) != 0)
+				break;
 		}
 		if (!process_alive(pid, start))
 			break;

@@ -88,6 +88,8 @@ knob() {
 	rt run -d -b "$BUNDLE" "$ID" </dev/null
 	rt events --interval 1s "$ID" >"$TEST_TMP/events" &
 	EVENTS_PID=$!
+	# The first stats line means events is watching (it counted the OOM kills before it).
+	wait_for grep -q '"type":"stats"' "$TEST_TMP/events"
 	# Allocate past the limit in the container's cgroup.
 	rt exec "$ID" dd if=/dev/zero of=/dev/null bs=64M count=1 || true
 	wait_for grep -q '"type":"oom"' "$TEST_TMP/events"
