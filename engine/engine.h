@@ -290,6 +290,36 @@ struct capsa_exec_request {
 int capsa_engine_exec(struct capsa_engine *e, struct capsa_ctr *c, const struct capsa_exec_request *r,
 		      int *exit_code, struct capsa_error **err) CAPSA_WUR;
 
+/* ---- the rest: top, stats, volumes, prune, df, cp, export (extra.c) ------------------------------- */
+
+struct capsa_cgroup_stats;
+/* "PID PPID CMD" lines of the container's processes. Caller frees. */
+int capsa_engine_top(struct capsa_engine *e, const struct capsa_ctr *c, char **table,
+		     struct capsa_error **err) CAPSA_WUR;
+int capsa_engine_stats(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup_stats *st,
+		       struct capsa_error **err) CAPSA_WUR;
+int capsa_engine_volume_create(struct capsa_engine *e, const char *name, char **path,
+			       struct capsa_error **err) CAPSA_WUR;
+int capsa_engine_volume_list(struct capsa_engine *e, char ***names, size_t *n,
+			     struct capsa_error **err) CAPSA_WUR;
+/* Refuses a volume a container uses unless force. */
+int capsa_engine_volume_remove(struct capsa_engine *e, const char *name, bool force,
+			       struct capsa_error **err) CAPSA_WUR;
+int capsa_engine_volume_inspect(struct capsa_engine *e, const char *name, char **json,
+				struct capsa_error **err) CAPSA_WUR;
+/* Removes stopped containers; *removed lists their ids. */
+int capsa_engine_prune(struct capsa_engine *e, char ***removed, size_t *n,
+		       struct capsa_error **err) CAPSA_WUR;
+int capsa_engine_df(struct capsa_engine *e, uint64_t *containers_bytes, uint64_t *volumes_bytes,
+		    struct capsa_error **err) CAPSA_WUR;
+/* Copies between the host and the container's root; the container path is resolved inside its root
+ * (RESOLVE_IN_ROOT), symlinks are copied as links, never followed. */
+int capsa_engine_cp(struct capsa_engine *e, const struct capsa_ctr *c, const char *ctr_path,
+		    const char *host_path, bool to_container, struct capsa_error **err) CAPSA_WUR;
+/* The container's filesystem as a tar stream. */
+int capsa_engine_export(struct capsa_engine *e, const struct capsa_ctr *c, int out_fd,
+			struct capsa_error **err) CAPSA_WUR;
+
 /* The monitor's entry point (called in the forked monitor process; never returns). */
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
 

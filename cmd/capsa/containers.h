@@ -8,7 +8,9 @@
 
 extern const struct capsa_cmd capsa_cmd_run, capsa_cmd_create, capsa_cmd_start, capsa_cmd_ps, capsa_cmd_logs,
 	capsa_cmd_stop, capsa_cmd_kill, capsa_cmd_rm, capsa_cmd_wait, capsa_cmd_inspect, capsa_cmd_restart,
-	capsa_cmd_pause, capsa_cmd_unpause, capsa_cmd_rename, capsa_cmd_attach, capsa_cmd_exec;
+	capsa_cmd_pause, capsa_cmd_unpause, capsa_cmd_rename, capsa_cmd_attach, capsa_cmd_exec, capsa_cmd_top,
+	capsa_cmd_stats, capsa_cmd_volume, capsa_cmd_container, capsa_cmd_system, capsa_cmd_info,
+	capsa_cmd_version, capsa_cmd_cp, capsa_cmd_export;
 
 /* Parses run/create flags into o (argv from optind on is IMAGE [CMD...]). Returns 0, or -1 with err. */
 int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct capsa_run_opts *o, bool *detach,

@@ -381,3 +381,56 @@ assert_gone() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"is not running"* ]]
 }
+
+@test "top, stats, cp in both directions (inside the container's root), export" {
+	id=$(c run -d --name capsa-test-misc bb sh -c 'echo inside >/tmp/f; echo ready; exec sleep 1000')
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q ready"
+	run c top capsa-test-misc
+	[[ "${lines[0]}" =~ ^PID\ +PPID\ +CMD ]]
+	[[ "$output" == *"sleep 1000"* ]]
+	run c stats --no-stream --format json capsa-test-misc
+	[ "$(echo "$output" | jq -r .PIDs)" -ge 1 ]
+	mkdir "$TEST_TMP/cp"
+	c cp capsa-test-misc:/tmp/f "$TEST_TMP/cp/"
+	[ "$(cat "$TEST_TMP/cp/f")" = "inside" ]
+	echo from-host >"$TEST_TMP/cp/h"
+	c cp "$TEST_TMP/cp/h" capsa-test-misc:/tmp/
+	[ "$(c exec capsa-test-misc cat /tmp/h)" = "from-host" ]
+	# a symlink in the container that points at the host's /etc stays inside the container's root
+	c exec capsa-test-misc ln -s /etc /tmp/escape
+	c cp capsa-test-misc:/tmp/escape/passwd "$TEST_TMP/cp/passwd"
+	[ "$(cat "$TEST_TMP/cp/passwd")" = "$(c exec capsa-test-misc cat /etc/passwd)" ]
+	run c cp capsa-test-misc:/nonexistent "$TEST_TMP/cp/x"
+	[ "$status" -ne 0 ]
+	run c cp "$TEST_TMP/cp/h" "$TEST_TMP/cp/h2"
+	[ "$status" -eq 125 ]
+	c export -o "$TEST_TMP/fs.tar" capsa-test-misc
+	tar -tf "$TEST_TMP/fs.tar" | grep -qx 'tmp/h'
+	tar -tf "$TEST_TMP/fs.tar" | grep -qx 'bin/busybox'
+}
+
+@test "volume create/ls/inspect/rm; container prune; system df; info; version" {
+	c volume create capsa-test-vol
+	[[ "$(c volume ls -q)" == *capsa-test-vol* ]]
+	[ "$(c volume inspect capsa-test-vol | jq -r '.[0].Mountpoint')" = "$STORE/volumes/capsa-test-vol/_data" ]
+	run c volume create 'bad/name'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid volume name"* ]]
+	c run -d --name capsa-test-vu -v capsa-test-vol:/v bb sleep 1000 >/dev/null
+	run c volume rm capsa-test-vol
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"in use"* ]]
+	c rm -f capsa-test-vu
+	c volume rm capsa-test-vol
+	[ -z "$(c volume ls -q)" ]
+	c run --name capsa-test-done1 bb true
+	c run --name capsa-test-done2 bb true
+	keep=$(c run -d bb sleep 1000)
+	run c container prune
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(c ps -aq --no-trunc)" = "$keep" ]
+	run c system df
+	[[ "${lines[2]}" =~ ^Containers\ +1\ +1 ]]
+	[[ "$(c info)" == *"Running: 1"* ]]
+	[[ "$(c version)" == *"Version:"* ]]
+}
