@@ -53,6 +53,8 @@ static int run_hook(const struct oci_hook *h, const char *state_json, struct cap
 	if (pid == 0) {
 		if (dup2(in_r, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0)
 			_exit(127);
+		/* A hook gets the state on stdin and nothing else of ours (nor of our caller). */
+		capsa_cloexec_from(3);
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);

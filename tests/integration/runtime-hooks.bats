@@ -104,3 +104,13 @@ hook_json() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"hooks.prestart[0].path"* ]]
 }
+
+@test "hooks get the state on stdin and no other fd of the runtime or its caller" {
+	printf '#!/bin/sh\nls /proc/self/fd > %s/fds\n' "$TEST_TMP" >"$TEST_TMP/fds.sh"
+	chmod 755 "$TEST_TMP/fds.sh"
+	config_edit "$BUNDLE" ".hooks = {\"createRuntime\": [{\"path\": \"$TEST_TMP/fds.sh\"}]}"
+	rt create -b "$BUNDLE" "$(cid)" 7</dev/null
+	# 0 1 2, and 3 is ls's own directory fd.
+	[ "$(tr '\n' ' ' <"$TEST_TMP/fds")" = "0 1 2 3 " ]
+	rt delete -f "$(cid)"
+}

@@ -280,13 +280,13 @@ assert_gone() {
 
 @test "kill -9 of the runtime in the middle of create: delete --force cleans up" {
 	# A createRuntime hook holds create at a known point and tells us the runtime's pid.
-	printf '#!/bin/sh\necho $PPID > %s/runtime.pid\nsleep 1000\n' "$TEST_TMP" >"$TEST_TMP/hold.sh"
+	printf '#!/bin/sh\necho $$ > %s/hook.pid\necho $PPID > %s/runtime.pid\nexec sleep 1000\n' "$TEST_TMP" "$TEST_TMP" >"$TEST_TMP/hold.sh"
 	chmod 755 "$TEST_TMP/hold.sh"
 	config_edit "$BUNDLE" ".hooks = {\"createRuntime\": [{\"path\": \"$TEST_TMP/hold.sh\"}]}"
 	rt create -b "$BUNDLE" "$(cid)" &
 	wait_for test -s "$TEST_TMP/runtime.pid"
 	kill -9 "$(cat "$TEST_TMP/runtime.pid")"
-	pkill -f "$TEST_TMP/hold.sh" || true
+	kill "$(cat "$TEST_TMP/hook.pid")" || true
 	wait || true
 	[ -d "$RUNTIME_ROOT/$(cid)" ]
 	local cg
