@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -90,6 +91,14 @@ int console_setup(int console_sock, const struct oci_process *p, struct capsa_er
 		snprintf(name, sizeof(name), "/dev/console");
 	if (send_fd(console_sock, master, name, err) < 0)
 		return capsa_error_prefix(err, "console socket");
+	/* Programs expect /dev/console to be the terminal, as runc arranges. After pivot_root every
+	 * path resolves inside the container, and /dev is its own. */
+	int cfd = open("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (cfd >= 0) {
+		close(cfd);
+		if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return capsa_error_errno(err, "bind %s to /dev/console", name);
+	}
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return capsa_error_errno(err, "make the pty the controlling terminal");
 	for (int i = 0; i < 3; i++)

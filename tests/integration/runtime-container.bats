@@ -202,7 +202,7 @@ run_in() {
 
 @test "terminal: the pty master goes over --console-socket" {
 	config_edit "$BUNDLE" '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 77}'
-	set_args "$BUNDLE" sh -c 'tty; stty size'
+	set_args "$BUNDLE" sh -c 'tty; stty size; stat -c %t:%T /dev/console'
 	"$TEST_HELPERS/console_recv" "$TEST_TMP/console.sock" >"$TEST_TMP/console.out" 2>"$TEST_TMP/console.err" &
 	local recv=$!
 	wait_for test -e "$TEST_TMP/console.sock.ready"
@@ -210,6 +210,7 @@ run_in() {
 	wait "$recv"
 	grep -q '^/dev/pts/0' "$TEST_TMP/console.out"
 	grep -q '^33 77' "$TEST_TMP/console.out"
+	grep -q '^88:0' "$TEST_TMP/console.out"   # /dev/console is the pty (major 136 = 0x88)
 	grep -q 'got terminal /dev/pts/0' "$TEST_TMP/console.err"
 	rt delete -f "$(cid)"
 	run rt create -b "$BUNDLE" "$(cid)"
