@@ -298,3 +298,17 @@ assert_gone() {
 	[ ! -d "/sys/fs/cgroup/memory$cg" ]
 	assert_no_mounts
 }
+
+@test "AppArmor and SELinux settings fail clearly where the host has neither" {
+	[ ! -e /sys/kernel/security/apparmor ] || skip "this host has AppArmor"
+	config_edit "$BUNDLE" '.process.apparmorProfile = "capsa-test-profile"'
+	run rt create -b "$BUNDLE" "$(cid)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"apparmorProfile capsa-test-profile: AppArmor is not enabled on this host"* ]]
+	[ ! -e /sys/fs/selinux/enforce ] || skip "this host has SELinux"
+	config_edit "$BUNDLE" 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+	run rt create -b "$BUNDLE" "$(cid)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"SELinux is not enabled"* ]]
+	assert_gone "$(cid)"
+}
