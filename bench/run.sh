@@ -20,7 +20,7 @@ umount /sys/fs/cgroup/unified 2>/dev/null || true
 work=$(mktemp -d /run/capsa-bench-XXXXXX)
 export CAPSA_CGROUP_PARENT=capsa-bench-$$
 cleanup() {
-	"$CAPSA_TOP/build/capsa" --root "$work/capsa" rm -f bench-rss >/dev/null 2>&1 || true
+	"$CAPSA_TOP/build/capsa" --root "$work/capsa" rm -f bench-rss bench-cfg >/dev/null 2>&1 || true
 	podman --root "$work/podman" --runroot "$work/podman-run" --cgroup-manager cgroupfs --events-backend none \
 		system reset -f >/dev/null 2>&1 || true
 	grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
@@ -42,8 +42,17 @@ podman_() {
 capsa import "$rootfs" bench >/dev/null
 tar -C "$rootfs" -c . | podman_ import - localhost/bench >/dev/null 2>&1
 
+# The same config capsa generates (docker's defaults: seccomp profile, capabilities, masked paths, /etc
+# binds), run by capsa-runtime alone on a plain copy of the rootfs: what the engine adds on top.
+cfg_id=$(capsa create --name bench-cfg bench true)
+mkdir -p "$work/capsa-bundle"
+cp -a "$rootfs" "$work/capsa-bundle/rootfs"
+jq --arg r "$work/capsa-bundle/rootfs" '.root.path = $r | .root.readonly = false' \
+	"$work/capsa/containers/$cfg_id/bundle/config.json" >"$work/capsa-bundle/config.json"
+
 declare -A cmd
 cmd[capsa]="capsa run --rm bench true"
+cmd[capsa-runtime-same-config]="$CAPSA_TOP/build/capsa-runtime --root $work/rt2 run -b $work/capsa-bundle bench"
 cmd[capsa-runtime]="$CAPSA_TOP/build/capsa-runtime --root $work/rt run -b $work/bundle bench"
 command -v crun >/dev/null && cmd[podman-crun]="podman_ run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --runtime $(command -v crun) localhost/bench true"
 command -v runc >/dev/null && cmd[podman-runc]="podman_ run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --runtime $(command -v runc) localhost/bench true"
@@ -69,7 +78,7 @@ done
 
 base=$(stats "$work/capsa-runtime.times" | cut -d' ' -f1)
 printf '| command | median ms | p10 ms | p90 ms | vs capsa-runtime |\n|---|---|---|---|---|\n'
-for n in capsa capsa-runtime podman-crun podman-runc; do
+for n in capsa capsa-runtime capsa-runtime-same-config podman-crun podman-runc; do
 	[ -n "${cmd[$n]:-}" ] || continue
 	read -r med p10 p90 < <(stats "$work/$n.times")
 	printf '| %s | %s | %s | %s | %+.2f ms |\n' "$n" "$med" "$p10" "$p90" "$(awk -v a="$med" -v b="$base" 'BEGIN{print a-b}')"
