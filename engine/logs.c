@@ -183,6 +183,20 @@ int capsa_engine_logs(struct capsa_engine *e, struct capsa_ctr *c, const struct 
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
+		/* What the current file has first: a rotation may have moved it away since the last read. */
+		for (;;) {
+			if (fd < 0)
+				break;
+			if (cap - rest < 4096) {
+				cap *= 2;
+				buf = xrealloc(buf, cap);
+			}
+			ssize_t n = read(fd, buf + rest, cap - rest);
+			if (n <= 0)
+				break;
+			rest += (size_t)n;
+			emit_lines(o, buf, &rest);
+		}
 		if (p[1].revents & POLLIN) {
 			char ev[4096];
 			while (read(ino, ev, sizeof(ev)) > 0)
@@ -196,20 +210,15 @@ int capsa_engine_logs(struct capsa_engine *e, struct capsa_ctr *c, const struct 
 					close(fd);
 				fd = TAKE_FD(nfd);
 				rest = 0;
+				for (ssize_t n; (n = read(fd, buf + rest, cap - rest)) > 0;) {
+					rest += (size_t)n;
+					emit_lines(o, buf, &rest);
+					if (cap - rest < 4096) {
+						cap *= 2;
+						buf = xrealloc(buf, cap);
+					}
+				}
 			}
-		}
-		for (;;) {
-			if (fd < 0)
-				break;
-			if (cap - rest < 4096) {
-				cap *= 2;
-				buf = xrealloc(buf, cap);
-			}
-			ssize_t n = read(fd, buf + rest, cap - rest);
-			if (n <= 0)
-				break;
-			rest += (size_t)n;
-			emit_lines(o, buf, &rest);
 		}
 		if (p[0].revents) {
 			/* Exited: read what the monitor wrote last, then stop. */

@@ -434,3 +434,40 @@ assert_gone() {
 	[[ "$(c info)" == *"Running: 1"* ]]
 	[[ "$(c version)" == *"Version:"* ]]
 }
+
+@test "OOM kill is recorded; json-file rotation with max-size/max-file, logs -f across rotation" {
+	run c run --name capsa-test-oom -m 8m --memory-swap 8m bb sh -c 'x=$(head -c 60000000 /dev/zero | tr "\0" a); echo survived'
+	[ "$status" -eq 137 ]
+	[ "$(c inspect capsa-test-oom | jq -r '.[0].State.OOMKilled')" = "true" ]
+	id=$(c run -d --log-opt max-size=2k --log-opt max-file=3 bb sh -c 'read x </dev/null; sleep 1; i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done')
+	run c logs -f "$id"
+	[ "${lines[${#lines[@]}-1]}" = "line299" ]
+	# every line seen once, in order, across the rotations that happened while following
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^line')" -eq "$(printf '%s\n' "${lines[@]}" | sort -u | grep -c '^line')" ]
+	[ -f "$STORE/containers/$id/$id-json.log.1" ]
+	[ -f "$STORE/containers/$id/$id-json.log.2" ]
+	[ ! -e "$STORE/containers/$id/$id-json.log.3" ]
+	[ "$(stat -c %s "$STORE/containers/$id/$id-json.log.1")" -le 2048 ]
+	run c run --log-opt max-size=lots bb true
+	[ "$status" -eq 125 ]
+	run c run --log-driver syslog bb true
+	[ "$status" -eq 125 ]
+}
+
+@test "kill -9 of capsa at several points of run, then rm -f: nothing left" {
+	for delay in 0 0.005 0.01 0.02 0.05 0.1 0.2; do
+		c run --name "capsa-test-k$(echo "$delay" | tr -d .)" bb sleep 1000 >/dev/null 2>&1 &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	for id in $(c ps -aq --no-trunc); do
+		c rm -f "$id" >/dev/null
+	done
+	[ -z "$(ls "$STORE/containers" | grep -v '^lock$')" ]
+	[ -z "$(ls "$STORE/rootfs" 2>/dev/null | grep -v '^mount-')" ]
+	[ -z "$(ls "$STORE/run" 2>/dev/null)" ]
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT"/* 2>/dev/null
+	assert_no_mounts
+}
