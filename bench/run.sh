@@ -88,3 +88,4 @@ echo "($RUNS runs each, interleaved; capsa and podman run --rm IMAGE true, capsa
 capsa run -d --name bench-rss bench sleep 1000 >/dev/null
 mon=$(jq -r .monitorPid "$work/capsa/containers/$(capsa inspect bench-rss | jq -r '.[0].Id')/state.json")
 awk '/^VmRSS|^RssAnon|^RssFile/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/status"
+awk '/^Pss:|^Private_Dirty/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/smaps_rollup"

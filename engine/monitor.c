@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -751,6 +752,9 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 	int32_t pid = m.init;
 	frame_send(sync_fd, FRAME_STARTED, &pid, 4);
 	close(sync_fd);
+	/* The heap came with the fork of the CLI (parsed image configs, the seccomp profile): give it back.
+	 */
+	malloc_trim(0);
 	loop(&m);
 	_exit(0);
 }
