@@ -471,3 +471,20 @@ assert_gone() {
 	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT"/* 2>/dev/null
 	assert_no_mounts
 }
+
+@test "attach to a -dit container, type into it, detach with ctrl-p ctrl-q; start -ai" {
+	c run -dit --name capsa-test-att bb sh >/dev/null
+	script -qec "(sleep 1; printf 'echo \$((6*7))x\\r'; sleep 2; printf '\\020\\021') | \"$CAPSA\" --root \"$STORE\" attach capsa-test-att" /dev/null >"$TEST_TMP/att.out" || true
+	grep -q '42x' "$TEST_TMP/att.out"
+	[ "$(c inspect capsa-test-att | jq -r '.[0].State.Status')" = "running" ]
+	run c attach nosuch
+	[ "$status" -ne 0 ]
+	c create -i --name capsa-test-ai bb sh -c 'read l; echo got-$l' >/dev/null
+	run sh -c "echo abc | \"$CAPSA\" --root \"$STORE\" start -ai capsa-test-ai"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got-abc" ]
+	c rm -f capsa-test-att
+	run c attach capsa-test-ai
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot attach to a stopped container"* ]]
+}
