@@ -40,15 +40,5 @@ for i in $(seq 1 "$RUNS"); do
 	done
 done
 
-crun_median=""
-[ -n "${cmd[crun]:-}" ] && crun_median=$(stats "$work/crun.times" | cut -d' ' -f1)
-printf '| runtime | version | median ms | p10 ms | p90 ms | vs crun |\n|---|---|---|---|---|---|\n'
-for n in capsa-runtime crun runc; do
-	[ -n "${cmd[$n]:-}" ] || continue
-	read -r med p10 p90 < <(stats "$work/$n.times")
-	ver=$("${cmd[$n]}" --version | head -1 | awk '{print $NF}')
-	ratio="-"
-	[ -n "$crun_median" ] && ratio=$(awk -v a="$med" -v b="$crun_median" 'BEGIN {printf "%.2fx", a/b}')
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$n" "$ver" "$med" "$p10" "$p90" "$ratio"
-done
+report "$work" capsa-runtime crun runc
 echo "($RUNS runs each, interleaved; exec ID true into a running busybox container)"

@@ -28,3 +28,21 @@ stats() {
 		p10 = v[int(NR*0.1) > 0 ? int(NR*0.1) : 1]; p90 = v[int(NR*0.9) > 0 ? int(NR*0.9) : 1];
 		printf "%.2f %.2f %.2f\n", m/1e6, p10/1e6, p90/1e6 }'
 }
+
+# report WORK NAMES...: the table of medians for the runtimes whose times are in WORK/NAME.times,
+# with the ratio to crun's median; the binaries come from the associative array cmd.
+report() {
+	local work=$1
+	shift
+	local crun_median="" n med p10 p90 ver ratio
+	[ -f "$work/crun.times" ] && crun_median=$(stats "$work/crun.times" | cut -d' ' -f1)
+	printf '| runtime | version | median ms | p10 ms | p90 ms | vs crun |\n|---|---|---|---|---|---|\n'
+	for n in "$@"; do
+		[ -f "$work/$n.times" ] || continue
+		read -r med p10 p90 < <(stats "$work/$n.times")
+		ver=$("${cmd[$n]}" --version | head -1 | awk '{print $NF}')
+		ratio="-"
+		[ -n "$crun_median" ] && ratio=$(awk -v a="$med" -v b="$crun_median" 'BEGIN {printf "%.2fx", a/b}')
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$n" "$ver" "$med" "$p10" "$p90" "$ratio"
+	done
+}

@@ -400,6 +400,8 @@ struct oci_config *capsa_oci_config_default(bool rootless);
 /* The `capsa-runtime features` document (runtime-spec features.md, Linux). Caller frees. */
 char *capsa_oci_features_json(void);
 
+/* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
+int capsa_oci_rlimit_from_name(const char *name);
 const char *capsa_oci_ns_name(enum oci_ns_type t); /* "pid", "network", ... */
 int capsa_oci_ns_from_name(const char *name);	   /* -1 if unknown */
 

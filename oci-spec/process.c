@@ -28,6 +28,14 @@ static const struct {
 	{"RLIMIT_STACK", RLIMIT_STACK},
 };
 
+int capsa_oci_rlimit_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
+		if (strcmp(name, rlimit_names[i].name) == 0)
+			return rlimit_names[i].resource;
+	return -1;
+}
+
 static const char *const ioprio_classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE", NULL};
 static const char *const sched_policies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",	    "SCHED_BATCH",
 					     "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE", NULL};

@@ -26,6 +26,18 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+void create_ctx_init(struct create_ctx *c, const struct capsa_runtime *rt, const struct capsa_create_opts *o)
+{
+	*c = (struct create_ctx){.rt = rt,
+				 .opts = o,
+				 .sync_parent = -1,
+				 .sync_child = -1,
+				 .console_fd = -1,
+				 .start_listen_fd = -1,
+				 .seccomp_listener = -1,
+				 .dir = {.root_fd = -1, .dir_fd = -1}};
+}
+
 void create_ctx_free(struct create_ctx *c)
 {
 	capsa_oci_config_free(c->config);
@@ -400,14 +412,8 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 int capsa_container_create(const struct capsa_runtime *rt, const struct capsa_create_opts *o, pid_t *pid,
 			   struct capsa_error **err)
 {
-	struct create_ctx c = {.rt = rt,
-			       .opts = o,
-			       .sync_parent = -1,
-			       .sync_child = -1,
-			       .console_fd = -1,
-			       .start_listen_fd = -1,
-			       .seccomp_listener = -1};
-	c.dir.dir_fd = c.dir.root_fd = -1;
+	struct create_ctx c;
+	create_ctx_init(&c, rt, o);
 	int r = container_create(&c, err);
 	if (r == 0 && pid)
 		*pid = c.init_pid;

@@ -115,7 +115,6 @@ int process_set_io_priority(const struct oci_process *p, struct capsa_error **er
 int process_set_scheduler(const struct oci_process *p, struct capsa_error **err) CAPSA_WUR;
 /* Finds the executable like execvp would, with the PATH from the process env. Caller frees. */
 int process_find_executable(const struct oci_process *p, char **out, struct capsa_error **err) CAPSA_WUR;
-int rlimit_from_name(const char *name); /* -1 if unknown */
 /* Default dispositions and an empty mask, as a new process should start. */
 void process_reset_signals(void);
 
@@ -190,6 +189,7 @@ struct create_ctx {
 /* Runs in the cloned child; never returns. */
 void container_init(struct create_ctx *c) __attribute__((noreturn));
 int container_create(struct create_ctx *c, struct capsa_error **err) CAPSA_WUR;
+void create_ctx_init(struct create_ctx *c, const struct capsa_runtime *rt, const struct capsa_create_opts *o);
 void create_ctx_free(struct create_ctx *c);
 /* Kill what a failed or forced operation left and remove the cgroup and state dir. */
 void container_destroy(struct container_dir *d, struct oci_state *s, struct capsa_cgroup *cg);

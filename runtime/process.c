@@ -15,41 +15,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-static const struct {
-	const char *name;
-	int resource;
-} rlimits[] = {
-	{"RLIMIT_AS", RLIMIT_AS},
-	{"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_CPU", RLIMIT_CPU},
-	{"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},
-	{"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_STACK", RLIMIT_STACK},
-};
-
-int rlimit_from_name(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
-		if (strcmp(name, rlimits[i].name) == 0)
-			return rlimits[i].resource;
-	return -1;
-}
-
 int process_set_rlimits(const struct oci_process *p, struct capsa_error **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct oci_rlimit *r = &p->rlimits[i];
-		int res = rlimit_from_name(r->type);
+		int res = capsa_oci_rlimit_from_name(r->type);
 		if (res < 0)
 			return capsa_error_set(err, EINVAL, "process.rlimits: unknown type %s", r->type);
 		struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};

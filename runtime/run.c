@@ -124,14 +124,8 @@ int foreground_wait(pid_t pid, int master, const sigset_t *mask, int *exit_code)
 int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_create_opts *o, bool detach,
 			int *exit_code, struct capsa_error **err)
 {
-	struct create_ctx c = {.rt = rt,
-			       .opts = o,
-			       .sync_parent = -1,
-			       .sync_child = -1,
-			       .console_fd = -1,
-			       .start_listen_fd = -1,
-			       .seccomp_listener = -1};
-	c.dir.dir_fd = c.dir.root_fd = -1;
+	struct create_ctx c;
+	create_ctx_init(&c, rt, o);
 	c.subreaper = !detach;
 	int console_peer = -1;
 	/* A terminal with nobody to hand it to: we receive the pty ourselves and proxy it. */

@@ -145,9 +145,9 @@ static void test_caps_and_rlimits(void)
 	capsa_error_clear(&e);
 	ok(caps_validate(NULL, &e) == 0, "no capabilities object is valid");
 
-	is_int(rlimit_from_name("RLIMIT_NOFILE"), RLIMIT_NOFILE, "RLIMIT_NOFILE");
-	is_int(rlimit_from_name("RLIMIT_RTTIME"), RLIMIT_RTTIME, "RLIMIT_RTTIME");
-	is_int(rlimit_from_name("NOFILE"), -1, "a name without RLIMIT_ is unknown");
+	is_int(capsa_oci_rlimit_from_name("RLIMIT_NOFILE"), RLIMIT_NOFILE, "RLIMIT_NOFILE");
+	is_int(capsa_oci_rlimit_from_name("RLIMIT_RTTIME"), RLIMIT_RTTIME, "RLIMIT_RTTIME");
+	is_int(capsa_oci_rlimit_from_name("NOFILE"), -1, "a name without RLIMIT_ is unknown");
 }
 
 int main(void)
