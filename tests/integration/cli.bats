@@ -488,3 +488,26 @@ assert_gone() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot attach to a stopped container"* ]]
 }
+
+@test "--env-file, --entrypoint, --stop-signal, ps filters and formats, logs --since" {
+	printf '# a comment\nFROM_FILE=yes\n\nOTHER=1\n' >"$TEST_TMP/env"
+	run c run --rm --env-file "$TEST_TMP/env" bb sh -c 'echo $FROM_FILE$OTHER'
+	[ "$output" = "yes1" ]
+	run c run --rm --env-file "$TEST_TMP/nonexistent" bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--env-file"* ]]
+	run c run --rm --entrypoint /bin/echo bb from-entrypoint
+	[ "$output" = "from-entrypoint" ]
+	id=$(c run -d --name capsa-test-sig --stop-signal USR1 -l team=a bb sh -c 'trap "exit 3" USR1; echo up; while :; do sleep 1; done')
+	[ "$(c inspect "$id" | jq -r '.[0].Config.StopSignal')" = "SIGUSR1" ]
+	[ "$(c ps -q --filter label=team=a)" = "${id:0:12}" ]
+	[ -z "$(c ps -q --filter label=team=b)" ]
+	[ "$(c ps --format json | jq -r .Names)" = "capsa-test-sig" ]
+	run c ps --filter bogus=1
+	[ "$status" -eq 125 ]
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q up"
+	[ "$(c logs --since 1h "$id")" = "up" ]
+	[ -z "$(c logs --until 2000-01-01T00:00:00Z "$id")" ]
+	c stop -t 30 "$id"
+	[ "$(c wait "$id")" = "3" ]
+}
