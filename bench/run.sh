@@ -47,7 +47,7 @@ tar -C "$rootfs" -c . | podman_ import - localhost/bench >/dev/null 2>&1
 cfg_id=$(capsa create --name bench-cfg bench true)
 mkdir -p "$work/capsa-bundle"
 cp -a "$rootfs" "$work/capsa-bundle/rootfs"
-jq --arg r "$work/capsa-bundle/rootfs" '.root.path = $r | .root.readonly = false' \
+jq --arg r "$work/capsa-bundle/rootfs" --arg cg "/$CAPSA_CGROUP_PARENT/rt-same" '.root.path = $r | .root.readonly = false | .linux.cgroupsPath = $cg' \
 	"$work/capsa/containers/$cfg_id/bundle/config.json" >"$work/capsa-bundle/config.json"
 
 declare -A cmd
