@@ -15,6 +15,8 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:log_path=$l
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:log_exe_name=1"
 export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 
+# A process a test leaves behind holding bats' output pipe would otherwise stall the run for good.
+bats_limit=${ASAN_BATS_TIMEOUT:-1200}
 rc=0
 units=()
 for src in tests/unit/test_*.c; do
@@ -26,13 +28,14 @@ prove -f "${units[@]}" || rc=1
 if [ $# -gt 0 ]; then
 	echo "check-asan: bats smoke subset: $*"
 	CAPSA_RUNTIME=$top/$B/capsa-runtime CAPSA_CLI=$top/$B/capsa CAPSA_TEST_HELPERS=$top/$B/tests/helpers \
-		./tests/run-bats.sh "$@" || rc=1
+		timeout --kill-after=30 "$bats_limit" ./tests/run-bats.sh "$@" || rc=1
 fi
 if [ -n "${ASAN_BATS_NOLEAK:-}" ]; then
 	echo "check-asan: bats without leak checks: $ASAN_BATS_NOLEAK"
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} CAPSA_RUNTIME=$top/$B/capsa-runtime \
-		CAPSA_CLI=$top/$B/capsa CAPSA_TEST_HELPERS=$top/$B/tests/helpers ./tests/run-bats.sh $ASAN_BATS_NOLEAK ||
+		CAPSA_CLI=$top/$B/capsa CAPSA_TEST_HELPERS=$top/$B/tests/helpers timeout --kill-after=30 "$bats_limit" \
+		./tests/run-bats.sh $ASAN_BATS_NOLEAK ||
 		rc=1
 fi
 

@@ -169,6 +169,7 @@ expect_clean() {
 }
 
 @test "runtime: hooks and the container get no fd the runtime's caller left open" {
+	# A leaked fd is an escape route (and a pipe held open keeps bats waiting): regression for runtime/hooks.c.
 	make_bundle "$TEST_TMP/bundle" sh -c 'ls /proc/self/fd'
 	printf '#!/bin/sh\nls /proc/$$/fd > %s/hook-fds\n' "$TEST_TMP" >"$TEST_TMP/hook.sh"
 	chmod 755 "$TEST_TMP/hook.sh"
@@ -181,7 +182,5 @@ expect_clean() {
 	[ -s "$TEST_TMP/hook-fds" ]
 	local hook
 	hook=" $(echo $(cat "$TEST_TMP/hook-fds")) "
-	if [[ "$hook" == *" 7 "* || "$hook" == *" 9 "* ]]; then
-		skip "known bug: runtime/hooks.c forks the hook without capsa_cloexec_from(3): it got fds$hook"
-	fi
+	[[ "$hook" != *" 7 "* && "$hook" != *" 9 "* ]] || { echo "the hook got fds$hook" >&2; return 1; }
 }
