@@ -19,3 +19,17 @@ asan-build:
 check-asan: asan-build
 	@ASAN_BUILD=$(ASAN_BUILD) ASAN_BATS_NOLEAK='$(wildcard $(ASAN_BATS_NOLEAK))' ./tests/sanitize.sh \
 		$(wildcard $(ASAN_BATS))
+
+# The common/ unit tests under valgrind (no instrumentation: catches what a sanitizer build would not
+# see, such as uninitialised reads, and exercises path.c's O_NOFOLLOW walk, since valgrind lacks openat2).
+VALGRIND_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_common_*.c \
+	tests/unit/test_fuzz_regressions.c))
+.PHONY: check-valgrind
+check-valgrind: $(VALGRIND_TESTS)
+	@for t in $(VALGRIND_TESTS); do \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 $$t >/dev/null \
+			2>$$t.valgrind; rc=$$?; \
+		if [ $$rc -eq 99 ]; then echo "valgrind: $$t: errors"; cat $$t.valgrind; exit 1; fi; \
+		if [ $$rc -ne 0 ]; then echo "valgrind: $$t: tests failed (rc $$rc)"; exit 1; fi; \
+		echo "valgrind: $$t: clean"; \
+	done
