@@ -93,7 +93,7 @@ static int reserve(struct capsa_engine *e, struct capsa_ctr *c, const char *want
 	}
 	if (mkdirat(e->containers_fd, c->id, 0700) < 0)
 		return capsa_error_errno(err, "mkdir %s/containers/%s", e->root, c->id);
-	if (ctr_write_record(e, c, err) < 0) {
+	if (ctr_write_record(e, c, false, err) < 0) {
 		capsa_rm_rf_at(e->containers_fd, c->id);
 		return -1;
 	}
@@ -133,9 +133,9 @@ static int prepare(struct capsa_engine *e, const struct capsa_run_opts *o, struc
 	if (bfd < 0)
 		return capsa_error_errno(err, "open bundle");
 	_cleanup_free_ char *json = capsa_oci_config_to_json(cfg);
-	if (capsa_write_file_atomic_at(bfd, "config.json", json, strlen(json), 0600, err) < 0)
+	if (write_atomic_nosync(bfd, "config.json", json, strlen(json), 0600, err) < 0)
 		return -1;
-	return ctr_write_record(e, c, err);
+	return ctr_write_record(e, c, true, err);
 }
 
 static void close_fds_except(const int *keep, size_t n)

@@ -29,7 +29,12 @@ int ctr_state_parse(const char *json, struct capsa_ctr *c, struct capsa_error **
 /* Reads containers/<id>/ (record and state), without the liveness check. */
 int ctr_read(struct capsa_engine *e, const char *id, struct capsa_ctr **out,
 	     struct capsa_error **err) CAPSA_WUR;
-int ctr_write_record(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+/* durable: fsync the file and the directory (the final record); otherwise only an atomic rename. */
+int ctr_write_record(struct capsa_engine *e, const struct capsa_ctr *c, bool durable,
+		     struct capsa_error **err) CAPSA_WUR;
+/* Temp file + rename, no fsync: atomic for readers, for files that can be made again. */
+int write_atomic_nosync(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+			struct capsa_error **err) CAPSA_WUR;
 int ctr_write_state(int dirfd, const struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
 char *ctr_log_name(const char *id);
 

@@ -334,19 +334,41 @@ int ctr_state_parse(const char *json, struct capsa_ctr *c, struct capsa_error **
 	return 0;
 }
 
-int ctr_write_record(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
+int write_atomic_nosync(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+			struct capsa_error **err)
+{
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
+	_cleanup_close_ int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return capsa_error_errno(err, "create %s", tmp);
+	if (capsa_write_all(fd, data, len) != (ssize_t)len || renameat(dirfd, tmp, dirfd, name) < 0) {
+		int saved = errno;
+		unlinkat(dirfd, tmp, 0);
+		return capsa_error_set(err, saved, "write %s", name);
+	}
+	return 0;
+}
+
+int ctr_write_record(struct capsa_engine *e, const struct capsa_ctr *c, bool durable,
+		     struct capsa_error **err)
 {
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0)
 		return -1;
 	_cleanup_free_ char *json = ctr_record_json(c);
+	if (!durable)
+		return write_atomic_nosync(dfd, RECORD_FILE, json, strlen(json), 0600, err);
 	return capsa_write_file_atomic_at(dfd, RECORD_FILE, json, strlen(json), 0600, err);
 }
 
 int ctr_write_state(int dirfd, const struct capsa_ctr *c, struct capsa_error **err)
 {
+	/* Atomic (rename) but not fsynced: written several times per container life, and after a power
+	 * loss the runtime state it describes is gone anyway; the lookup corrects it from what is left. */
 	_cleanup_free_ char *json = ctr_state_json(c);
-	return capsa_write_file_atomic_at(dirfd, STATE_FILE, json, strlen(json), 0600, err);
+	return write_atomic_nosync(dirfd, STATE_FILE, json, strlen(json), 0600, err);
 }
 
 int ctr_read(struct capsa_engine *e, const char *id, struct capsa_ctr **out, struct capsa_error **err)

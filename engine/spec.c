@@ -257,8 +257,7 @@ static int etc_files(struct capsa_engine *e, const struct capsa_ctr *c, struct o
 		     {"hosts", hosts, strlen(hosts)},
 		     {"resolv.conf", resolv, rlen}};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		if (capsa_write_file_atomic_at(dfd, files[i].name, files[i].text, files[i].len, 0644, err) <
-		    0)
+		if (write_atomic_nosync(dfd, files[i].name, files[i].text, files[i].len, 0644, err) < 0)
 			return -1;
 		_cleanup_free_ char *src = xasprintf("%s/containers/%s/%s", e->root, c->id, files[i].name);
 		_cleanup_free_ char *dst = xasprintf("/etc/%s", files[i].name);

@@ -311,7 +311,7 @@ int capsa_engine_rename(struct capsa_engine *e, struct capsa_ctr *c, const char 
 		return -1;
 	free(cur->name);
 	cur->name = xstrdup(name);
-	if (ctr_write_record(e, cur, err) < 0)
+	if (ctr_write_record(e, cur, true, err) < 0)
 		return -1;
 	free(c->name);
 	c->name = xstrdup(name);
