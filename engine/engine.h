@@ -80,6 +80,8 @@ int capsa_parse_restart(const char *s, enum capsa_restart *policy, int *max_retr
 const char *capsa_restart_name(enum capsa_restart r);
 /* --ulimit nofile=1024[:2048] as an rlimit. */
 int capsa_parse_ulimit(const char *s, struct oci_rlimit *out, struct capsa_error **err) CAPSA_WUR;
+/* --detach-keys "ctrl-p,ctrl-q" or "a,ctrl-x": the byte sequence. */
+int capsa_parse_detach_keys(const char *s, char **out, struct capsa_error **err) CAPSA_WUR;
 /* A container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters (a leading '/' is dropped). */
 int capsa_container_name_validate(const char *name, struct capsa_error **err) CAPSA_WUR;
 
@@ -138,6 +140,7 @@ struct capsa_run_opts {
 	int64_t timeout_ns; /* --timeout, 0: none */
 	const char *stats_file;
 	const char *cgroup_parent; /* default $CAPSA_CGROUP_PARENT or /capsa */
+	char *detach_keys;	   /* for the attached run; NULL: ctrl-p ctrl-q */
 };
 
 struct capsa_ctr {

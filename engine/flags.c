@@ -517,3 +517,39 @@ int capsa_container_name_validate(const char *name, struct capsa_error **err)
 				       name);
 	return 0;
 }
+
+int capsa_parse_detach_keys(const char *s, char **out, struct capsa_error **err)
+{
+	size_t n = 0;
+	char keys[16];
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *save = NULL;
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		if (n == sizeof(keys) - 1)
+			return capsa_error_set(err, EINVAL, "invalid detach keys \"%s\": too long", s);
+		if (strlen(k) == 1) {
+			keys[n++] = k[0];
+		} else if (capsa_str_has_prefix(k, "ctrl-") && strlen(k) == 6) {
+			char ch = k[5];
+			if (ch >= 'a' && ch <= 'z')
+				keys[n++] = (char)(ch - 'a' + 1);
+			else if (ch == '@')
+				keys[n++] = 0;
+			else if (strchr("[\\]^_", ch))
+				keys[n++] = (char)(ch - '@');
+			else
+				return capsa_error_set(
+					err, EINVAL, "invalid detach keys \"%s\": unknown key \"%s\"", s, k);
+		} else {
+			return capsa_error_set(err, EINVAL, "invalid detach keys \"%s\": unknown key \"%s\"",
+					       s, k);
+		}
+	}
+	if (n == 0)
+		return capsa_error_set(err, EINVAL, "invalid detach keys \"%s\": empty", s);
+	/* A NUL key cannot be matched in a C string: refuse rather than never detach. */
+	if (memchr(keys, 0, n))
+		return capsa_error_set(err, EINVAL, "invalid detach keys \"%s\": ctrl-@ is not supported", s);
+	*out = xstrndup(keys, n);
+	return 0;
+}

@@ -16,13 +16,19 @@ static const struct option opts[] = {{"no-stdin", no_argument, NULL, 'N'},
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
 	bool no_stdin = false;
+	_cleanup_free_ char *keys = NULL;
 	int ch;
 	while ((ch = cli_getopt(&capsa_cmd_attach, argc, argv, "", opts)) != -1) {
 		if (ch == 'h')
 			return 0;
 		if (ch == 'N')
 			no_stdin = true;
-		else if (ch != 'k' && ch != 's')
+		else if (ch == 'k') {
+			free(keys);
+			keys = NULL;
+			if (capsa_parse_detach_keys(optarg, &keys, err) < 0)
+				return -1;
+		} else if (ch != 's')
 			return cli_usage_error(&capsa_cmd_attach, err, "unknown flag");
 	}
 	if (argc - optind != 1)
@@ -35,6 +41,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 				      .stdout_ = true,
 				      .stderr_ = true,
 				      .tty = c->tty,
+				      .detach_keys = keys,
 				      .wait_exit = true,
 				      .in_fd = 0,
 				      .out_fd = 1,
@@ -51,6 +58,6 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 const struct capsa_cmd capsa_cmd_attach = {
 	.name = "attach",
 	.summary = "Attach the terminal to a running container (ctrl-p ctrl-q detaches)",
-	.usage = "[--no-stdin] CONTAINER",
+	.usage = "[--no-stdin] [--detach-keys KEYS] CONTAINER",
 	.run = run,
 };

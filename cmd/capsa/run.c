@@ -146,6 +146,7 @@ void cli_run_opts_clear(struct capsa_run_opts *o)
 		free(o->labels[i].value);
 	}
 	free(o->labels);
+	free(o->detach_keys);
 }
 
 static int add_mount(struct capsa_run_opts *o,
@@ -380,8 +381,14 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 		case OPT_CGROUP_PARENT:
 			o->cgroup_parent = optarg;
 			break;
-		case OPT_DETACH_KEYS:
+		case OPT_DETACH_KEYS: {
+			char *keys = NULL;
+			if (capsa_parse_detach_keys(optarg, &keys, err) < 0)
+				return -1;
+			free(o->detach_keys);
+			o->detach_keys = keys;
 			break;
+		}
 		default:
 			return cli_usage_error(cmd, err, "unknown flag");
 		}
@@ -431,17 +438,19 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		cli_run_opts_clear(&o);
 		return cli_fail("run", *err, code);
 	}
-	cli_run_opts_clear(&o);
 	struct capsa_attach_opts a = {.stdin_ = c->open_stdin && !detach,
 				      .stdout_ = !detach,
 				      .stderr_ = !detach,
 				      .tty = c->tty && !detach,
+				      .detach_keys = o.detach_keys,
 				      .wait_exit = !detach,
 				      .in_fd = 0,
 				      .out_fd = 1,
 				      .err_fd = 2};
 	bool detached = false;
-	if (capsa_engine_start(e, c, &a, &code, &detached, err) < 0)
+	int r2 = capsa_engine_start(e, c, &a, &code, &detached, err);
+	cli_run_opts_clear(&o);
+	if (r2 < 0)
 		return cli_fail("run", *err, code);
 	if (detach) {
 		printf("%s\n", c->id);

@@ -472,13 +472,16 @@ assert_gone() {
 	assert_no_mounts
 }
 
-@test "attach to a -dit container, type into it, detach with ctrl-p ctrl-q; start -ai" {
+@test "attach to a -dit container, type into it, detach with --detach-keys; start -ai" {
 	c run -dit --name capsa-test-att bb sh >/dev/null
-	script -qec "(sleep 1; printf 'echo \$((6*7))x\\r'; sleep 2; printf '\\020\\021') | \"$CAPSA\" --root \"$STORE\" attach capsa-test-att" /dev/null >"$TEST_TMP/att.out" || true
+	script -qec "(sleep 1; printf 'echo \$((6*7))x\\r'; sleep 2; printf '\\030x') | \"$CAPSA\" --root \"$STORE\" attach --detach-keys ctrl-x,x capsa-test-att" /dev/null >"$TEST_TMP/att.out" || true
 	grep -q '42x' "$TEST_TMP/att.out"
 	[ "$(c inspect capsa-test-att | jq -r '.[0].State.Status')" = "running" ]
 	run c attach nosuch
 	[ "$status" -ne 0 ]
+	run c attach --detach-keys shift-a capsa-test-att
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid detach keys"* ]]
 	c create -i --name capsa-test-ai bb sh -c 'read l; echo got-$l' >/dev/null
 	run sh -c "echo abc | \"$CAPSA\" --root \"$STORE\" start -ai capsa-test-ai"
 	[ "$status" -eq 0 ]

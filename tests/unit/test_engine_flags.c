@@ -259,8 +259,27 @@ static void log_lines(void)
 	capsa_error_free(err);
 }
 
+static void detach_keys(void)
+{
+	char *k = NULL;
+	struct capsa_error *err = NULL;
+	ok(capsa_parse_detach_keys("ctrl-p,ctrl-q", &k, &err) == 0 && strcmp(k, "\x10\x11") == 0,
+	   "ctrl-p,ctrl-q");
+	free(k);
+	ok(capsa_parse_detach_keys("a,ctrl-[", &k, &err) == 0 && strcmp(k, "a\x1b") == 0, "a,ctrl-[");
+	free(k);
+	static const char *const bad[] = {"", ",", "ctrl-", "ctrl-1", "shift-a", "ab", "ctrl-@"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		capsa_error_clear(&err);
+		ok(capsa_parse_detach_keys(bad[i], &k, &err) < 0 && err, "detach keys \"%s\" refused",
+		   bad[i]);
+	}
+	capsa_error_free(err);
+}
+
 int main(void)
 {
+	detach_keys();
 	memory();
 	durations();
 	cpus();
