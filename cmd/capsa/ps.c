@@ -79,6 +79,62 @@ static char *command_text(const struct capsa_ctr *c, bool trunc)
 	return s;
 }
 
+/* docker's Go templates, the part scripts use: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}
+ * {{.State}} {{.CreatedAt}} {{.Label "k"}}; "\t" and "\n" escapes. Unknown fields are an error. */
+static int render(const char *fmt, const struct capsa_ctr *c, bool no_trunc, FILE *out,
+		  struct capsa_error **err)
+{
+	for (const char *p = fmt; *p;) {
+		if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+			fputc(p[1] == 't' ? '\t' : '\n', out);
+			p += 2;
+			continue;
+		}
+		if (strncmp(p, "{{", 2) != 0) {
+			fputc(*p++, out);
+			continue;
+		}
+		const char *end = strstr(p, "}}");
+		if (end == NULL)
+			return capsa_error_set(err, 0, "template: unclosed action in \"%s\"", fmt);
+		_cleanup_free_ char *f = xstrndup(p + 2, (size_t)(end - p - 2));
+		char *t = f;
+		while (*t == ' ')
+			t++;
+		for (char *e = t + strlen(t); e > t && e[-1] == ' ';)
+			*--e = '\0';
+		_cleanup_free_ char *v = NULL;
+		if (strcmp(t, ".ID") == 0)
+			v = xstrndup(c->id, no_trunc ? 64 : 12);
+		else if (strcmp(t, ".Names") == 0)
+			v = xstrdup(c->name);
+		else if (strcmp(t, ".Image") == 0)
+			v = xstrdup(c->image);
+		else if (strcmp(t, ".Command") == 0)
+			v = command_text(c, !no_trunc);
+		else if (strcmp(t, ".Status") == 0)
+			v = status_text(c);
+		else if (strcmp(t, ".State") == 0)
+			v = xstrdup(capsa_ctr_status_name(c->status));
+		else if (strcmp(t, ".CreatedAt") == 0)
+			v = xstrdup(c->created ? c->created : "");
+		else if (capsa_str_has_prefix(t, ".Label \"") && t[strlen(t) - 1] == '"') {
+			_cleanup_free_ char *key = xstrndup(t + 8, strlen(t) - 9);
+			for (size_t i = 0; i < c->n_labels && !v; i++)
+				if (strcmp(c->labels[i].key, key) == 0)
+					v = xstrdup(c->labels[i].value);
+			if (!v)
+				v = xstrdup("");
+		} else {
+			return capsa_error_set(err, 0, "template: unknown field \"%s\"", t);
+		}
+		fputs(v, out);
+		p = end + 2;
+	}
+	fputc('\n', out);
+	return 0;
+}
+
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
 	bool all = false, quiet = false, no_trunc = false;
@@ -131,7 +187,10 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	if (capsa_engine_open(cli->root, &e, err) < 0 || capsa_engine_list(e, &v, &n, err) < 0)
 		return -1;
 	bool json = format && strcmp(format, "json") == 0;
-	if (!quiet && !json)
+	const char *tmpl = format && strcmp(format, "json") && strcmp(format, "table") ? format : NULL;
+	if (tmpl && capsa_str_has_prefix(tmpl, "table "))
+		tmpl += 6; /* no header line for templates */
+	if (!quiet && !json && !tmpl)
 		printf("%-12s   %-20s   %-22s   %-16s   %-24s   %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
 		       "CREATED", "STATUS", "NAMES");
 	int64_t shown = 0;
@@ -151,6 +210,13 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		_cleanup_free_ char *st = status_text(c);
 		_cleanup_free_ char *cmd = command_text(c, !no_trunc);
 		_cleanup_free_ char *age = cli_human_age(c->created);
+		if (tmpl) {
+			if (render(tmpl, c, no_trunc, stdout, err) < 0) {
+				capsa_ctr_list_free(v, n);
+				return -1;
+			}
+			continue;
+		}
 		if (json) {
 			printf("{\"ID\":\"%.12s\",\"Image\":\"%s\",\"Names\":\"%s\",\"State\":\"%s\",\"Status\":\"%s\"}\n",
 			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st);
@@ -166,6 +232,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 const struct capsa_cmd capsa_cmd_ps = {
 	.name = "ps",
 	.summary = "List containers",
-	.usage = "[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=] [--format table|json]",
+	.usage =
+		"[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=] [--format table|json|TEMPLATE]",
 	.run = run,
 };

@@ -506,6 +506,10 @@ assert_gone() {
 	[ "$(c ps -q --filter label=team=a)" = "${id:0:12}" ]
 	[ -z "$(c ps -q --filter label=team=b)" ]
 	[ "$(c ps --format json | jq -r .Names)" = "capsa-test-sig" ]
+	[ "$(c ps --format '{{.Names}}\t{{.State}} {{.Label "team"}}')" = "$(printf 'capsa-test-sig\trunning a')" ]
+	run c ps --format '{{.Nope}}'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'unknown field ".Nope"'* ]]
 	run c ps --filter bogus=1
 	[ "$status" -eq 125 ]
 	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q up"
