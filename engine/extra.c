@@ -271,7 +271,7 @@ static int copy_fd(int in, int out, struct capsa_error **err)
 }
 
 /* Copies the tree at (sfd, sname) to (dfd, dname); neither side's symlinks are followed. */
-static int copy_tree(int sfd, const char *sname, int dfd, const char *dname, struct capsa_error **err)
+int engine_copy_tree(int sfd, const char *sname, int dfd, const char *dname, struct capsa_error **err)
 {
 	struct stat st;
 	if (fstatat(sfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -315,7 +315,7 @@ static int copy_tree(int sfd, const char *sname, int dfd, const char *dname, str
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (copy_tree(sub_s, de->d_name, sub_d, de->d_name, err) < 0)
+		if (engine_copy_tree(sub_s, de->d_name, sub_d, de->d_name, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -373,7 +373,7 @@ int capsa_engine_cp(struct capsa_engine *e, const struct capsa_ctr *c, const cha
 			dname = sname;
 		}
 	}
-	int r = copy_tree(sfd, sname, dfd, dname, err);
+	int r = engine_copy_tree(sfd, sname, dfd, dname, err);
 	close(cfd);
 	close(hfd);
 	return r;

@@ -48,6 +48,10 @@ int ctr_dir_open(struct capsa_engine *e, const char *id, struct capsa_error **er
 /* Unmounts and deletes everything a container has (runtime state, rootfs, its directory). */
 int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
 
+/* extra.c: copies a tree without following symlinks on either side. */
+int engine_copy_tree(int sfd, const char *sname, int dfd, const char *dname,
+		     struct capsa_error **err) CAPSA_WUR;
+
 /* spec.c */
 int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
 		  const struct capsa_run_opts *o, struct capsa_ctr *c, struct oci_config **out,

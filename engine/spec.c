@@ -7,10 +7,12 @@
 #define _GNU_SOURCE
 #include "engine/internal.h"
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "runtime/seccomp.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -351,6 +353,56 @@ static int user_mounts(struct capsa_engine *e, struct capsa_ctr *c, const struct
 	return 0;
 }
 
+/*
+ * The image's VOLUMEs that no flag covers become anonymous volumes, filled with what the image has at
+ * that path (docker's copy-up). The image side is opened inside the rootfs, never following links out.
+ */
+static int image_volume_mounts(struct capsa_engine *e, struct capsa_ctr *c, int rootfd, char **vols, size_t n,
+			       struct oci_config *cfg, struct capsa_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *dst = vols[i];
+		bool covered = dst[0] != '/';
+		for (size_t j = 0; j < c->n_mounts && !covered; j++)
+			covered = strcmp(c->mounts[j].destination, dst) == 0;
+		if (covered)
+			continue;
+		_cleanup_free_ char *name = xasprintf("%.52s%012zx", c->id, 0x800 + i);
+		_cleanup_free_ char *src = NULL;
+		if (volume_path(e, name, &src, err) < 0)
+			return -1;
+		_cleanup_free_ char *parent = NULL, *base = NULL;
+		capsa_split_path(dst, &parent, &base);
+		struct capsa_error *e2 = NULL;
+		_cleanup_close_ int pfd =
+			capsa_open_in_root(rootfd, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, &e2);
+		_cleanup_close_ int vfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (pfd >= 0 && vfd >= 0 && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			_cleanup_close_ int sfd =
+				openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_closedir_ DIR *d = sfd >= 0 ? fdopendir(TAKE_FD(sfd)) : NULL;
+			struct dirent *de;
+			while (d && (de = readdir(d)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+				    engine_copy_tree(dirfd(d), de->d_name, vfd, de->d_name, err) < 0)
+					return capsa_error_prefix(err, "volume %s", dst);
+		}
+		capsa_error_free(e2);
+		c->mounts = xreallocarray(c->mounts, c->n_mounts + 1, sizeof(*c->mounts));
+		c->mounts[c->n_mounts++] = (struct capsa_mount_spec){.kind = CAPSA_MOUNT_VOLUME,
+								     .source = xstrdup(name),
+								     .destination = xstrdup(dst),
+								     .propagation = xstrdup("rprivate"),
+								     .tmpfs_mode = -1};
+		struct oci_mount *m = add_mount(cfg, dst, "bind", src);
+		mount_opt(m, "rbind");
+		mount_opt(m, "rprivate");
+	}
+	return 0;
+}
+
 static int add_device(struct oci_config *cfg, const char *spec, struct capsa_error **err)
 {
 	_cleanup_free_ char *copy = xstrdup(spec);
@@ -506,6 +558,8 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 	rt->process.user = (struct oci_user){0};
 	if (c->stop_signal == 0)
 		c->stop_signal = rt->stop_signal ? rt->stop_signal : 15;
+	_cleanup_strv_ char **image_volumes = capsa_strv_dup(rt->volumes, rt->n_volumes);
+	size_t n_image_volumes = rt->n_volumes;
 	capsa_image_runtime_free(rt);
 	if (p->args == NULL || p->n_args == 0)
 		return capsa_error_set(err, EINVAL, "no command specified");
@@ -583,7 +637,8 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 			return -1;
 	for (size_t i = 0; i < o->n_mounts; i++)
 		drop_mount(cfg, o->mounts[i].destination);
-	if (etc_files(e, c, cfg, err) < 0 || user_mounts(e, c, o, cfg, err) < 0)
+	if (etc_files(e, c, cfg, err) < 0 || user_mounts(e, c, o, cfg, err) < 0 ||
+	    image_volume_mounts(e, c, rootfd, image_volumes, n_image_volumes, cfg, err) < 0)
 		return -1;
 
 	/* What inspect shows as the process. */

@@ -282,8 +282,19 @@ int capsa_engine_remove(struct capsa_engine *e, const char *ref, bool force, boo
 			"cannot remove container %s: container is %s: stop the container before "
 			"removing or force remove",
 			ref, capsa_ctr_status_name(c->status));
-	(void)volumes;
-	return ctr_destroy(e, c, err);
+	if (ctr_destroy(e, c, err) < 0)
+		return -1;
+	/* -v: the anonymous volumes, named after the container (see spec.c). */
+	for (size_t i = 0; volumes && i < c->n_mounts; i++) {
+		const char *v = c->mounts[i].source;
+		if (c->mounts[i].kind != CAPSA_MOUNT_VOLUME || v == NULL || strlen(v) != 64 ||
+		    strncmp(v, c->id, 52))
+			continue;
+		_cleanup_free_ char *rel = xasprintf("volumes/%s", v);
+		if (capsa_rm_rf_at(e->root_fd, rel) < 0 && errno != ENOENT)
+			return capsa_error_errno(err, "remove volume %s", v);
+	}
+	return 0;
 }
 
 int capsa_engine_rename(struct capsa_engine *e, struct capsa_ctr *c, const char *name,

@@ -518,3 +518,22 @@ assert_gone() {
 	c stop -t 30 "$id"
 	[ "$(c wait "$id")" = "3" ]
 }
+
+@test "an image VOLUME becomes an anonymous volume with the image's content; rm -v removes it" {
+	cp -a "$IMAGES_DIR/rootfs" "$TEST_TMP/vroot"
+	mkdir -p "$TEST_TMP/vroot/data"
+	echo seeded >"$TEST_TMP/vroot/data/seed"
+	c import -c 'VOLUME /data' "$TEST_TMP/vroot" bbvol >/dev/null
+	id=$(c run -d bbvol sh -c 'cat /data/seed; echo more >/data/new; echo ok')
+	c wait "$id" >/dev/null
+	run c logs "$id"
+	[ "${lines[0]}" = "seeded" ]
+	vol=$(c inspect "$id" | jq -r '.[0].Mounts[] | select(.Destination == "/data") | .Name')
+	[ "$(cat "$STORE/volumes/$vol/_data/new")" = "more" ]
+	# an explicit mount at the same path wins over the image's volume
+	mkdir "$TEST_TMP/mine"
+	run c run --rm -v "$TEST_TMP/mine:/data" bbvol ls /data
+	[ "$output" = "" ]
+	c rm -v "$id"
+	[ ! -e "$STORE/volumes/$vol" ]
+}
