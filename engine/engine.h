@@ -323,6 +323,13 @@ int capsa_engine_cp(struct capsa_engine *e, const struct capsa_ctr *c, const cha
 int capsa_engine_export(struct capsa_engine *e, const struct capsa_ctr *c, int out_fd,
 			struct capsa_error **err) CAPSA_WUR;
 
+/*
+ * Re-executes capsa from a sealed memfd copy (unless it already runs from one) before anything that puts
+ * a process into a container: the container's init is a clone of the monitor, and exec joins the
+ * container, so /proc/PID/exe must never be the writable host binary (CVE-2019-5736).
+ */
+int capsa_engine_seal_self(struct capsa_error **err) CAPSA_WUR;
+
 /* The monitor's entry point (called in the forked monitor process; never returns). */
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
 

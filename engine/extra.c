@@ -438,3 +438,24 @@ out:
 	archive_write_free(w);
 	return ret;
 }
+
+/* ---- the sealed binary --------------------------------------------------------------------------- */
+
+int capsa_engine_seal_self(struct capsa_error **err)
+{
+	if (capsa_exe_is_sealed())
+		return 0;
+	/* The whole command line again (the subcommand only sees its own part of argv). */
+	_cleanup_free_ char *cmdline = NULL;
+	size_t len = 0;
+	if (capsa_read_file_at(AT_FDCWD, "/proc/self/cmdline", 1 << 20, &cmdline, &len, err) < 0)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += cmdline[i] == '\0';
+	_cleanup_free_ char **argv = xcalloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < len && k < n; i += strlen(cmdline + i) + 1)
+		argv[k++] = cmdline + i;
+	return capsa_ensure_sealed_exe(argv, err);
+}

@@ -21,6 +21,8 @@ static const struct option opts[] = {
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
+	if (capsa_engine_seal_self(err) < 0)
+		return cli_fail("exec", *err, 126);
 	struct capsa_exec_request r = {0};
 	_cleanup_strv_ char **env = NULL;
 	int ch;

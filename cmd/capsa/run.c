@@ -420,6 +420,8 @@ int cli_fail(const char *name, struct capsa_error *err, int code)
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
+	if (capsa_engine_seal_self(err) < 0)
+		return cli_fail("run", *err, 125);
 	struct capsa_run_opts o;
 	bool detach;
 	int r = cli_parse_run(&capsa_cmd_run, argc, argv, &o, &detach, err);
