@@ -162,6 +162,8 @@ expect_clean() {
 	kill "$SLEEPER"
 	SLEEPER=
 	wait || true
+	# What the killed create left is what the checker must see, and what delete --force must remove.
+	expect_leak "cgroup /sys/fs/cgroup/.*$(cid)"
 	rt delete --force "$(cid)"
 	[ ! -e "$RUNTIME_ROOT/$(cid)" ]
 	capsa_teardown_tmp
