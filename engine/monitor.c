@@ -454,7 +454,8 @@ static bool container_exited(struct monitor *m, int status)
 		if (capsa_cgroup_oom_kills(m->cg, &kills, &e) < 0)
 			capsa_error_clear(&e);
 		c->oom_killed = kills > 0;
-		have = capsa_cgroup_stats(m->cg, &st, &e) == 0;
+		/* The full statistics only when someone asked for the summary. */
+		have = c->stats_file && capsa_cgroup_stats(m->cg, &st, &e) == 0;
 		capsa_error_clear(&e);
 	}
 	if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
