@@ -36,13 +36,15 @@ static int walk_nofollow(int root_fd, const char *path, int flags, mode_t mode)
 		return -1;
 	char *save = NULL;
 	char *comp = strtok_r(copy, "/", &save);
+	if (comp == NULL) /* "" or "/": the root itself, opened with the flags asked for */
+		return openat(root_fd, ".", flags | O_CLOEXEC, mode);
 	while (comp) {
 		char *next = strtok_r(NULL, "/", &save);
 		if (strcmp(comp, "..") == 0) {
 			errno = EXDEV;
 			return -1;
 		}
-		if (strcmp(comp, ".") == 0) {
+		if (strcmp(comp, ".") == 0 && next != NULL) {
 			comp = next;
 			continue;
 		}

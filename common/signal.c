@@ -42,7 +42,7 @@ int capsa_signal_parse(const char *s)
 		if (s[5] == '\0')
 			return base;
 		if ((min && s[5] == '+') || (!min && s[5] == '-')) {
-			if (capsa_parse_i64(s + 6, &n) < 0)
+			if (capsa_parse_i64(s + 6, &n) < 0 || n < 0 || n > SIGRTMAX - SIGRTMIN)
 				return -1;
 			int sig = min ? base + (int)n : base - (int)n;
 			return (sig >= SIGRTMIN && sig <= SIGRTMAX) ? sig : -1;

@@ -56,10 +56,11 @@ int capsa_read_fd(int fd, size_t max, char **out, size_t *len, struct capsa_erro
 	size_t cap = 4096, n = 0;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
 	for (;;) {
+		if (n > max)
+			return capsa_error_set(err, EFBIG, "file larger than %zu bytes", max);
 		if (n == cap) {
-			if (cap >= max)
-				return capsa_error_set(err, EFBIG, "file larger than %zu bytes", max);
-			cap = cap * 2 > max ? max : cap * 2;
+			/* Room for one byte past max, so a file of exactly max bytes is not refused. */
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			buf = xrealloc(buf, cap + 1);
 		}
 		ssize_t r = read(fd, buf + n, cap - n);
@@ -236,7 +237,8 @@ char *capsa_time_rfc3339(const struct timespec *ts)
 
 int capsa_parse_u64(const char *s, uint64_t *out)
 {
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+	/* strtoull would skip blanks and accept a sign: " -1" must not become UINT64_MAX. */
+	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	char *end;
 	errno = 0;
@@ -249,7 +251,10 @@ int capsa_parse_u64(const char *s, uint64_t *out)
 
 int capsa_parse_i64(const char *s, int64_t *out)
 {
-	if (s == NULL || *s == '\0')
+	if (s == NULL)
+		return -1;
+	const char *d = *s == '-' ? s + 1 : s;
+	if (*d < '0' || *d > '9')
 		return -1;
 	char *end;
 	errno = 0;

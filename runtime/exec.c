@@ -246,6 +246,25 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 	_exit(127);
 }
 
+static void __attribute__((noreturn)) exec_intermediate(struct exec_ctx *x, int flags)
+{
+	struct capsa_error *err = NULL;
+	if (setns(x->pidfd, flags) < 0) {
+		capsa_error_errno(&err, "join the container's pid namespace");
+		sync_send_error(x->sync_child, err);
+		_exit(1);
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid == 0)
+		exec_child(x);
+	if (pid < 0) {
+		capsa_error_errno(&err, "fork into the container's pid namespace");
+		sync_send_error(x->sync_child, err);
+		_exit(1);
+	}
+	_exit(sync_send(x->sync_child, SYNC_INIT_PID, pid, &err) < 0 ? 1 : 0);
+}
+
 static void exec_ctx_free(struct exec_ctx *x)
 {
 	capsa_oci_config_free(x->config);
@@ -339,11 +358,6 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 	}
 	x.sync_parent = sq[0];
 	x.sync_child = sq[1];
-	/* Our own namespaces stay; only our children are born into the container's pid/time namespace. */
-	if (parent_flags && setns(x.pidfd, parent_flags) < 0) {
-		capsa_error_errno(err, "join the container's pid namespace");
-		goto out;
-	}
 	foreground_signals(&mask);
 	if (!o->detach) {
 		sigprocmask(SIG_BLOCK, &mask, &old);
@@ -354,8 +368,22 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 		capsa_error_errno(err, "fork");
 		goto out;
 	}
-	if (child == 0)
+	if (child == 0) {
+		if (parent_flags)
+			exec_intermediate(&x, parent_flags);
 		exec_child(&x);
+	}
+	if (parent_flags) {
+		/* The intermediate joined the pid (and time) namespace, which only its children enter,
+		 * and cloned our child with CLONE_PARENT; we stay outside, so our later forks do too. */
+		int32_t pid;
+		pid_t mid = child;
+		int r = sync_recv(x.sync_parent, SYNC_INIT_PID, &pid, err);
+		waitpid(mid, NULL, 0);
+		child = r < 0 ? -1 : pid;
+		if (r < 0)
+			goto out;
+	}
 	close(x.sync_child);
 	x.sync_child = -1;
 	if (x.console_peer >= 0) {
