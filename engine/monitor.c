@@ -226,6 +226,7 @@ static void watch(struct monitor *m, int fd)
 /* Creates the container in the runtime with fresh stdio. */
 static int spawn_container(struct monitor *m, struct capsa_error **err)
 {
+	/* Declared first: the gotos to out below must not jump over its initialisation. */
 	struct capsa_ctr *c = m->c;
 	_cleanup_free_ char *bundle = xasprintf("%s/containers/%s/%s", m->e->root, c->id, BUNDLE_DIR);
 	struct capsa_create_opts o = {.id = c->id, .bundle = bundle};
