@@ -13,6 +13,9 @@ capsa_setup_tmp() {
 	RUNTIME_ROOT="$TEST_TMP/state"
 	mkdir -p "$RUNTIME_ROOT"
 	TEST_ID_PREFIX="capsa-test-$(basename "$TEST_TMP" | sed 's/capsa-test-//')"
+	# What this test leaves behind (mounts, cgroups, links, netns, processes named after it) fails it.
+	LEAK_SNAPSHOT="$BATS_TEST_TMPDIR/leak.snapshot"
+	"$CAPSA_TOP/tests/leakcheck.sh" snapshot "$LEAK_SNAPSHOT"
 }
 
 # Removes whatever capsa_setup_tmp made; call from teardown().
@@ -30,6 +33,7 @@ capsa_teardown_tmp() {
 		umount -l "$m" 2>/dev/null || true
 	done
 	rm -rf "$TEST_TMP"
+	[ -z "${LEAK_SNAPSHOT:-}" ] || "$CAPSA_TOP/tests/leakcheck.sh" compare "$LEAK_SNAPSHOT" "$TEST_ID_PREFIX"
 }
 
 # A unique container id for this test.
