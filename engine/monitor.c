@@ -227,6 +227,7 @@ static void watch(struct monitor *m, int fd)
 static int spawn_container(struct monitor *m, struct capsa_error **err)
 {
 	/* Declared first: the gotos to out below must not jump over its initialisation. */
+	_cleanup_oci_state_ struct oci_state *st = NULL;
 	struct capsa_ctr *c = m->c;
 	_cleanup_free_ char *bundle = xasprintf("%s/containers/%s/%s", m->e->root, c->id, BUNDLE_DIR);
 	struct capsa_create_opts o = {.id = c->id, .bundle = bundle};
@@ -285,7 +286,6 @@ static int spawn_container(struct monitor *m, struct capsa_error **err)
 	watch(m, m->out.fd);
 	if (m->err.fd >= 0)
 		watch(m, m->err.fd);
-	_cleanup_oci_state_ struct oci_state *st = NULL;
 	capsa_cgroup_free(m->cg);
 	m->cg = NULL;
 	if (capsa_container_state(&m->e->rt, c->id, &st, &e2) < 0 ||
