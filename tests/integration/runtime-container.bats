@@ -10,6 +10,7 @@ setup() {
 }
 
 teardown() {
+	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 	capsa_teardown_tmp
 }
 
@@ -151,7 +152,8 @@ run_in() {
 	run_in sh -c 'echo $$; ls /sys/class/net | tr "\n" " "'
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[1]}" = "lo " ]
-	local ns="capsa-test-$(basename "$TEST_TMP")"
+	NETNS="$TEST_ID_PREFIX-ns"
+	local ns=$NETNS
 	ip netns add "$ns"
 	ip -n "$ns" link set lo mtu 12345
 	config_edit "$BUNDLE" ".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$ns\" else . end)"
