@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "runtime/runtime.h"
 #include "common/cleanup.h"
 #include "common/path.h"
 #include "common/util.h"
@@ -27,50 +28,6 @@ static const char *const docker_caps[] = {
 	"CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
-static const char *const all_caps[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-};
-
 static char *cap_name(const char *s)
 {
 	char *n = capsa_str_has_prefix(s, "CAP_") || capsa_str_has_prefix(s, "cap_") ? xstrdup(s)
@@ -82,10 +39,7 @@ static char *cap_name(const char *s)
 
 static bool known_cap(const char *n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
-		if (strcmp(all_caps[i], n) == 0)
-			return true;
-	return false;
+	return capsa_cap_known(n);
 }
 
 /* The capability set: docker's default (or all when privileged), + cap_add, - cap_drop. */
@@ -98,19 +52,19 @@ static int cap_set(const struct capsa_run_opts *o, char ***out, size_t *n, struc
 		if (strcasecmp(o->cap_drop[i], "ALL") == 0)
 			drop_all = true;
 	if (o->privileged) {
-		/* all_caps is in capability-number order; a capability we lack ourselves cannot be given. */
-		for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
-			if (prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) == 1)
-				capsa_strv_push(&caps, all_caps[i]), k++;
+		/* Every capability in number order; one we lack ourselves cannot be given. */
+		for (int i = 0; i < capsa_cap_count(); i++)
+			if (capsa_cap_name(i) && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) == 1)
+				capsa_strv_push(&caps, capsa_cap_name(i)), k++;
 	} else if (!drop_all) {
 		for (size_t i = 0; i < ARRAY_SIZE(docker_caps); i++, k++)
 			capsa_strv_push(&caps, docker_caps[i]);
 	}
 	for (size_t i = 0; i < o->n_cap_add; i++) {
 		if (strcasecmp(o->cap_add[i], "ALL") == 0) {
-			for (size_t j = 0; j < ARRAY_SIZE(all_caps); j++)
-				if (!capsa_strv_contains(caps, all_caps[j]))
-					capsa_strv_push(&caps, all_caps[j]), k++;
+			for (int j = 0; j < capsa_cap_count(); j++)
+				if (capsa_cap_name(j) && !capsa_strv_contains(caps, capsa_cap_name(j)))
+					capsa_strv_push(&caps, capsa_cap_name(j)), k++;
 			continue;
 		}
 		_cleanup_free_ char *nm = cap_name(o->cap_add[i]);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "runtime/internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -16,6 +17,35 @@ static int cap_value(const char *name, cap_value_t *v)
 	if (cap_from_name(name, v) < 0)
 		return -1;
 	return 0;
+}
+
+bool capsa_cap_known(const char *name)
+{
+	cap_value_t v;
+	return cap_value(name, &v) == 0;
+}
+
+int capsa_cap_count(void)
+{
+	return (int)cap_max_bits();
+}
+
+const char *capsa_cap_name(int value)
+{
+	static char *names[64];
+	if (value < 0 || value >= capsa_cap_count() || value >= (int)ARRAY_SIZE(names))
+		return NULL;
+	if (names[value] == NULL) {
+		char *n = cap_to_name((cap_value_t)value);
+		if (n == NULL)
+			return NULL;
+		char *u = xstrdup(n);
+		cap_free(n);
+		for (char *c = u; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		names[value] = u;
+	}
+	return names[value];
 }
 
 static int check_set(char *const *set, size_t n, const char *which, struct capsa_error **err)

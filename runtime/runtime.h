@@ -119,6 +119,11 @@ int capsa_container_events(const struct capsa_runtime *rt, const char *id, int i
 int capsa_container_pause(const struct capsa_runtime *rt, const char *id, bool pause,
 			  struct capsa_error **err) CAPSA_WUR;
 
+/* Capabilities by name, from libcap (so a new kernel capability needs no table here). */
+bool capsa_cap_known(const char *name); /* "CAP_CHOWN"; the CAP_ prefix is required */
+int capsa_cap_count(void);		/* the number libcap knows; values are 0 .. count-1 */
+const char *capsa_cap_name(int value);	/* "CAP_CHOWN"; NULL when out of range */
+
 /*
  * Re-executes the running binary from a sealed memfd copy unless it already
  * runs from one, so a process in a container can never write the host

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime/seccomp.h"
+#include "runtime/runtime.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -103,53 +104,8 @@ static const struct {
 
 static bool cap_known(const char *cap)
 {
-	/* Every capability the kernel knows, so a typo is an error rather than a silent no-op. */
-	static const char *const all[] = {"CAP_CHOWN",
-					  "CAP_DAC_OVERRIDE",
-					  "CAP_DAC_READ_SEARCH",
-					  "CAP_FOWNER",
-					  "CAP_FSETID",
-					  "CAP_KILL",
-					  "CAP_SETGID",
-					  "CAP_SETUID",
-					  "CAP_SETPCAP",
-					  "CAP_LINUX_IMMUTABLE",
-					  "CAP_NET_BIND_SERVICE",
-					  "CAP_NET_BROADCAST",
-					  "CAP_NET_ADMIN",
-					  "CAP_NET_RAW",
-					  "CAP_IPC_LOCK",
-					  "CAP_IPC_OWNER",
-					  "CAP_SYS_MODULE",
-					  "CAP_SYS_RAWIO",
-					  "CAP_SYS_CHROOT",
-					  "CAP_SYS_PTRACE",
-					  "CAP_SYS_PACCT",
-					  "CAP_SYS_ADMIN",
-					  "CAP_SYS_BOOT",
-					  "CAP_SYS_NICE",
-					  "CAP_SYS_RESOURCE",
-					  "CAP_SYS_TIME",
-					  "CAP_SYS_TTY_CONFIG",
-					  "CAP_MKNOD",
-					  "CAP_LEASE",
-					  "CAP_AUDIT_WRITE",
-					  "CAP_AUDIT_CONTROL",
-					  "CAP_SETFCAP",
-					  "CAP_MAC_OVERRIDE",
-					  "CAP_MAC_ADMIN",
-					  "CAP_SYSLOG",
-					  "CAP_WAKE_ALARM",
-					  "CAP_BLOCK_SUSPEND",
-					  "CAP_AUDIT_READ",
-					  "CAP_PERFMON",
-					  "CAP_BPF",
-					  "CAP_CHECKPOINT_RESTORE"};
-	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
-		if (strcmp(cap, all[i]) == 0)
-			return true;
-	}
-	return false;
+	/* Every capability libcap knows, so a typo is an error rather than a silent no-op. */
+	return capsa_cap_known(cap);
 }
 
 int capsa_seccomp_profile_add_caps(struct oci_seccomp *s, char *const *caps, size_t n_caps,

@@ -145,6 +145,13 @@ static void test_caps_and_rlimits(void)
 	capsa_error_clear(&e);
 	ok(caps_validate(NULL, &e) == 0, "no capabilities object is valid");
 
+	ok(capsa_cap_known("CAP_SYS_ADMIN") && !capsa_cap_known("cap_sys_admin") &&
+		   !capsa_cap_known("CAP_FLY"),
+	   "capsa_cap_known needs CAP_ and a real name");
+	ok(capsa_cap_count() >= 38, "libcap knows at least 38 capabilities (%d)", capsa_cap_count());
+	is_str(capsa_cap_name(0), "CAP_CHOWN", "capability 0 is CAP_CHOWN");
+	is_str(capsa_cap_name(21), "CAP_SYS_ADMIN", "capability 21 is CAP_SYS_ADMIN");
+	ok(capsa_cap_name(-1) == NULL && capsa_cap_name(capsa_cap_count()) == NULL, "out of range is NULL");
 	is_int(capsa_oci_rlimit_from_name("RLIMIT_NOFILE"), RLIMIT_NOFILE, "RLIMIT_NOFILE");
 	is_int(capsa_oci_rlimit_from_name("RLIMIT_RTTIME"), RLIMIT_RTTIME, "RLIMIT_RTTIME");
 	is_int(capsa_oci_rlimit_from_name("NOFILE"), -1, "a name without RLIMIT_ is unknown");
