@@ -19,4 +19,14 @@ void cli_run_opts_clear(struct capsa_run_opts *o);
 /* Prints "capsa: NAME: error" and gives the exit status for a failed container command. */
 int cli_fail(const char *name, struct capsa_error *err, int code);
 
+/*
+ * For the commands that act on CONTAINER [CONTAINER...] (argv from optind on): looks each up and
+ * calls act, which prints what the command prints for it; like docker, a failure is reported and
+ * the next container is tried, and the status is 1 when any failed.
+ */
+typedef int (*cli_ctr_action)(struct capsa_engine *e, struct capsa_ctr *c, const char *ref, void *data,
+			      struct capsa_error **err);
+int cli_each_container(struct capsa_cli *cli, const struct capsa_cmd *cmd, int argc, char **argv,
+		       cli_ctr_action act, void *data, struct capsa_error **err);
+
 #endif

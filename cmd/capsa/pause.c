@@ -5,8 +5,18 @@
 #include "common/signal.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int act(struct capsa_engine *e, struct capsa_ctr *c, const char *ref, void *data,
+	       struct capsa_error **err)
+{
+	if (capsa_engine_pause(e, c, true, err) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
@@ -16,23 +26,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 			return 0;
 		return cli_usage_error(&capsa_cmd_pause, err, "unknown flag");
 	}
-	if (optind >= argc)
-		return cli_usage_error(&capsa_cmd_pause, err, "requires at least 1 argument");
-	_cleanup_engine_ struct capsa_engine *e = NULL;
-	if (capsa_engine_open(cli->root, &e, err) < 0)
-		return -1;
-	int status = 0;
-	for (int i = optind; i < argc; i++) {
-		_cleanup_ctr_ struct capsa_ctr *c = NULL;
-		struct capsa_error *e2 = NULL;
-		if (capsa_engine_lookup(e, argv[i], &c, &e2) < 0 || capsa_engine_pause(e, c, true, &e2) < 0) {
-			status = cli_fail("pause", e2, 1);
-			capsa_error_free(e2);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return status;
+	return cli_each_container(cli, &capsa_cmd_pause, argc, argv, act, NULL, err);
 }
 
 const struct capsa_cmd capsa_cmd_pause = {

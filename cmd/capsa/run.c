@@ -418,6 +418,26 @@ int cli_fail(const char *name, struct capsa_error *err, int code)
 	return code;
 }
 
+int cli_each_container(struct capsa_cli *cli, const struct capsa_cmd *cmd, int argc, char **argv,
+		       cli_ctr_action act, void *data, struct capsa_error **err)
+{
+	if (optind >= argc)
+		return cli_usage_error(cmd, err, "requires at least 1 argument");
+	_cleanup_engine_ struct capsa_engine *e = NULL;
+	if (capsa_engine_open(cli->root, &e, err) < 0)
+		return -1;
+	int status = 0;
+	for (int i = optind; i < argc; i++) {
+		_cleanup_ctr_ struct capsa_ctr *c = NULL;
+		struct capsa_error *e2 = NULL;
+		if (capsa_engine_lookup(e, argv[i], &c, &e2) < 0 || act(e, c, argv[i], data, &e2) < 0) {
+			status = cli_fail(cmd->name, e2, 1);
+			capsa_error_free(e2);
+		}
+	}
+	return status;
+}
+
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
 	if (capsa_engine_seal_self(err) < 0)

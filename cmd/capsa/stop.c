@@ -5,6 +5,7 @@
 #include "common/signal.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,15 @@ static const struct option opts[] = {{"time", required_argument, NULL, 't'},
 				     {"timeout", required_argument, NULL, 't'},
 				     {"help", no_argument, NULL, 'h'},
 				     {0}};
+
+static int act(struct capsa_engine *e, struct capsa_ctr *c, const char *ref, void *data,
+	       struct capsa_error **err)
+{
+	if (capsa_engine_stop(e, c, *(int *)data, err) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
@@ -27,24 +37,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 			return cli_usage_error(&capsa_cmd_stop, err, "invalid timeout '%s'", optarg);
 		timeout = (int)v;
 	}
-	if (optind >= argc)
-		return cli_usage_error(&capsa_cmd_stop, err, "requires at least 1 argument");
-	_cleanup_engine_ struct capsa_engine *e = NULL;
-	if (capsa_engine_open(cli->root, &e, err) < 0)
-		return -1;
-	int status = 0;
-	for (int i = optind; i < argc; i++) {
-		_cleanup_ctr_ struct capsa_ctr *c = NULL;
-		struct capsa_error *e2 = NULL;
-		if (capsa_engine_lookup(e, argv[i], &c, &e2) < 0 ||
-		    capsa_engine_stop(e, c, timeout, &e2) < 0) {
-			status = cli_fail("stop", e2, 1);
-			capsa_error_free(e2);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return status;
+	return cli_each_container(cli, &capsa_cmd_stop, argc, argv, act, &timeout, err);
 }
 
 const struct capsa_cmd capsa_cmd_stop = {

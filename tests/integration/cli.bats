@@ -539,3 +539,22 @@ assert_gone() {
 	c rm -v "$id"
 	[ ! -e "$STORE/volumes/$vol" ]
 }
+
+@test "stop, kill, pause, wait on several containers: a bad one is reported, the others still act" {
+	id=$(c run -d bb sleep 1000)
+	run c pause capsa-test-no-such-container "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"capsa: pause: "*"capsa-test-no-such-container"* ]]
+	[[ "$output" == *"$id"* ]]
+	run c unpause "$id" capsa-test-no-such-container
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$id"* ]]
+	run c stop -t 0 capsa-test-no-such-container "$id"
+	[ "$status" -eq 1 ]
+	[ "$(c wait "$id")" = 137 ]
+	run c wait
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"requires at least 1 argument"* ]]
+	c rm "$id"
+	assert_gone "$id"
+}
