@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "tap.h"
+#include "shared-oci.h"
 #include "oci-spec/oci-spec.h"
 #include "common/util.h"
 
@@ -20,38 +21,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* <repo>/../shared/oci, found from the source path or the binary's path; CAPSA_SHARED_OCI overrides. */
-static char *find_shared(void)
-{
-	const char *env = getenv("CAPSA_SHARED_OCI");
-	if (env)
-		return realpath(env, NULL);
-	char *src = xstrdup(__FILE__);
-	char *slash = strrchr(src, '/');
-	char *cand = xasprintf("%s/../../../shared/oci", slash ? (*slash = '\0', src) : ".");
-	free(src);
-	char *real = realpath(cand, NULL);
-	free(cand);
-	if (real)
-		return real;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	/* <repo>/build/tests/test_x */
-	for (int i = 0; i < 3; i++) {
-		char *s = strrchr(exe, '/');
-		if (s == NULL)
-			return NULL;
-		*s = '\0';
-	}
-	cand = xasprintf("%s/../shared/oci", exe);
-	real = realpath(cand, NULL);
-	free(cand);
-	return real;
-}
 
 static char *read_all(const char *path, size_t *len)
 {

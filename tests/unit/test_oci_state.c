@@ -2,6 +2,7 @@
 /* state.json: the spec's examples, round trips with and without capsa's private fields, rejections. */
 #define _GNU_SOURCE
 #include "tap.h"
+#include "shared-oci.h"
 #include "oci-spec/oci-spec.h"
 #include "common/util.h"
 
@@ -11,37 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* <repo>/../shared/oci, from the source path or the binary's path; CAPSA_SHARED_OCI overrides. */
-static char *find_shared(void)
-{
-	const char *env = getenv("CAPSA_SHARED_OCI");
-	if (env)
-		return realpath(env, NULL);
-	char *src = xstrdup(__FILE__);
-	char *slash = strrchr(src, '/');
-	char *cand = xasprintf("%s/../../../shared/oci", slash ? (*slash = '\0', src) : ".");
-	free(src);
-	char *real = realpath(cand, NULL);
-	free(cand);
-	if (real)
-		return real;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int i = 0; i < 3; i++) {
-		char *s = strrchr(exe, '/');
-		if (s == NULL)
-			return NULL;
-		*s = '\0';
-	}
-	cand = xasprintf("%s/../shared/oci", exe);
-	real = realpath(cand, NULL);
-	free(cand);
-	return real;
-}
 
 static int parse_path(const char *path, struct oci_state **s, struct capsa_error **err)
 {
