@@ -33,6 +33,7 @@ void create_ctx_init(struct create_ctx *c, const struct capsa_runtime *rt, const
 				 .sync_parent = -1,
 				 .sync_child = -1,
 				 .console_fd = -1,
+				 .console_peer = -1,
 				 .start_listen_fd = -1,
 				 .seccomp_listener = -1,
 				 .dir = {.root_fd = -1, .dir_fd = -1}};
@@ -53,6 +54,8 @@ void create_ctx_free(struct create_ctx *c)
 		close(c->console_fd);
 	if (c->start_listen_fd >= 0)
 		close(c->start_listen_fd);
+	if (c->console_peer >= 0)
+		close(c->console_peer);
 	if (c->seccomp_listener >= 0)
 		close(c->seccomp_listener);
 	capsa_seccomp_free(c->seccomp);
@@ -81,7 +84,7 @@ static int validate_config(struct create_ctx *c, struct capsa_error **err)
 		return capsa_error_set(
 			err, EINVAL, "config.json: hostname: setting the hostname needs a new uts namespace");
 	if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->has_console_fd &&
-	    c->console_fd < 0)
+	    !c->proxy_terminal)
 		return capsa_error_set(
 			err, EINVAL,
 			"process.terminal is true: a --console-socket is needed to receive the "
@@ -346,6 +349,13 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 		return -1;
 	if (o->has_console_fd && (c->console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		return capsa_error_errno(err, "console fd");
+	if (c->proxy_terminal && c->config->process->terminal) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+			return capsa_error_errno(err, "socketpair");
+		c->console_peer = sp[0];
+		c->console_fd = sp[1];
+	}
 	const struct oci_seccomp *sc = c->config->linux_ ? c->config->linux_->seccomp : NULL;
 	if (sc) {
 		if (capsa_seccomp_prepare(sc, &c->seccomp, err) < 0)

@@ -175,7 +175,9 @@ struct create_ctx {
 	struct oci_state *state;
 	struct capsa_cgroup *cgroup;
 	int sync_parent, sync_child;
-	int console_fd;		       /* connected console socket, or -1 */
+	int console_fd;	     /* connected console socket, or -1 */
+	bool proxy_terminal; /* run in the foreground: a terminal comes to us over console_peer */
+	int console_peer;
 	int start_listen_fd;	       /* the start socket, listening; the init accepts on it */
 	struct capsa_seccomp *seccomp; /* compiled before clone: a bad profile fails before any process */
 	int seccomp_listener;	       /* connected to linux.seccomp.listenerPath, or -1 */

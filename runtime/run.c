@@ -127,21 +127,8 @@ int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_creat
 	struct create_ctx c;
 	create_ctx_init(&c, rt, o);
 	c.subreaper = !detach;
-	int console_peer = -1;
-	/* A terminal with nobody to hand it to: we receive the pty ourselves and proxy it. */
-	if (!detach && o->console_socket == NULL) {
-		_cleanup_free_ char *cfgpath = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
-		_cleanup_oci_config_ struct oci_config *cfg = NULL;
-		if (capsa_oci_config_parse_file(cfgpath, &cfg, err) < 0)
-			return capsa_error_prefix(err, "run %s", o->id);
-		if (cfg->process && cfg->process->terminal) {
-			int sp[2];
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-				return capsa_error_errno(err, "socketpair");
-			c.console_fd = sp[1];
-			console_peer = sp[0];
-		}
-	}
+	/* A terminal with nobody to hand it to: create makes a socketpair and we proxy the pty. */
+	c.proxy_terminal = !detach && o->console_socket == NULL && !o->has_console_fd;
 	sigset_t mask, old;
 	foreground_signals(&mask);
 	if (!detach)
@@ -149,13 +136,11 @@ int capsa_container_run(const struct capsa_runtime *rt, const struct capsa_creat
 	int ret = container_create(&c, err);
 	pid_t init = c.init_pid;
 	int master = -1;
-	if (ret == 0 && console_peer >= 0) {
-		ret = recv_fd(console_peer, &master, err);
+	if (ret == 0 && c.console_peer >= 0) {
+		ret = recv_fd(c.console_peer, &master, err);
 		if (ret < 0)
 			capsa_error_prefix(err, "run %s: receive the terminal", o->id);
 	}
-	if (console_peer >= 0)
-		close(console_peer);
 	create_ctx_free(&c);
 	if (ret == 0)
 		ret = capsa_container_start(rt, o->id, err);

@@ -226,3 +226,16 @@ run_in() {
 	[ "$status" -eq 0 ]
 	[ "$output" -gt 3 ]
 }
+
+@test "run in the foreground with a terminal proxies the pty (no console socket needed)" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	config_edit "$BUNDLE" '.process.terminal = true'
+	set_args "$BUNDLE" sh -c 'tty; exit 4'
+	run script -qec "$RUNTIME --root $RUNTIME_ROOT run -b $BUNDLE $(cid)" /dev/null
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[ ! -e "$RUNTIME_ROOT/$(cid)" ]
+	run rt run -d -b "$BUNDLE" "$(cid)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"console-socket"* ]]
+}
