@@ -40,7 +40,8 @@ BINS += $(BUILD)/capsa
 endif
 
 .PHONY: all deps check unit integration test-helpers install demo clean format format-check
-all: $(BINS)
+# `all` is defined below the fragments, which may add programs of their own to BINS.
+all:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,6 +76,7 @@ test-helpers: $(TEST_HELPER_BINS)
 
 # Per-folder fragments add rules of their own (guest programs for the VM, test images).
 -include $(sort $(wildcard */*.mk))
+all: $(BINS)
 -include $(LIB_OBJS:.o=.d) $(RUNTIME_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
 deps:
