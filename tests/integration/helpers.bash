@@ -6,6 +6,9 @@ RUNTIME="${CAPSA_RUNTIME:-$CAPSA_TOP/build/capsa-runtime}"
 CAPSA="${CAPSA_CLI:-$CAPSA_TOP/build/capsa}"
 TEST_HELPERS="${CAPSA_TEST_HELPERS:-$CAPSA_TOP/build/tests/helpers}"
 BUSYBOX=${BUSYBOX:-/bin/busybox}
+# Containers get no network unless a test asks for one (a network of its own, named capsa-test-*):
+# capsa's default bridge (capsa0) is host-wide and not the tests' to create.
+export CAPSA_DEFAULT_NETWORK=none
 
 # Creates $TEST_TMP and a private runtime root; call from setup().
 capsa_setup_tmp() {
