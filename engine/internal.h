@@ -4,6 +4,7 @@
 #define CAPSA_ENGINE_INTERNAL_H
 
 #include "engine/engine.h"
+#include "engine/monitor/proto.h"
 #include "runtime/runtime.h"
 
 #include <stdint.h>
@@ -57,34 +58,7 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 		  const struct capsa_run_opts *o, struct capsa_ctr *c, struct oci_config **out,
 		  struct capsa_error **err) CAPSA_WUR;
 
-/* monitor protocol (proto.c): frames of [type u8][pad 3][len u32][payload] on the attach socket */
-enum frame_type {
-	FRAME_STDIN = 0,
-	FRAME_STDOUT = 1,
-	FRAME_STDERR = 2,
-	FRAME_STDIN_EOF = 3,
-	FRAME_RESIZE = 4,  /* payload: u16 rows, u16 cols */
-	FRAME_HELLO = 5,   /* client -> monitor: u32 flags (HELLO_*) */
-	FRAME_START = 6,   /* client -> monitor: start it */
-	FRAME_STOP = 7,	   /* client -> monitor: payload i32 timeout seconds */
-	FRAME_KILL = 8,	   /* client -> monitor: payload i32 signal */
-	FRAME_STARTED = 9, /* monitor -> client: i32 pid */
-	FRAME_ERROR = 10,  /* monitor -> client: i32 exit code class (125/126/127) + message */
-	FRAME_EXIT = 11,   /* monitor -> client: i32 exit code, u8 timed out */
-	FRAME_OK = 12,	   /* monitor -> client: the request was done */
-};
-#define HELLO_STDIN 1u
-#define HELLO_STDOUT 2u
-#define HELLO_STDERR 4u
-#define HELLO_WAIT 8u
-#define FRAME_MAX (64 * 1024)
-
-struct frame_hdr {
-	uint8_t type;
-	uint8_t pad[3];
-	uint32_t len;
-};
-
+/* monitor protocol (proto.c); the frame layout is in engine/monitor/proto.h */
 int frame_send(int fd, enum frame_type t, const void *data, size_t len);
 /* Reads one frame (blocking); buf holds FRAME_MAX bytes. 0 at EOF, 1 with a frame, -1 on error. */
 int frame_recv(int fd, struct frame_hdr *h, char *buf);
