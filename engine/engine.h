@@ -332,5 +332,16 @@ int capsa_engine_seal_self(struct capsa_error **err) CAPSA_WUR;
 
 /* The monitor's entry point (called in the forked monitor process; never returns). */
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
+/*
+ * What the small monitor program (capsa-monitor) runs capsa for: `capsa __monitor-exit ID CODE TIMED_OUT
+ * STOP_REQUESTED WALL_NS` records the end (runtime state deleted, OOM flag, stats file, --rm; exits 3
+ * when the restart policy wants the container again) and `capsa __monitor-restart ID` makes it again in
+ * the monitor's own process. argv[0] is the command; returns the exit status.
+ */
+bool capsa_monitor_is_command(const char *name);
+int capsa_monitor_command(const char *root, int argc, char **argv);
+int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bool timed_out,
+		       bool stop_requested, int64_t wall_ns, struct capsa_error **err) CAPSA_WUR;
+void capsa_monitor_restart_main(struct capsa_engine *e, const char *id) __attribute__((noreturn));
 
 #endif

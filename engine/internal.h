@@ -69,6 +69,10 @@ int monitor_connect(int ctr_dirfd);
 int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code,
 		  struct capsa_error **err) CAPSA_WUR;
 
+/* monitor.c: the path of a program installed next to capsa's executable (build/ or PREFIX/bin), NULL
+ * when there is none. */
+char *engine_helper_path(const char *name);
+
 /* Classifies a runtime error text as docker does: 127 not found, 126 cannot invoke, 125 otherwise. */
 int exec_error_code(const struct capsa_error *e);
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "engine/monitor/mon.h"
 #include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -351,12 +352,10 @@ static void stop_container(struct monitor *m, int timeout)
 	arm(m->kill_tfd, timeout <= 0 ? 1 : (int64_t)timeout * 1000000000LL);
 }
 
-static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have)
+static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have,
+			     int64_t wall_ns)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double wall =
-		(double)(now.tv_sec - m->started_mono.tv_sec) + (now.tv_nsec - m->started_mono.tv_nsec) / 1e9;
+	double wall = (double)wall_ns / 1e9;
 	_cleanup_free_ char *json = NULL;
 	if (have)
 		json = xasprintf("{\"id\":\"%s\",\"exit_code\":%d,\"oom_killed\":%s,\"timed_out\":%s,"
@@ -422,6 +421,51 @@ static void remove_container(struct monitor *m)
 		warn_error(&e, "remove");
 }
 
+/*
+ * Records how the container ended (exit code and timed_out already in m->c): the OOM flag and statistics
+ * from its cgroup, the runtime's state deleted, the stats summary, then restart, remove or leave. Returns
+ * true when the restart policy wants it again (its state says restarting).
+ */
+static bool finish(struct monitor *m, int64_t wall_ns)
+{
+	struct capsa_ctr *c = m->c;
+	struct capsa_cgroup_stats st = {0};
+	bool have = false;
+	struct capsa_error *e = NULL;
+	if (m->cg == NULL) {
+		_cleanup_oci_state_ struct oci_state *os = NULL;
+		if (capsa_container_state(&m->e->rt, c->id, &os, &e) < 0 ||
+		    (os->cgroup_path && capsa_cgroup_open(os->cgroup_path, &m->cg, &e) < 0))
+			capsa_error_clear(&e);
+	}
+	if (m->cg) {
+		uint64_t kills = 0;
+		if (capsa_cgroup_oom_kills(m->cg, &kills, &e) < 0)
+			capsa_error_clear(&e);
+		c->oom_killed = kills > 0;
+		/* The full statistics only when someone asked for the summary. */
+		have = c->stats_file && capsa_cgroup_stats(m->cg, &st, &e) == 0;
+		capsa_error_clear(&e);
+	}
+	if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
+		capsa_error_clear(&e);
+	c->pid = 0;
+	free(c->finished_at);
+	c->finished_at = now_rfc3339();
+	c->status = CAPSA_CTR_EXITED;
+	if (c->stats_file)
+		write_stats_file(m, &st, have, wall_ns);
+	if (should_restart(m)) {
+		c->status = CAPSA_CTR_RESTARTING;
+		save_state(m);
+		return true;
+	}
+	save_state(m);
+	if (c->auto_remove)
+		remove_container(m);
+	return false;
+}
+
 /* The init is gone: collect everything, then restart, remove or leave. Returns true to keep running. */
 static bool container_exited(struct monitor *m, int status)
 {
@@ -447,39 +491,135 @@ static bool container_exited(struct monitor *m, int status)
 		c->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))
 		c->exit_code = 128 + WTERMSIG(status);
-	struct capsa_cgroup_stats st = {0};
-	bool have = false;
-	struct capsa_error *e = NULL;
-	if (m->cg) {
-		uint64_t kills = 0;
-		if (capsa_cgroup_oom_kills(m->cg, &kills, &e) < 0)
-			capsa_error_clear(&e);
-		c->oom_killed = kills > 0;
-		/* The full statistics only when someone asked for the summary. */
-		have = c->stats_file && capsa_cgroup_stats(m->cg, &st, &e) == 0;
-		capsa_error_clear(&e);
-	}
-	if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
-		capsa_error_clear(&e);
-	c->pid = 0;
-	free(c->finished_at);
-	c->finished_at = now_rfc3339();
-	c->status = CAPSA_CTR_EXITED;
-	if (c->stats_file)
-		write_stats_file(m, &st, have);
-	if (should_restart(m)) {
-		c->status = CAPSA_CTR_RESTARTING;
-		save_state(m);
-		send_exit(m);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t wall = (now.tv_sec - m->started_mono.tv_sec) * 1000000000LL +
+		       (now.tv_nsec - m->started_mono.tv_nsec);
+	bool again = finish(m, wall);
+	send_exit(m);
+	if (again) {
 		int64_t delay = 100000000LL << (c->restart_count < 7 ? c->restart_count : 7);
 		arm(m->restart_tfd, delay);
-		return true;
 	}
-	save_state(m);
-	if (c->auto_remove)
-		remove_container(m);
-	send_exit(m);
-	return false;
+	return again;
+}
+
+/* ---- the small monitor --------------------------------------------------------------------------- */
+
+char *engine_helper_path(const char *name)
+{
+	/* Sealed, /proc/self/exe is a memfd: the command line still names the binary it was made from. */
+	_cleanup_free_ char *exe = NULL;
+	if (!capsa_exe_is_sealed()) {
+		exe = realpath("/proc/self/exe", NULL);
+	} else {
+		_cleanup_free_ char *cmdline = NULL;
+		size_t len = 0;
+		struct capsa_error *e = NULL;
+		if (capsa_read_file_at(AT_FDCWD, "/proc/self/cmdline", 1 << 16, &cmdline, &len, &e) < 0) {
+			capsa_error_free(e);
+			return NULL;
+		}
+		if (len == 0)
+			return NULL;
+		if (strchr(cmdline, '/')) {
+			exe = realpath(cmdline, NULL);
+		} else {
+			const char *path = getenv("PATH");
+			_cleanup_free_ char *dup = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+			char *save = NULL;
+			for (char *d = strtok_r(dup, ":", &save); d && exe == NULL;
+			     d = strtok_r(NULL, ":", &save)) {
+				_cleanup_free_ char *cand = xasprintf("%s/%s", d, cmdline);
+				if (access(cand, X_OK) == 0)
+					exe = realpath(cand, NULL);
+			}
+		}
+	}
+	if (exe == NULL)
+		return NULL;
+	char *slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	char *p = xasprintf("%s/%s", exe, name);
+	if (access(p, X_OK) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static char *arg(const char *k, long long v)
+{
+	return xasprintf("%s=%lld", k, v);
+}
+
+/*
+ * The container runs: the rest of the monitor's life is the small program's, in this same process (it
+ * keeps the pid, the init as its child, the subreaper flag and the blocked signals). Returns only when
+ * the program cannot be executed; the full monitor then carries on.
+ */
+static void become_small(struct monitor *m)
+{
+	struct capsa_ctr *c = m->c;
+	_cleanup_free_ char *prog = engine_helper_path(MONITOR_PROGRAM);
+	_cleanup_free_ char *capsa = engine_helper_path("capsa");
+	if (prog == NULL || capsa == NULL) {
+		capsa_warn("monitor %.12s: no %s next to capsa: the full monitor stays", c->id,
+			   MONITOR_PROGRAM);
+		return;
+	}
+	char *argv[64 + MON_MAX_CLIENTS] = {0};
+	size_t n = 0;
+	argv[n++] = xstrdup(MONITOR_PROGRAM);
+	argv[n++] = xasprintf("id=%s", c->id);
+	argv[n++] = xasprintf("root=%s", m->e->root);
+	argv[n++] = xasprintf("capsa=%s", capsa);
+	argv[n++] = arg("pid", m->init);
+	argv[n++] = arg("dir", m->dirfd);
+	argv[n++] = arg("listen", m->listen_fd);
+	argv[n++] = arg("out", m->out.fd);
+	if (m->err.fd >= 0)
+		argv[n++] = arg("err", m->err.fd);
+	if (m->in_fd >= 0)
+		argv[n++] = arg("in", m->in_fd);
+	if (m->master >= 0)
+		argv[n++] = arg("master", m->master);
+	if (m->log_fd >= 0) {
+		argv[n++] = arg("log", m->log_fd);
+		_cleanup_free_ char *name = ctr_log_name(c->id);
+		argv[n++] = xasprintf("log-name=%s", name);
+	}
+	argv[n++] = arg("log-max-size", c->log_max_size);
+	argv[n++] = arg("log-max-file", c->log_max_file);
+	argv[n++] = arg("timeout-ns", c->timeout_ns);
+	argv[n++] = arg("stop-timeout", c->stop_timeout);
+	argv[n++] = arg("stop-signal", c->stop_signal ? c->stop_signal : SIGTERM);
+	argv[n++] = arg("restart-count", c->restart_count);
+	argv[n++] = arg("monitor-start", (long long)c->monitor_start);
+	if (c->started_at)
+		argv[n++] = xasprintf("started-at=%s", c->started_at);
+	int pass[8 + MON_MAX_CLIENTS];
+	size_t np = 0;
+	int fds[] = {m->dirfd, m->listen_fd, m->out.fd, m->err.fd, m->in_fd, m->master, m->log_fd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			pass[np++] = fds[i];
+	size_t nc = 0;
+	for (struct client *cl = m->clients; cl && nc < MON_MAX_CLIENTS; cl = cl->next, nc++) {
+		argv[n++] = xasprintf("client=%d:%u", cl->fd, cl->flags);
+		pass[np++] = cl->fd;
+	}
+	for (size_t i = 0; i < np; i++)
+		fcntl(pass[i], F_SETFD, 0);
+	execv(prog, argv);
+	int saved = errno;
+	for (size_t i = 0; i < np; i++)
+		fcntl(pass[i], F_SETFD, FD_CLOEXEC);
+	capsa_warn("monitor %.12s: execute %s: %s", c->id, prog, strerror(saved));
+	for (size_t i = 0; i < n; i++)
+		free(argv[i]);
 }
 
 /* ---- requests ------------------------------------------------------------------------------------ */
@@ -540,6 +680,7 @@ static void handle_frame(struct monitor *m, struct client *cl, const struct fram
 		}
 		int32_t pid = m->init;
 		frame_send(cl->fd, FRAME_STARTED, &pid, 4);
+		become_small(m);
 		break;
 	}
 	case FRAME_STOP:
@@ -657,6 +798,7 @@ static void loop(struct monitor *m)
 					save_state(m);
 					return;
 				}
+				become_small(m);
 			} else {
 				for (struct client *cl = m->clients; cl; cl = cl->next) {
 					if (cl->fd == fd) {
@@ -759,4 +901,85 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 	malloc_trim(0);
 	loop(&m);
 	_exit(0);
+}
+
+int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bool timed_out,
+		       bool stop_requested, int64_t wall_ns, struct capsa_error **err)
+{
+	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	_cleanup_close_ int dirfd = ctr_dir_open(e, id, err);
+	if (dirfd < 0 || ctr_read(e, id, &m.c, err) < 0)
+		return -1;
+	m.dirfd = dirfd;
+	m.c->exit_code = exit_code;
+	m.c->timed_out = timed_out;
+	m.stop_requested = stop_requested;
+	bool again = finish(&m, wall_ns);
+	capsa_cgroup_free(m.cg);
+	capsa_ctr_free(m.c);
+	return again ? MONITOR_EXIT_RESTART : 0;
+}
+
+void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
+{
+	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
+	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
+	struct capsa_error *err = NULL;
+	capsa_log_set_program("capsa-monitor");
+	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (setup(&m, id, &err) < 0) {
+		warn_error(&err, "restart");
+		_exit(1);
+	}
+	m.c->restart_count++;
+	if (spawn_container(&m, &err) < 0 || start_container(&m, &err) < 0) {
+		warn_error(&err, "restart");
+		m.c->status = CAPSA_CTR_EXITED;
+		save_state(&m);
+		_exit(1);
+	}
+	become_small(&m);
+	malloc_trim(0);
+	loop(&m);
+	_exit(0);
+}
+
+int capsa_monitor_command(const char *root, int argc, char **argv)
+{
+	_cleanup_error_ struct capsa_error *err = NULL;
+	_cleanup_engine_ struct capsa_engine *e = NULL;
+	bool exit_cmd = strcmp(argv[0], MONITOR_EXIT_CMD) == 0;
+	int64_t v[4];
+	if (argc != (exit_cmd ? 6 : 2)) {
+		capsa_log_error("%s: wrong arguments (run by the monitor, not by people)", argv[0]);
+		return 125;
+	}
+	for (int i = 0; exit_cmd && i < 4; i++) {
+		if (capsa_parse_i64(argv[2 + i], &v[i]) < 0) {
+			capsa_log_error("%s: \"%s\" is not a number", argv[0], argv[2 + i]);
+			return 125;
+		}
+	}
+	if (capsa_engine_open(root, &e, &err) < 0)
+		goto fail;
+	if (!exit_cmd) {
+		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */
+		if (capsa_engine_seal_self(&err) < 0)
+			goto fail;
+		capsa_monitor_restart_main(e, argv[1]);
+	}
+	int r = capsa_monitor_exit(e, argv[1], (int)v[0], v[1] != 0, v[2] != 0, v[3], &err);
+	if (r >= 0)
+		return r;
+fail:;
+	_cleanup_free_ char *t = capsa_error_text(err);
+	capsa_log_error("%s %s: %s", argv[0], argc > 1 ? argv[1] : "", t);
+	return 1;
+}
+
+bool capsa_monitor_is_command(const char *name)
+{
+	return strcmp(name, MONITOR_EXIT_CMD) == 0 || strcmp(name, MONITOR_RESTART_CMD) == 0;
 }

@@ -191,6 +191,9 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* Hidden: what a container's monitor runs capsa for. */
+	if (capsa_monitor_is_command(argv[0]))
+		return capsa_monitor_command(cli.root, argc, argv);
 	int r = cli_dispatch(&cli, commands, ARRAY_SIZE(commands), NULL, argc, argv, &err);
 	if (r < 0) {
 		_cleanup_free_ char *text = capsa_error_text(err);
