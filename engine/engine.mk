@@ -11,3 +11,11 @@ $(BUILD)/capsa-monitor: $(MONITOR_SRCS) engine/monitor/mon.h engine/monitor/prot
 	@$(CC) $(SMALL_CFLAGS) $(SMALL_LDFLAGS) -o $@ $(MONITOR_SRCS)
 
 BINS += $(BUILD)/capsa-monitor
+
+# capsa-init: the PID 1 of `capsa run --init`, bind-mounted into containers: static, whatever their libc.
+$(BUILD)/capsa-init: engine/init/capsa-init.c engine/engine.mk
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(SMALL_CFLAGS) $(SMALL_LDFLAGS) -o $@ engine/init/capsa-init.c
+
+BINS += $(BUILD)/capsa-init

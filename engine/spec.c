@@ -478,6 +478,31 @@ static void take_strv(char ***dst, size_t *dn, char ***src, size_t *sn)
 	*sn = 0;
 }
 
+/* --init: capsa-init (next to capsa's executable) bind-mounted read-only, running the command as its child.
+ */
+#define INIT_PATH "/sbin/capsa-init"
+static int init_process(struct oci_config *cfg, struct capsa_error **err)
+{
+	_cleanup_free_ char *src = engine_helper_path("capsa-init");
+	if (src == NULL)
+		return capsa_error_set(err, ENOENT, "--init: no capsa-init next to the capsa executable");
+	drop_mount(cfg, INIT_PATH);
+	struct oci_mount *m = add_mount(cfg, INIT_PATH, "bind", src);
+	mount_opt(m, "bind");
+	mount_opt(m, "ro");
+	mount_opt(m, "nosuid");
+	mount_opt(m, "nodev");
+	struct oci_process *p = cfg->process;
+	char **args = xcalloc(p->n_args + 3, sizeof(char *));
+	args[0] = xstrdup(INIT_PATH);
+	args[1] = xstrdup("--");
+	memcpy(args + 2, p->args, p->n_args * sizeof(char *));
+	free(p->args);
+	p->args = args;
+	p->n_args += 2;
+	return 0;
+}
+
 int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
 		  const struct capsa_run_opts *o, struct capsa_ctr *c, struct oci_config **out,
 		  struct capsa_error **err)
@@ -601,6 +626,8 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 	c->env = capsa_strv_dup(p->env, p->n_env);
 	c->n_env = p->n_env;
 	c->cwd = xstrdup(p->cwd);
+	if (o->init && init_process(cfg, err) < 0)
+		return -1;
 	*out = TAKE_PTR(cfg);
 	return 0;
 }

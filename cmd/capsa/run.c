@@ -317,8 +317,8 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 			o->hostname = optarg;
 			break;
 		case OPT_INIT:
-			return capsa_error_set(err, ENOTSUP,
-					       "--init: no init binary is shipped with capsa yet");
+			o->init = true;
+			break;
 		case OPT_ULIMIT: {
 			struct oci_rlimit rl;
 			if (capsa_parse_ulimit(optarg, &rl, err) < 0)
