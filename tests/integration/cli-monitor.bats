@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# The per-container monitor once the container runs (the small capsa-monitor program) and `run --init`
+# (capsa-init as the container's PID 1), against a busybox image imported into a private store.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export IMAGES_DIR
+	IMAGES_DIR=$(mktemp -d /tmp/capsa-test-mon-XXXXXX)
+	make_busybox_rootfs "$IMAGES_DIR/rootfs"
+}
+
+teardown_file() {
+	rm -rf "$IMAGES_DIR"
+}
+
+setup() {
+	capsa_setup_tmp
+	STORE="$TEST_TMP/store"
+	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	c import "$IMAGES_DIR/rootfs" bb >/dev/null
+}
+
+teardown() {
+	if [ -d "$STORE/containers" ]; then
+		for id in $(c ps -aq --no-trunc 2>/dev/null); do
+			c rm -f "$id" >/dev/null 2>&1 || true
+		done
+	fi
+	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
+	capsa_teardown_tmp
+}
+
+c() {
+	timeout 120 "$CAPSA" --root "$STORE" "$@"
+}
+
+state() {
+	jq -r ".$2" "$STORE/containers/$1/state.json"
+}
+
+assert_gone() {
+	local id=$1
+	[ ! -e "$STORE/containers/$id" ]
+	[ ! -e "$STORE/rootfs/$id" ]
+	[ ! -e "$STORE/run/$id" ]
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null
+}
+
+@test "a running container's monitor is the small capsa-monitor, under 1 MiB, and records the end" {
+	id=$(c run -d bb sh -c 'echo started; sleep 1000')
+	mon=$(state "$id" monitorPid)
+	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$mon/status")
+	echo "monitor VmRSS: $rss kB"
+	[ "$rss" -lt 1024 ]
+	# the init is still its child, and its log is written by it
+	[ "$(awk '/^PPid/ {print $2}' "/proc/$(state "$id" pid)/status")" = "$mon" ]
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q started"
+	c kill -s KILL "$id"
+	[ "$(c wait "$id")" = 137 ]
+	[ "$(state "$id" status)" = exited ]
+	[ "$(state "$id" exitCode)" = 137 ]
+	[ "$(state "$id" finishedAt)" != null ]
+	[ ! -e "/proc/$mon" ] || grep -q '^State:.*Z' "/proc/$mon/status"
+	# the runtime forgot it (capsa __monitor-exit ran)
+	[ ! -e "$STORE/run/$id" ]
+}
+
+@test "run --rm through the small monitor: status, output and nothing left" {
+	run c run --rm --name capsa-test-rm bb sh -c 'echo out; echo err >&2; exit 5'
+	[ "$status" -eq 5 ]
+	[[ "$output" == *out* && "$output" == *err* ]]
+	[ -z "$(c ps -aq)" ]
+	[ -z "$(ls "$STORE/containers" | grep -v '^lock$')" ]
+}
+
+@test "stop, a timeout and a restart policy go through the small monitor" {
+	id=$(c run -d --stop-timeout 1 bb sleep 1000)
+	c stop "$id"
+	[ "$(state "$id" exitCode)" = 137 ]
+	run c run --timeout 1s bb sleep 1000
+	[ "$status" -eq 124 ]
+	id=$(c run -d --restart on-failure:2 bb sh -c 'exit 3')
+	wait_for sh -c "[ \"\$(jq -r .status '$STORE/containers/$id/state.json')\" = exited ] && \
+		[ \"\$(jq -r .restartCount '$STORE/containers/$id/state.json')\" = 2 ]"
+	[ "$(state "$id" exitCode)" = 3 ]
+	c rm "$id"
+	assert_gone "$id"
+}
+
+@test "capsa-monitor and the hidden capsa commands refuse bad arguments, naming them" {
+	run "$(dirname "$CAPSA")/capsa-monitor" id=abc
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'argument "root": missing'* ]]
+	run "$(dirname "$CAPSA")/capsa-monitor" id=abc root=/x capsa=/y pid=1 dir=3 listen=4 out=five
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'argument "out=five": not a file descriptor'* ]]
+	run c __monitor-exit nosuch 0 0 0 zero
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'"zero" is not a number'* ]]
+	run c __monitor-exit nosuch 0 0 0 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *nosuch* ]]
+}
+
+@test "without capsa-monitor next to capsa the full monitor carries on" {
+	mkdir "$TEST_TMP/bin"
+	cp "$CAPSA" "$TEST_TMP/bin/capsa"
+	id=$(timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" run -d bb sleep 1000)
+	mon=$(state "$id" monitorPid)
+	[[ "$(readlink "/proc/$mon/exe")" == /memfd:* ]]
+	grep -q "no capsa-monitor next to capsa" "$STORE/containers/$id/monitor.log"
+	timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" rm -f "$id"
+	assert_gone "$id"
+	# --init needs capsa-init there: a clear error, nothing left
+	run timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" run --rm --init bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--init: no capsa-init next to the capsa executable"* ]]
+	[ -z "$(c ps -aq)" ]
+	[ -z "$(ls "$STORE/containers" | grep -v '^lock$')" ]
+}
+
+@test "--init: PID 1 is capsa-init, the exit status passes through" {
+	run c run --rm --init bb sh -c 'echo $$; cat /proc/1/comm'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != 1 ]
+	[ "${lines[1]}" = capsa-init ]
+	run c run --rm --init bb sh -c 'exit 42'
+	[ "$status" -eq 42 ]
+	run c run --rm --init bb sh -c 'kill -KILL $$'
+	[ "$status" -eq 137 ]
+	run -127 c run --rm --init bb nosuch-command
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"capsa-init: exec nosuch-command: No such file or directory"* ]]
+	# read-only where it is mounted
+	run c run --rm --init bb sh -c 'echo x >/sbin/capsa-init'
+	[ "$status" -ne 0 ]
+}
+
+@test "--init: orphans are reaped (a double fork leaves no zombie)" {
+	id=$(c run -d --init bb sh -c 'for i in 1 2 3; do sh -c "sleep 0 & exit 0"; done; echo forked; exec sleep 1000')
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q forked"
+	# three grandchildren were orphaned to PID 1; none may stay a zombie
+	wait_for sh -c "! \"$CAPSA\" --root \"$STORE\" exec $id ps -o stat,comm | grep -q '^Z'"
+	run c exec "$id" ps -o pid,stat,comm
+	echo "$output"
+	[[ "$output" != *" Z "* ]]
+	[ "$(echo "$output" | grep -c sleep)" -eq 1 ]
+}
+
+@test "--init: stop delivers SIGTERM to the real process" {
+	id=$(c run -d --init bb sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; sleep 1000 & wait')
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q ready"
+	# a long grace period: only the forwarded SIGTERM can end it with 7
+	c stop -t 100 "$id"
+	[ "$(state "$id" exitCode)" = 7 ]
+	run c logs "$id"
+	[[ "$output" == *"got TERM"* ]]
+}
