@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "engine/internal.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -45,6 +46,8 @@ static int recorded_exit(struct capsa_engine *e, const struct capsa_ctr *c, int 
 }
 
 struct session {
+	struct capsa_engine *e;
+	const char *id;
 	int sock, in_fd, out_fd, err_fd;
 	bool tty, stdin_open, detached, got_exit;
 	int exit_code;
@@ -112,6 +115,24 @@ static int monitor_frame(struct session *s, struct capsa_error **err, int *fail_
 		/* --timeout fired: 124 (as timeout(1)), whatever the container made of its signal. */
 		s->exit_code = h.len >= 5 && s->buf[4] ? 124 : v;
 		return 0;
+	case FRAME_FINISH: {
+		/* The monitor hands us the recording: we are a loaded capsa already, it would start one. */
+		struct frame_finish f;
+		int32_t result = -1;
+		if (h.len == sizeof(f)) {
+			memcpy(&f, s->buf, sizeof(f));
+			struct capsa_error *e = NULL;
+			result = capsa_monitor_exit(s->e, s->id, f.exit_code, f.timed_out, f.stop_requested,
+						    f.wall_ns, &e);
+			if (result < 0) {
+				_cleanup_free_ char *t = capsa_error_text(e);
+				capsa_debug("record the end of %.12s: %s (the monitor does it)", s->id, t);
+				capsa_error_free(e);
+			}
+		}
+		frame_send(s->sock, FRAME_FINISHED, &result, 4);
+		break;
+	}
 	case FRAME_ERROR:
 		s->buf[h.len] = '\0';
 		*fail_code = v;
@@ -195,7 +216,7 @@ static int open_session(struct capsa_engine *e, struct capsa_ctr *c, const struc
 	if (s->sock < 0)
 		return -1;
 	uint32_t flags = (a->stdin_ ? HELLO_STDIN : 0) | (a->stdout_ ? HELLO_STDOUT : 0) |
-			 (a->stderr_ ? HELLO_STDERR : 0) | (a->wait_exit ? HELLO_WAIT : 0);
+			 (a->stderr_ ? HELLO_STDERR : 0) | (a->wait_exit ? HELLO_WAIT | HELLO_FINISH : 0);
 	if (frame_send(s->sock, FRAME_HELLO, &flags, 4) < 0)
 		return capsa_error_errno(err, "talk to the monitor");
 	/* Before start, so the first thing the process sees is the right size. */
@@ -231,7 +252,9 @@ static int attach_common(struct capsa_engine *e, struct capsa_ctr *c, const stru
 			 bool start, int *exit_code, bool *detached, struct capsa_error **err)
 {
 	struct session *s = xzalloc(sizeof(*s));
-	*s = (struct session){.sock = -1,
+	*s = (struct session){.e = e,
+			      .id = c->id,
+			      .sock = -1,
 			      .in_fd = a->in_fd,
 			      .out_fd = a->out_fd,
 			      .err_fd = a->err_fd,

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,44 @@ static void write_state(int code)
 	renameat(a.dir_fd, tmp, a.dir_fd, "state.json");
 }
 
+/*
+ * A waiting `capsa run`/`attach` is a loaded capsa: it records the end itself when asked, which saves
+ * starting one. Returns its result, or -2 when there is no such client or it failed or went away (the
+ * recording is idempotent, so a client that comes back late and does it again does no harm).
+ */
+static int client_finish(int code, int64_t wall_ns)
+{
+	struct client *cl = clients;
+	while (cl && !(cl->flags & HELLO_FINISH))
+		cl = cl->next;
+	if (cl == NULL)
+		return -2;
+	struct frame_finish f = {.exit_code = code,
+				 .timed_out = timed_out,
+				 .stop_requested = stop_requested,
+				 .wall_ns = wall_ns};
+	if (frame_send(cl->fd, FRAME_FINISH, &f, sizeof(f)) < 0)
+		return -2;
+	for (;;) {
+		/* Bounded: a client stopped with ^Z must not hold the container's end for ever. */
+		struct pollfd p = {.fd = cl->fd, .events = POLLIN};
+		int r = poll(&p, 1, 30000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -2;
+		struct frame_hdr h;
+		if (read_all(cl->fd, &h, sizeof(h)) != sizeof(h) || h.len > FRAME_MAX ||
+		    (h.len && read_all(cl->fd, buf, h.len) != h.len))
+			return -2;
+		if (h.type != FRAME_FINISHED || h.len < 4)
+			continue; /* stdin or a proxied signal, too late for the container */
+		int32_t v;
+		memcpy(&v, buf, 4);
+		return v == 0 || v == MONITOR_EXIT_RESTART ? v : -2;
+	}
+}
+
 /* Runs `capsa --root ROOT __monitor-exit ID CODE TIMED_OUT STOP_REQUESTED WALL_NS`; its exit status. */
 static int run_exit(int code, int64_t wall_ns)
 {
@@ -481,7 +520,9 @@ static bool container_exited(int status)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	int64_t wall =
 		(now.tv_sec - started_mono.tv_sec) * 1000000000LL + (now.tv_nsec - started_mono.tv_nsec);
-	int r = run_exit(code, wall);
+	int r = client_finish(code, wall);
+	if (r == -2)
+		r = run_exit(code, wall);
 	if (r != 0 && r != MONITOR_EXIT_RESTART)
 		write_state(code);
 	send_exit(code);

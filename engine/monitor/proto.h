@@ -22,17 +22,29 @@ enum frame_type {
 	FRAME_ERROR = 10,  /* monitor -> client: i32 exit code class (125/126/127) + message */
 	FRAME_EXIT = 11,   /* monitor -> client: i32 exit code, u8 timed out */
 	FRAME_OK = 12,	   /* monitor -> client: the request was done */
+	/* monitor -> a HELLO_FINISH client: the init ended, record it (struct frame_finish) */
+	FRAME_FINISH = 13,
+	/* client -> monitor: i32 result of recording: 0, MONITOR_EXIT_RESTART, or -1 (the monitor does it) */
+	FRAME_FINISHED = 14,
 };
 #define HELLO_STDIN 1u
 #define HELLO_STDOUT 2u
 #define HELLO_STDERR 4u
 #define HELLO_WAIT 8u
+/* The client is a capsa process that can record the end itself (saves starting capsa for it). */
+#define HELLO_FINISH 16u
 #define FRAME_MAX (64 * 1024)
 
 struct frame_hdr {
 	uint8_t type;
 	uint8_t pad[3];
 	uint32_t len;
+};
+
+struct frame_finish {
+	int32_t exit_code;
+	uint8_t timed_out, stop_requested, pad[2];
+	int64_t wall_ns;
 };
 
 /* The name of the small monitor program, looked for next to capsa. */
