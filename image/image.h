@@ -388,6 +388,108 @@ int capsa_image_config_to_runtime(const struct capsa_image_config *c, const stru
 int capsa_image_resolve_user(const char *spec, const char *passwd, const char *group, struct oci_user *out,
 			     struct capsa_error **err) CAPSA_WUR;
 
+/* ---- registries: pulling (image/registry*.c, image/auth*.c) ------------------------------------- */
+
+/* One challenge of a WWW-Authenticate header: the scheme ("Bearer", "Basic") as sent, and its parameters
+ * with lowercased names (a token68 challenge has one parameter named ""). */
+struct capsa_auth_challenge {
+	char *scheme;
+	struct capsa_kv *params;
+	size_t n_params;
+};
+/* Parses every challenge of a header (RFC 7235: quoted strings with escapes, commas inside quotes,
+ * several challenges in one header). */
+int capsa_www_authenticate_parse(const char *header, struct capsa_auth_challenge **out, size_t *n,
+				 struct capsa_error **err) CAPSA_WUR;
+void capsa_auth_challenges_free(struct capsa_auth_challenge *c, size_t n);
+/* The value of a parameter (name compared case-insensitively), or NULL. */
+const char *capsa_auth_param(const struct capsa_auth_challenge *c, const char *name);
+/* The first challenge with this scheme (case-insensitive), or NULL. */
+const struct capsa_auth_challenge *capsa_auth_find(const struct capsa_auth_challenge *c, size_t n,
+						   const char *scheme);
+
+/* Credentials for a registry from a docker config.json text ("auths": {"HOST": {"auth": base64(user:pass)}}
+ * or "username"/"password"). Returns 1 when found, 0 when the file has none for that registry. */
+int capsa_registry_auth_lookup(const char *json, size_t len, const char *domain, char **user, char **pass,
+			       struct capsa_error **err) CAPSA_WUR;
+/* $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json. Caller frees. */
+char *capsa_registry_auth_file(void);
+/* Reads the credentials for domain from authfile (NULL: the default); a missing file has none. */
+int capsa_registry_auth_get(const char *authfile, const char *domain, char **user, char **pass,
+			    struct capsa_error **err) CAPSA_WUR;
+/* Adds (user non-NULL) or removes credentials for domain in authfile, keeping its other content.
+ * Removing returns 0 when there were none. */
+int capsa_registry_auth_set(const char *authfile, const char *domain, const char *user, const char *pass,
+			    struct capsa_error **err) CAPSA_WUR;
+/* The bearer token in a token endpoint's JSON answer ("token", else "access_token"). */
+int capsa_registry_token_parse(const char *json, size_t len, char **token,
+			       struct capsa_error **err) CAPSA_WUR;
+
+/* docker.io is served by registry-1.docker.io; everything else by its own name. */
+const char *capsa_registry_host(const char *domain);
+/* localhost, 127.0.0.0/8 or [::1], with or without a port. */
+bool capsa_registry_is_loopback(const char *domain);
+/* "SCHEME://HOST/v2/PATH/KIND/REFERENCE" (kind "manifests" or "blobs"). Caller frees. */
+char *capsa_registry_url(const char *scheme, const char *domain, const char *path, const char *kind,
+			 const char *reference);
+/* The Accept header for manifests: OCI index and manifest, Docker list and manifest. */
+extern const char capsa_registry_accept[];
+
+enum capsa_registry_mt {
+	CAPSA_REGISTRY_MT_UNKNOWN = 0,
+	CAPSA_REGISTRY_MT_IMAGE,
+	CAPSA_REGISTRY_MT_INDEX,
+	CAPSA_REGISTRY_MT_SCHEMA1,
+};
+/* What a manifest response is, from its Content-Type (parameters and case ignored) checked against the
+ * body's own mediaType and shape. Schema 1 is reported as such (and refused by the caller). */
+int capsa_registry_manifest_type(const char *content_type, const char *body, size_t len,
+				 enum capsa_registry_mt *out, struct capsa_error **err) CAPSA_WUR;
+/* A registry's error answer as text: the OCI "errors" array as "code words: message" (docker-like,
+ * "manifest unknown: manifest unknown"), else the HTTP status. Caller frees. */
+char *capsa_registry_error_text(long status, const char *body, size_t len);
+
+enum capsa_pull_event_kind {
+	CAPSA_PULL_RESOLVED,	     /* the manifest is known: digest is the reference's digest */
+	CAPSA_PULL_LAYER_WAITING,    /* "Pulling fs layer" */
+	CAPSA_PULL_LAYER_EXISTS,     /* "Already exists" */
+	CAPSA_PULL_LAYER_PROGRESS,   /* done of total bytes */
+	CAPSA_PULL_LAYER_VERIFYING,  /* "Verifying Checksum" */
+	CAPSA_PULL_LAYER_DOWNLOADED, /* "Download complete" */
+	CAPSA_PULL_LAYER_RETRY,	     /* msg says why */
+	CAPSA_PULL_LAYER_EXTRACTED,  /* "Pull complete" */
+	CAPSA_PULL_DONE,	     /* digest; msg "Downloaded newer image" or "Image is up to date" */
+	CAPSA_PULL_MISSING,	     /* sent by callers pulling what the store lacks (run --pull missing) */
+};
+struct capsa_pull_event {
+	enum capsa_pull_event_kind kind;
+	const char *digest;
+	int64_t done, total;
+	const char *msg;
+};
+
+struct capsa_pull_opts {
+	const char *platform; /* NULL: the host's */
+	bool insecure;	      /* --tls-verify=false: plain HTTP allowed, certificates not checked */
+	const char *authfile; /* NULL: capsa_registry_auth_file() */
+	int attempts;	      /* per blob; 0 = 3 */
+	void (*progress)(void *ctx, const struct capsa_pull_event *ev);
+	void *progress_ctx;
+};
+
+struct capsa_pull_result {
+	char *name;   /* normalised reference pulled */
+	char *digest; /* digest of what the reference names (an index or a manifest) */
+	char *id;     /* image id (config digest) */
+	bool up_to_date;
+	int64_t downloaded; /* blob bytes fetched */
+};
+void capsa_pull_result_clear(struct capsa_pull_result *r);
+
+/* Pulls ref into the store (opened for writing): verified blobs, unpacked layers, then the name. */
+int capsa_image_pull(struct capsa_image_store *s, const char *ref, const struct capsa_pull_opts *o,
+		     struct capsa_pull_result *out, struct capsa_error **err) CAPSA_WUR;
+
 /* ---- cleanup helpers ----------------------------------------------------------------------------- */
 
 static inline void capsa_image_store_closep(struct capsa_image_store **s)

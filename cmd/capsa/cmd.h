@@ -47,6 +47,17 @@ void cli_list_commands(const struct capsa_cmd *const *table, size_t n, FILE *f);
 char *cli_human_size(int64_t bytes);
 char *cli_human_age(const char *rfc3339);
 
+/* Docker-like pull progress on f (bars only on a terminal, nothing when quiet); for pull and run --pull. */
+struct cli_pull_printer {
+	FILE *f;
+	bool tty, quiet, bar;
+	char *path, *what, *name; /* "library/busybox", the tag or digest, "busybox:latest" */
+};
+void cli_pull_printer_init(struct cli_pull_printer *p, FILE *f, bool quiet, const char *ref);
+void cli_pull_printer_clear(struct cli_pull_printer *p);
+void cli_pull_progress(void *ctx, const struct capsa_pull_event *ev);
+
+extern const struct capsa_cmd capsa_cmd_pull;
 extern const struct capsa_cmd capsa_cmd_load, capsa_cmd_save, capsa_cmd_import, capsa_cmd_images,
 	capsa_cmd_tag, capsa_cmd_rmi, capsa_cmd_image;
 extern const struct capsa_cmd capsa_cmd_image_inspect, capsa_cmd_image_history, capsa_cmd_image_prune,

@@ -20,7 +20,7 @@ static const struct capsa_cmd *const commands[] = {
 	&capsa_cmd_wait,   &capsa_cmd_inspect,	 &capsa_cmd_restart, &capsa_cmd_pause,	&capsa_cmd_unpause,
 	&capsa_cmd_rename, &capsa_cmd_attach,	 &capsa_cmd_exec,    &capsa_cmd_top,	&capsa_cmd_stats,
 	&capsa_cmd_volume, &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	&capsa_cmd_version,
-	&capsa_cmd_cp,	   &capsa_cmd_export,
+	&capsa_cmd_cp,	   &capsa_cmd_export,	 &capsa_cmd_pull,
 };
 
 void cli_usage(const struct capsa_cmd *c, FILE *f)
