@@ -127,6 +127,68 @@ static void emit_lines(const struct capsa_logs_opts *o, char *buf, size_t *len)
 	*len -= start;
 }
 
+static void read_rest(int fd, const struct capsa_logs_opts *o, char **buf, size_t *rest, size_t *cap)
+{
+	for (;;) {
+		if (*cap - *rest < 4096) {
+			*cap *= 2;
+			*buf = xrealloc(*buf, *cap);
+		}
+		ssize_t n = read(fd, *buf + *rest, *cap - *rest);
+		if (n <= 0)
+			return;
+		*rest += (size_t)n;
+		emit_lines(o, *buf, rest);
+	}
+}
+
+static bool same_file(int fd, int dfd, const char *name)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/*
+ * The log was rotated (maybe several times since we looked): the file we hold is now NAME.k, or gone.
+ * Read it to its end, then each newer one in turn (NAME.k-1 ... NAME.1, NAME) from its start, so no
+ * line is skipped. Rotation renames, so a file keeps its identity (inode) while it moves down the chain.
+ */
+static void follow_rotation(int dfd, const char *name, int max_file, const struct capsa_logs_opts *o, int *fd,
+			    char **buf, size_t *rest, size_t *cap)
+{
+	int keep = max_file > 1 ? max_file : 1;
+	for (int guard = 0; guard < 4 * keep + 4; guard++) {
+		if (*fd >= 0) {
+			read_rest(*fd, o, buf, rest, cap);
+			if (same_file(*fd, dfd, name))
+				return; /* we hold the current file: nothing more to catch up */
+		}
+		/* Where is ours now? Its successor is the next newer name (index k-1; 0 is NAME itself). */
+		int k = -1, oldest = 0;
+		for (int i = 1; i < keep; i++) {
+			_cleanup_free_ char *n = xasprintf("%s.%d", name, i);
+			if (faccessat(dfd, n, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				oldest = i;
+			if (*fd >= 0 && k < 0 && same_file(*fd, dfd, n))
+				k = i;
+		}
+		/* Ours was rotated out (or never was): everything left is newer; start at the oldest. */
+		int next = k > 0 ? k - 1 : oldest;
+		_cleanup_free_ char *nn = next == 0 ? xstrdup(name) : xasprintf("%s.%d", name, next);
+		int nfd = openat(dfd, nn, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (nfd < 0)
+			return; /* between a rename and the new file's creation: the next event brings us back
+				 */
+		if (*fd >= 0)
+			close(*fd);
+		*fd = nfd;
+		/* A partial line of the old file never gets its end: the next file starts with a whole one.
+		 */
+		*rest = 0;
+	}
+}
+
 int capsa_engine_logs(struct capsa_engine *e, struct capsa_ctr *c, const struct capsa_logs_opts *o,
 		      struct capsa_error **err)
 {
@@ -183,55 +245,15 @@ int capsa_engine_logs(struct capsa_engine *e, struct capsa_ctr *c, const struct 
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
-		/* What the current file has first: a rotation may have moved it away since the last read. */
-		for (;;) {
-			if (fd < 0)
-				break;
-			if (cap - rest < 4096) {
-				cap *= 2;
-				buf = xrealloc(buf, cap);
-			}
-			ssize_t n = read(fd, buf + rest, cap - rest);
-			if (n <= 0)
-				break;
-			rest += (size_t)n;
-			emit_lines(o, buf, &rest);
-		}
 		if (p[1].revents & POLLIN) {
 			char ev[4096];
 			while (read(ino, ev, sizeof(ev)) > 0)
 				;
-			/* A rotation replaced the file: continue with the new one from its start. */
-			_cleanup_close_ int nfd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			struct stat a, b;
-			if (nfd >= 0 &&
-			    (fd < 0 || (fstat(fd, &a) == 0 && fstat(nfd, &b) == 0 && a.st_ino != b.st_ino))) {
-				if (fd >= 0)
-					close(fd);
-				fd = TAKE_FD(nfd);
-				rest = 0;
-				for (ssize_t n; (n = read(fd, buf + rest, cap - rest)) > 0;) {
-					rest += (size_t)n;
-					emit_lines(o, buf, &rest);
-					if (cap - rest < 4096) {
-						cap *= 2;
-						buf = xrealloc(buf, cap);
-					}
-				}
-			}
 		}
-		if (p[0].revents) {
-			/* Exited: read what the monitor wrote last, then stop. */
-			for (ssize_t n; fd >= 0 && (n = read(fd, buf + rest, cap - rest)) > 0;) {
-				rest += (size_t)n;
-				emit_lines(o, buf, &rest);
-				if (cap - rest < 4096) {
-					cap *= 2;
-					buf = xrealloc(buf, cap);
-				}
-			}
-			break;
-		}
+		/* What the current file has, then what rotations since the last look moved past us. */
+		follow_rotation(dfd, name, c->log_max_file, o, &fd, &buf, &rest, &cap);
+		if (p[0].revents)
+			break; /* exited: the monitor wrote its last line before it said so */
 	}
 	free(buf);
 	return 0;

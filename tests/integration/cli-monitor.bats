@@ -161,3 +161,32 @@ assert_gone() {
 	run c logs "$id"
 	[[ "$output" == *"got TERM"* ]]
 }
+
+@test "logs -f stopped while the log rotates twice loses no line" {
+	mkdir "$TEST_TMP/go"
+	id=$(c run -d -v "$TEST_TMP/go:/go" --log-opt max-size=1k --log-opt max-file=20 bb sh -c '
+		echo ready
+		for step in 1 2 3; do
+			while [ ! -e /go/$step ]; do sleep 0.05; done
+			seq $(( (step - 1) * 100 + 1 )) $(( step * 100 ))
+		done
+		echo finished')
+	log="$STORE/containers/$id/$id-json.log"
+	c logs -f "$id" >"$TEST_TMP/out" &
+	lp=$!
+	wait_for grep -q ready "$TEST_TMP/out"
+	# the follower sleeps through at least two rotations of each burst
+	kill -STOP "$lp"
+	touch "$TEST_TMP/go/1"
+	wait_for test -e "$log.2"
+	kill -CONT "$lp"
+	wait_for grep -qx 100 "$TEST_TMP/out"
+	kill -STOP "$lp"
+	touch "$TEST_TMP/go/2"
+	wait_for test -e "$log.5"
+	kill -CONT "$lp"
+	touch "$TEST_TMP/go/3"
+	wait "$lp"
+	# every line once, in order
+	diff <(echo ready; seq 1 300; echo finished) "$TEST_TMP/out"
+}
