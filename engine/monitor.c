@@ -352,19 +352,46 @@ static void stop_container(struct monitor *m, int timeout)
 	arm(m->kill_tfd, timeout <= 0 ? 1 : (int64_t)timeout * 1000000000LL);
 }
 
-static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have,
+/*
+ * The pids controller's high-water mark (pids.peak, v1 and v2 alike on kernels since 6.1): -1 where the
+ * kernel has none. Sampling pids.current instead would be polling, which the monitor never does.
+ */
+static int64_t peak_pids(const char *cgroup_path)
+{
+	if (cgroup_path == NULL)
+		return -1;
+	static const char *const roots[] = {"/sys/fs/cgroup/pids", "/sys/fs/cgroup"};
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s/pids.peak", roots[i], cgroup_path);
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		uint64_t v;
+		struct capsa_error *e = NULL;
+		if (capsa_read_file_at(AT_FDCWD, path, 64, &text, &len, &e) < 0) {
+			capsa_error_free(e);
+			continue;
+		}
+		text[strcspn(text, "\n")] = '\0';
+		if (capsa_parse_u64(text, &v) == 0 && v <= INT64_MAX)
+			return (int64_t)v;
+	}
+	return -1;
+}
+
+static void write_stats_file(struct monitor *m, const struct capsa_cgroup_stats *st, bool have, int64_t peak,
 			     int64_t wall_ns)
 {
 	double wall = (double)wall_ns / 1e9;
+	_cleanup_free_ char *peak_s = peak >= 0 ? xasprintf("%lld", (long long)peak) : xstrdup("null");
 	_cleanup_free_ char *json = NULL;
 	if (have)
 		json = xasprintf("{\"id\":\"%s\",\"exit_code\":%d,\"oom_killed\":%s,\"timed_out\":%s,"
 				 "\"wall_time_s\":%.6f,\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"
-				 "\"peak_memory_bytes\":%llu,\"pids_current\":%llu,\"read_bytes\":%llu,"
-				 "\"write_bytes\":%llu}\n",
+				 "\"peak_memory_bytes\":%llu,\"peak_pids\":%s,\"pids_current\":%llu,"
+				 "\"read_bytes\":%llu,\"write_bytes\":%llu}\n",
 				 m->c->id, m->c->exit_code, m->c->oom_killed ? "true" : "false",
 				 m->c->timed_out ? "true" : "false", wall, st->cpu_user_ns / 1e9,
-				 st->cpu_system_ns / 1e9, (unsigned long long)st->mem_max_usage,
+				 st->cpu_system_ns / 1e9, (unsigned long long)st->mem_max_usage, peak_s,
 				 (unsigned long long)st->pids_current, (unsigned long long)st->io_read_bytes,
 				 (unsigned long long)st->io_write_bytes);
 	else
@@ -432,11 +459,18 @@ static bool finish(struct monitor *m, int64_t wall_ns)
 	struct capsa_cgroup_stats st = {0};
 	bool have = false;
 	struct capsa_error *e = NULL;
-	if (m->cg == NULL) {
+	int64_t peak = -1;
+	if (m->cg == NULL || c->stats_file) {
 		_cleanup_oci_state_ struct oci_state *os = NULL;
-		if (capsa_container_state(&m->e->rt, c->id, &os, &e) < 0 ||
-		    (os->cgroup_path && capsa_cgroup_open(os->cgroup_path, &m->cg, &e) < 0))
+		if (capsa_container_state(&m->e->rt, c->id, &os, &e) < 0) {
 			capsa_error_clear(&e);
+		} else {
+			if (m->cg == NULL && os->cgroup_path &&
+			    capsa_cgroup_open(os->cgroup_path, &m->cg, &e) < 0)
+				capsa_error_clear(&e);
+			if (c->stats_file)
+				peak = peak_pids(os->cgroup_path);
+		}
 	}
 	if (m->cg) {
 		uint64_t kills = 0;
@@ -454,7 +488,7 @@ static bool finish(struct monitor *m, int64_t wall_ns)
 	c->finished_at = now_rfc3339();
 	c->status = CAPSA_CTR_EXITED;
 	if (c->stats_file)
-		write_stats_file(m, &st, have, wall_ns);
+		write_stats_file(m, &st, have, peak, wall_ns);
 	if (should_restart(m)) {
 		c->status = CAPSA_CTR_RESTARTING;
 		save_state(m);

@@ -190,3 +190,16 @@ assert_gone() {
 	# every line once, in order
 	diff <(echo ready; seq 1 300; echo finished) "$TEST_TMP/out"
 }
+
+@test "--stats-file: peak pids from the pids controller" {
+	run c run --rm --stats-file "$TEST_TMP/stats.json" bb sh -c \
+		'sleep 1000 & a=$!; sleep 1000 & b=$!; sleep 1000 & c=$!; kill $a $b $c; wait; exit 3'
+	[ "$status" -eq 3 ]
+	cat "$TEST_TMP/stats.json"
+	[ "$(jq -r .peak_pids "$TEST_TMP/stats.json")" = 4 ]
+	[ "$(jq -r .exit_code "$TEST_TMP/stats.json")" = 3 ]
+	# a stats file that cannot be written does not keep the container from ending
+	run c run --rm --stats-file /proc/capsa-test-nowhere/stats.json bb true
+	[ "$status" -eq 0 ]
+	[ -z "$(c ps -aq)" ]
+}
