@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""A misbehaving registry for capsa's pull tests. Serves the first image of an OCI layout as <mode>/bb:1
+(read-only distribution API over plain HTTP on 127.0.0.1) and misbehaves on layer blobs (> 4 KiB) by mode:
+  good       serves everything as it is
+  truncate   announces the full Content-Length, sends half of the layer and closes the connection
+  baddigest  sends a layer of the right length whose bytes are not the ones named by the digest
+  oversize   sends more bytes than the descriptor's size
+  flaky      truncates the first request of each layer, serves later ones correctly
+  schema1    answers manifests with a Docker schema 1 manifest
+  mismatch   sends an index as the body with an image manifest Content-Type
+Usage: badregistry.py LAYOUT PORTFILE   (binds a free port and writes it to PORTFILE once listening)
+"""
+import http.server
+import json
+import os
+import socketserver
+import sys
+import threading
+
+layout, portfile = sys.argv[1], sys.argv[2]
+index = json.load(open(os.path.join(layout, "index.json")))
+top = index["manifests"][0]
+seen = {}
+lock = threading.Lock()
+
+
+def blob(digest):
+    algo, hexd = digest.split(":", 1)
+    if algo != "sha256" or len(hexd) != 64 or not all(c in "0123456789abcdef" for c in hexd):
+        return None
+    path = os.path.join(layout, "blobs", algo, hexd)
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s\n" % (fmt % args))
+
+    def send(self, code, body, ctype="application/json", extra=None):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def error(self, code, err, msg):
+        self.send(code, json.dumps({"errors": [{"code": err, "message": msg}]}).encode())
+
+    def do_GET(self):
+        parts = self.path.split("/")
+        if self.path in ("/v2/", "/v2"):
+            return self.send(200, b"{}")
+        # /v2/<mode>[-suffix]/bb/<kind>/<ref>
+        if len(parts) != 6 or parts[1] != "v2" or parts[3] != "bb":
+            return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
+        # "flaky-7" behaves as flaky with a failure count of its own: each test picks a fresh name.
+        repo, kind, ref = parts[2], parts[4], parts[5]
+        mode = repo.split("-")[0]
+        if kind == "manifests":
+            if mode == "schema1":
+                body = json.dumps({"schemaVersion": 1, "name": "schema1/bb", "tag": "1",
+                                   "fsLayers": [], "history": []}).encode()
+                return self.send(200, body, "application/vnd.docker.distribution.manifest.v1+prettyjws")
+            if ref not in ("1", top["digest"]):
+                return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            body = blob(top["digest"])
+            ctype = top["mediaType"]
+            if mode == "mismatch":
+                body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                   "manifests": []}).encode()
+                ctype = "application/vnd.oci.image.manifest.v1+json"
+                return self.send(200, body, ctype)
+            return self.send(200, body, ctype, {"Docker-Content-Digest": top["digest"]})
+        if kind != "blobs":
+            return self.error(404, "UNSUPPORTED", "unsupported")
+        data = blob(ref)
+        if data is None:
+            return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+        if len(data) <= 4096 or mode == "good":
+            return self.send(200, data, "application/octet-stream")
+        with lock:
+            seen[(repo, ref)] = seen.get((repo, ref), 0) + 1
+            first = seen[(repo, ref)] == 1
+        if mode == "truncate" or (mode == "flaky" and first):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if mode == "baddigest":
+            data = bytes(b ^ 0x5A for b in data)
+        if mode == "oversize":
+            data = data + b"\0" * 4096
+        self.send(200, data, "application/octet-stream")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+srv = Server(("127.0.0.1", 0), Handler)
+tmp = portfile + ".tmp"
+with open(tmp, "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(tmp, portfile)
+srv.serve_forever()

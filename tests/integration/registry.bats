@@ -1,0 +1,310 @@
+#!/usr/bin/env bats
+# capsa pull and run --pull against real registries on 127.0.0.1: Debian's docker-registry (the distribution
+# registry; one open, one with htpasswd auth) fed by skopeo, and tests/images/badregistry.py, which dies
+# mid-blob, sends wrong bytes or answers with what capsa must refuse. Every test pulls into a private store.
+
+load helpers
+
+CAPSA=${CAPSA_TEST_BIN:-$CAPSA}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_registry DIR PORT [HTPASSWD]: a distribution registry storing under DIR, pid in DIR/pid.
+start_registry() {
+	local dir=$1 port=$2 htpasswd=${3:-}
+	mkdir -p "$dir/data"
+	{
+		echo "version: 0.1"
+		echo "log: {level: info}"
+		echo "storage: {filesystem: {rootdirectory: $dir/data}}"
+		echo "http: {addr: 127.0.0.1:$port}"
+		[ -z "$htpasswd" ] || echo "auth: {htpasswd: {realm: capsa-test, path: $htpasswd}}"
+	} >"$dir/config.yml"
+	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+	echo $! >"$dir/pid"
+	# Up when it answers at all (401 for the auth registry).
+	local i
+	for i in $(seq 1 200); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" != 000 ] && return 0
+		sleep 0.1
+	done
+	echo "registry on port $port did not start:" >&2
+	cat "$dir/log" >&2
+	return 1
+}
+
+setup_file() {
+	export REG_DIR REG AUTH_REG BAD_REG IMAGES_DIR
+	REG_DIR=$(mktemp -d /tmp/capsa-test-registry-XXXXXX)
+	IMAGES_DIR="$REG_DIR/images"
+	"$CAPSA_TOP/tests/images/build-busybox.sh" "$IMAGES_DIR" >/dev/null
+
+	REG=127.0.0.1:$(free_port)
+	start_registry "$REG_DIR/open" "${REG#*:}"
+	skopeo copy -q --dest-tls-verify=false "oci:$IMAGES_DIR/oci:latest" "docker://$REG/capsa-test/bb:1"
+	skopeo copy -q --all --dest-tls-verify=false "oci:$IMAGES_DIR/multi" "docker://$REG/capsa-test/multi:1"
+
+	htpasswd -Bbc "$REG_DIR/htpasswd" capsa-user 's3cret"pass' 2>/dev/null
+	AUTH_REG=127.0.0.1:$(free_port)
+	start_registry "$REG_DIR/auth" "${AUTH_REG#*:}" "$REG_DIR/htpasswd"
+	skopeo copy -q --dest-tls-verify=false --dest-creds 'capsa-user:s3cret"pass' \
+		"oci:$IMAGES_DIR/oci:latest" "docker://$AUTH_REG/capsa-test/private:1"
+
+	python3 "$CAPSA_TOP/tests/images/badregistry.py" "$IMAGES_DIR/oci" "$REG_DIR/bad.port" \
+		>"$REG_DIR/bad.log" 2>&1 &
+	echo $! >"$REG_DIR/bad.pid"
+	local i
+	for i in $(seq 1 200); do
+		[ -s "$REG_DIR/bad.port" ] && break
+		sleep 0.1
+	done
+	BAD_REG=127.0.0.1:$(cat "$REG_DIR/bad.port")
+}
+
+teardown_file() {
+	local p
+	for p in "$REG_DIR/open/pid" "$REG_DIR/auth/pid" "$REG_DIR/bad.pid"; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	for p in "$REG_DIR/open/pid" "$REG_DIR/auth/pid" "$REG_DIR/bad.pid"; do
+		[ -s "$p" ] || continue
+		while kill -0 "$(cat "$p")" 2>/dev/null; do sleep 0.1; done
+	done
+	rm -rf "$REG_DIR"
+}
+
+setup() {
+	capsa_setup_tmp
+	STORE="$TEST_TMP/store"
+	# No credentials unless a test writes some.
+	export REGISTRY_AUTH_FILE="$TEST_TMP/auth.json"
+}
+
+teardown() {
+	capsa_teardown_tmp
+}
+
+c() {
+	"$CAPSA" --root "$STORE" "$@"
+}
+
+blob_gets() {
+	grep -c "\"GET /v2/capsa-test/bb/blobs/" "$REG_DIR/open/log" || true
+}
+
+# The store holds no image, and no file under blobs/ whose content does not hash to its name.
+assert_store_consistent() {
+	run c images -a --format json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq length)" -eq "${1:-0}" ]
+	local f
+	for f in "$STORE"/blobs/sha256/*; do
+		[ -e "$f" ] || continue
+		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ]
+	done
+	[ -z "$(ls -A "$STORE/tmp" 2>/dev/null)" ]
+}
+
+@test "pull: an image from a registry, then run prints hello" {
+	run c pull "$REG/capsa-test/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1: Pulling from capsa-test/bb"* ]]
+	[[ "$output" == *": Pull complete"* ]]
+	[[ "$output" == *"Digest: sha256:"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/capsa-test/bb:1"* ]]
+	[ "${lines[-1]}" = "$REG/capsa-test/bb:1" ]
+	run c images --format json
+	[ "$(echo "$output" | jq -r '.[0].RepoTags[0]')" = "$REG/capsa-test/bb:1" ]
+	run c run --rm "$REG/capsa-test/bb:1" echo hello
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+}
+
+@test "pull: a second pull is up to date and downloads no blob" {
+	c pull -q "$REG/capsa-test/bb:1"
+	local before
+	before=$(blob_gets)
+	run c pull "$REG/capsa-test/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Status: Image is up to date for $REG/capsa-test/bb:1"* ]]
+	[[ "$output" != *"Pull complete"* ]]
+	[ "$(blob_gets)" -eq "$before" ]
+}
+
+@test "pull: --quiet prints only the name; not a terminal: no progress bars" {
+	run c pull --quiet "$REG/capsa-test/bb:1"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$REG/capsa-test/bb:1" ]
+	run c pull "$REG/capsa-test/multi:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"Downloading"* ]]
+	[[ "$output" != *$'\r'* ]]
+}
+
+@test "pull: by digest gets the same content and verifies it" {
+	run c pull "$REG/capsa-test/bb:1"
+	[ "$status" -eq 0 ]
+	local digest
+	digest=$(echo "$output" | sed -n 's/^Digest: //p')
+	[ -n "$digest" ]
+	local id
+	id=$(c images --format json | jq -r '.[0].Id')
+	rm -rf "$STORE"
+	run c pull "$REG/capsa-test/bb@$digest"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Digest: $digest"* ]]
+	run c images -a --format json
+	[ "$(echo "$output" | jq -r '.[].Id')" = "$id" ]
+	# A digest the registry does not have.
+	run c pull "$REG/capsa-test/bb@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not found: manifest unknown"* ]]
+}
+
+@test "pull: a multi-platform index gives the host's image, or the one --platform names" {
+	run c pull "$REG/capsa-test/multi:1"
+	[ "$status" -eq 0 ]
+	run c image inspect "$REG/capsa-test/multi:1"
+	[ "$(echo "$output" | jq -r '.[0].Os + "/" + .[0].Architecture')" = linux/amd64 ]
+	run c pull --platform linux/arm64 "$REG/capsa-test/multi:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run c image inspect "$REG/capsa-test/multi:1"
+	[ "$(echo "$output" | jq -r '.[0].Architecture')" = arm64 ]
+	run c pull --platform linux/s390x "$REG/capsa-test/multi:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no image for platform linux/s390x (the index has: linux/arm64/v8, linux/amd64)"* ]]
+}
+
+@test "pull: unknown tag and unknown repository are docker-like manifest errors, nothing stored" {
+	run c pull "$REG/capsa-test/bb:nope"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"manifest for $REG/capsa-test/bb:nope not found: manifest unknown"* ]]
+	run c pull "$REG/capsa-test/nothing-here:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"manifest for $REG/capsa-test/nothing-here:1 not found:"*"unknown"* ]]
+	assert_store_consistent 0
+}
+
+@test "pull: bad references, platforms and flags are refused before the store is touched" {
+	run c pull "$REG/Capsa-Test/BB:1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid reference"*"lowercase"* ]]
+	run c pull "busybox:bad:tag"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid reference"* ]]
+	run c pull --platform 'linux/amd64/v2/x' "$REG/capsa-test/bb:1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid platform"* ]]
+	run c pull --tls-verify=maybe "$REG/capsa-test/bb:1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bad --tls-verify \"maybe\""* ]]
+	run c pull
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"requires exactly 1 argument"* ]]
+	[ ! -e "$STORE" ]
+}
+
+@test "pull: a registry nobody listens on is a clear error" {
+	local port
+	port=$(free_port)
+	run c pull "127.0.0.1:$port/capsa-test/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"127.0.0.1:$port"*"onnect"* ]]
+	assert_store_consistent 0
+}
+
+@test "pull: basic auth: refused without credentials, works with the auth file, wrong password refused" {
+	run c pull "$AUTH_REG/capsa-test/private:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$AUTH_REG: authentication required: no credentials for $AUTH_REG in $REGISTRY_AUTH_FILE"* ]]
+	assert_store_consistent 0
+
+	local b64
+	b64=$(printf '%s' 'capsa-user:wrong' | base64 -w0)
+	echo "{\"auths\": {\"$AUTH_REG\": {\"auth\": \"$b64\"}}}" >"$REGISTRY_AUTH_FILE"
+	run c pull "$AUTH_REG/capsa-test/private:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"credentials of user \"capsa-user\" were refused"* ]]
+
+	b64=$(printf '%s' 'capsa-user:s3cret"pass' | base64 -w0)
+	echo "{\"auths\": {\"http://$AUTH_REG/v2/\": {\"auth\": \"$b64\"}}}" >"$REGISTRY_AUTH_FILE"
+	run c pull "$AUTH_REG/capsa-test/private:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	# --authfile wins over $REGISTRY_AUTH_FILE.
+	run c pull --authfile /nonexistent/capsa-test.json "$AUTH_REG/capsa-test/private:1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no credentials for $AUTH_REG in /nonexistent/capsa-test.json"* ]]
+}
+
+@test "pull: a broken auth file is named in the error" {
+	echo '{"auths": {"'"$AUTH_REG"'": {"auth": "not base64!"}}}' >"$REGISTRY_AUTH_FILE"
+	run c pull "$AUTH_REG/capsa-test/private:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$REGISTRY_AUTH_FILE"*"\"auth\" is not base64"* ]]
+}
+
+@test "pull: a registry that dies mid-blob: retried, then a clear error, store consistent" {
+	run c pull "$BAD_REG/truncate/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Retrying (attempt 2 of 3)"* ]]
+	[[ "$output" == *"blob sha256:"*"(3 attempts)"*"transfer closed"* ]]
+	assert_store_consistent 0
+	local layer
+	layer=$(jq -r '.layers[0].digest' "$IMAGES_DIR/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$IMAGES_DIR/oci/index.json" | cut -d: -f2)")
+	[ ! -e "$STORE/blobs/sha256/${layer#sha256:}" ]
+}
+
+@test "pull: a transfer that fails once is retried and succeeds" {
+	run c pull "$BAD_REG/flaky-$BATS_TEST_NUMBER-$$/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Retrying (attempt 2 of 3)"* ]]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	assert_store_consistent 1
+}
+
+@test "pull: wrong bytes for a digest or too many bytes: refused, nothing under the digest's name" {
+	run c pull "$BAD_REG/baddigest/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"digest mismatch: expected sha256:"* ]]
+	assert_store_consistent 0
+	run c pull "$BAD_REG/oversize/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"sent more than the"*"bytes of the descriptor"* ]]
+	assert_store_consistent 0
+	# The same store then pulls a good copy.
+	run c pull "$BAD_REG/good/bb:1"
+	[ "$status" -eq 0 ]
+	assert_store_consistent 1
+}
+
+@test "pull: schema 1 manifests and a Content-Type that contradicts the body are refused" {
+	run c pull "$BAD_REG/schema1/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Docker schema 1 manifest, which is deprecated and not supported"* ]]
+	run c pull "$BAD_REG/mismatch/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Content-Type \"application/vnd.oci.image.manifest.v1+json\" says an image manifest but the body is an index"* ]]
+	assert_store_consistent 0
+}
