@@ -172,8 +172,20 @@ static void args(void)
 	   "more clients than it holds");
 }
 
+/* The helper lookup: a program next to the running executable, nothing for a name that is not there. */
+static void helper_path(void)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *found = engine_helper_path("test_engine_monitor");
+	is_str(found, self, "a program next to the executable is found by name");
+	_cleanup_free_ char *none = engine_helper_path("capsa-test-no-such-helper");
+	ok(none == NULL, "a missing helper is NULL");
+	ok(sizeof(struct frame_finish) == 16, "the finish frame is 16 bytes on every ABI capsa builds for");
+}
+
 int main(void)
 {
+	helper_path();
 	log_lines();
 	state_record();
 	args();
