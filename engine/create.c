@@ -100,6 +100,34 @@ static int reserve(struct capsa_engine *e, struct capsa_ctr *c, const char *want
 	return 0;
 }
 
+/* --pull: docker's policies (missing: only what the store lacks; always; never). */
+static int pull_if_needed(struct capsa_image_store *s, const struct capsa_run_opts *o,
+			  struct capsa_error **err)
+{
+	const char *policy = o->pull ? o->pull : "missing";
+	const struct capsa_image *img;
+	_cleanup_error_ struct capsa_error *lerr = NULL;
+	bool have = capsa_image_lookup(s, o->image, &img, &lerr) == 0;
+	if (!strcmp(policy, "never"))
+		return have ? 0 : capsa_error_set(err, 0, "No such image: %s", o->image);
+	if (have && strcmp(policy, "always"))
+		return 0;
+	if (!have && o->pull_progress) {
+		struct capsa_pull_event ev = {.kind = CAPSA_PULL_MISSING, .msg = o->image};
+		o->pull_progress(o->pull_progress_ctx, &ev);
+	}
+	struct capsa_pull_opts po = {
+		.platform = o->platform, .progress = o->pull_progress, .progress_ctx = o->pull_progress_ctx};
+	struct capsa_pull_result res;
+	if (capsa_image_pull(s, o->image, &po, &res, err) < 0)
+		return have ? -1
+			    : capsa_error_prefix(err,
+						 "Unable to find image '%s' locally, and pulling it failed",
+						 o->image);
+	capsa_pull_result_clear(&res);
+	return 0;
+}
+
 static int prepare(struct capsa_engine *e, const struct capsa_run_opts *o, struct capsa_ctr *c,
 		   struct capsa_error **err)
 {
@@ -107,13 +135,11 @@ static int prepare(struct capsa_engine *e, const struct capsa_run_opts *o, struc
 	if (capsa_image_store_open(e->root, true, &s, err) < 0)
 		return -1;
 	const struct capsa_image *img;
-	if (capsa_image_lookup(s, o->image, &img, err) < 0) {
-		capsa_error_clear(err);
-		return capsa_error_set(err, ENOENT,
-				       "Unable to find image '%s' locally (pulling is not supported: "
-				       "load or import it first)",
-				       o->image);
-	}
+	if (pull_if_needed(s, o, err) < 0)
+		return -1;
+	if (capsa_image_lookup(s, o->image, &img, err) < 0)
+		return capsa_error_prefix(err, "Unable to find image '%s' locally after pulling it",
+					  o->image);
 	c->image_id = xstrdup(img->id);
 	struct capsa_image_rootfs *r = NULL;
 	struct capsa_rootfs_opts ro = {0};

@@ -141,6 +141,10 @@ struct capsa_run_opts {
 	const char *stats_file;
 	const char *cgroup_parent; /* default $CAPSA_CGROUP_PARENT or /capsa */
 	char *detach_keys;	   /* for the attached run; NULL: ctrl-p ctrl-q */
+	const char *pull;	   /* --pull: "missing" (default), "always" or "never" */
+	const char *platform;	   /* --platform, for a pull */
+	void (*pull_progress)(void *ctx, const struct capsa_pull_event *ev); /* NULL: a silent pull */
+	void *pull_progress_ctx;
 };
 
 struct capsa_ctr {

@@ -87,7 +87,10 @@ void cli_pull_progress(void *ctx, const struct capsa_pull_event *ev)
 	end_bar(p);
 	switch (ev->kind) {
 	case CAPSA_PULL_MISSING:
-		fprintf(p->f, "Unable to find image '%s' locally\n", p->name ? p->name : "");
+		fprintf(p->f, "Unable to find image '%s' locally\n",
+			ev->msg	  ? ev->msg
+			: p->name ? p->name
+				  : "");
 		break;
 	case CAPSA_PULL_RESOLVED:
 		fprintf(p->f, "%s: Pulling from %s\n", p->what ? p->what : "", p->path ? p->path : "");

@@ -363,12 +363,21 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 				return -1;
 			break;
 		case OPT_PULL:
-			if (strcmp(optarg, "never") && strcmp(optarg, "missing"))
-				return capsa_error_set(err, ENOTSUP,
-						       "--pull %s: capsa has no registry client yet", optarg);
+			if (strcmp(optarg, "never") && strcmp(optarg, "missing") && strcmp(optarg, "always"))
+				return capsa_error_set(
+					err, 0, "invalid --pull \"%s\": expected missing, always or never",
+					optarg);
+			o->pull = optarg;
 			break;
-		case OPT_PLATFORM:
-			break; /* the store holds one platform per image; checked when it was loaded */
+		case OPT_PLATFORM: {
+			/* Used when the image is pulled; an image already stored has one platform only. */
+			struct capsa_platform plat;
+			if (capsa_platform_parse(optarg, &plat, err) < 0)
+				return capsa_error_prefix(err, "--platform");
+			capsa_platform_clear(&plat);
+			o->platform = optarg;
+			break;
+		}
 		case OPT_TIMEOUT:
 			if (capsa_parse_duration(optarg, &o->timeout_ns, err) < 0)
 				return capsa_error_prefix(err, "--timeout");
@@ -396,6 +405,12 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 	if (optind >= argc)
 		return cli_usage_error(cmd, err, "requires at least 1 argument (the image)");
 	o->image = argv[optind];
+	/* A pull by run/create reports its progress on stderr, like docker's. */
+	static struct cli_pull_printer printer;
+	cli_pull_printer_clear(&printer);
+	cli_pull_printer_init(&printer, stderr, false, o->image);
+	o->pull_progress = cli_pull_progress;
+	o->pull_progress_ctx = &printer;
 	if (optind + 1 < argc) {
 		o->cmd = argv + optind + 1;
 		o->n_cmd = (size_t)(argc - optind - 1);

@@ -308,3 +308,51 @@ assert_store_consistent() {
 	[[ "$output" == *"Content-Type \"application/vnd.oci.image.manifest.v1+json\" says an image manifest but the body is an index"* ]]
 	assert_store_consistent 0
 }
+
+@test "run --pull: missing pulls what the store lacks, never refuses it, always pulls again" {
+	run c run --rm --pull never "$REG/capsa-test/bb:1" echo hi
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"No such image: $REG/capsa-test/bb:1"* ]]
+	assert_store_consistent 0
+	[ -z "$(c ps -aq)" ]
+
+	run c run --rm "$REG/capsa-test/bb:1" echo hello
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Unable to find image '$REG/capsa-test/bb:1' locally"* ]]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/capsa-test/bb:1"* ]]
+	[ "${lines[-1]}" = hello ]
+
+	run c run --rm --pull missing "$REG/capsa-test/bb:1" echo hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+
+	local before
+	before=$(blob_gets)
+	run c run --rm --pull always "$REG/capsa-test/bb:1" echo hello
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Status: Image is up to date for $REG/capsa-test/bb:1"* ]]
+	[ "$(blob_gets)" -eq "$before" ]
+}
+
+@test "run --pull: bad values and failed pulls are clear, nothing is left behind" {
+	run c run --rm --pull sometimes "$REG/capsa-test/bb:1" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'invalid --pull "sometimes": expected missing, always or never'* ]]
+	run c run --rm --platform linux/amd64/v2/x "$REG/capsa-test/bb:1" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--platform: invalid platform"* ]]
+	run c create --pull missing "$REG/capsa-test/bb:nope"
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Unable to find image '$REG/capsa-test/bb:nope' locally, and pulling it failed: manifest for"*"not found: manifest unknown"* ]]
+	[ -z "$(c ps -aq)" ]
+	run c create --platform linux/arm64 "$REG/capsa-test/multi:1" true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run c image inspect "$REG/capsa-test/multi:1"
+	[ "$(echo "$output" | jq -r '.[0].Architecture')" = arm64 ]
+	c rm "$(c ps -aq)"
+}
