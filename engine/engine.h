@@ -21,6 +21,7 @@
 
 #include "common/error.h"
 #include "image/image.h"
+#include "netns/netns.h"
 #include "oci-spec/oci-spec.h"
 
 #include <stdbool.h>
@@ -111,7 +112,10 @@ struct capsa_run_opts {
 	const char *workdir;
 	const char *hostname;
 	bool tty, interactive, auto_remove, read_only, privileged, no_new_privileges, init;
-	const char *network; /* "none", "host", "bridge" (default: none until networking exists) */
+	const char *network; /* a network's name, "none" or "host"; NULL: capsa_engine_default_network() */
+	struct capsa_port_map *ports; /* -p, parsed by capsa_port_spec_parse */
+	size_t n_ports;
+	bool publish_all; /* -P: the image's ExposedPorts on ephemeral host ports */
 	int64_t memory, memory_swap, cpu_shares, pids_limit, nano_cpus; /* 0 = unset (swap -1 = unlimited) */
 	bool memory_swap_set;
 	const char *cpuset_cpus;
@@ -296,6 +300,35 @@ struct capsa_exec_request {
  * start). */
 int capsa_engine_exec(struct capsa_engine *e, struct capsa_ctr *c, const struct capsa_exec_request *r,
 		      int *exit_code, struct capsa_error **err) CAPSA_WUR;
+
+/* ---- networks (network.c) ------------------------------------------------------------------------- */
+
+/* $CAPSA_DEFAULT_NETWORK (set by the global --default-network too) or "bridge". */
+const char *capsa_engine_default_network(void);
+struct capsa_network_opts {
+	const char *name;
+	const char *subnet;  /* NULL: the first free 10.89.X.0/24 */
+	const char *gateway; /* NULL: the subnet's first address */
+	const char *bridge;  /* NULL: "br-" and 12 hex digits of the id */
+};
+int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_network_opts *o, char **id,
+				struct capsa_error **err) CAPSA_WUR;
+/* Refuses the built-in networks and a network with containers on it. */
+int capsa_engine_network_remove(struct capsa_engine *e, const char *name, struct capsa_error **err) CAPSA_WUR;
+/* Removes every user network with no container; *removed lists their names. */
+int capsa_engine_network_prune(struct capsa_engine *e, char ***removed, size_t *n,
+			       struct capsa_error **err) CAPSA_WUR;
+struct capsa_network_info {
+	char *name, *id, *driver;
+};
+int capsa_engine_network_list(struct capsa_engine *e, struct capsa_network_info **out, size_t *n,
+			      struct capsa_error **err) CAPSA_WUR;
+void capsa_network_info_free(struct capsa_network_info *v, size_t n);
+int capsa_engine_network_inspect(struct capsa_engine *e, const char *name, char **json,
+				 struct capsa_error **err) CAPSA_WUR;
+/* The container's published ports (host ports resolved). */
+int capsa_engine_port_list(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_port_map **out,
+			   size_t *n, struct capsa_error **err) CAPSA_WUR;
 
 /* ---- the rest: top, stats, volumes, prune, df, cp, export (extra.c) ------------------------------- */
 

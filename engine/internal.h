@@ -73,6 +73,20 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code,
  * when there is none. */
 char *engine_helper_path(const char *name);
 
+/* network.c: the container's network, made before the config (its record says what to release). */
+struct json_object;
+int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+			 const struct capsa_run_opts *o, struct capsa_ctr *c,
+			 struct capsa_error **err) CAPSA_WUR;
+/* Releases whatever the record lists (veth, netns mount, nft rules, address, ports); never fails. */
+void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
+/* The config joins the namespace made by setup; /etc/hosts and resolv.conf for it. */
+int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,
+			 struct capsa_error **err) CAPSA_WUR;
+void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char **hosts, char **resolv);
+/* inspect's NetworkSettings. */
+struct json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c);
+
 /* Classifies a runtime error text as docker does: 127 not found, 126 cannot invoke, 125 otherwise. */
 int exec_error_code(const struct capsa_error *e);
 
