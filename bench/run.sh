@@ -1,7 +1,8 @@
 #!/bin/bash
 # `capsa run --rm IMAGE true` against `podman run --rm` (with crun and with runc) and against
-# `capsa-runtime run` on a prepared bundle, interleaved in one run; medians. Then the RSS of one
-# monitor (capsa's per-container process) holding a sleeping container.
+# `capsa-runtime run` on a prepared bundle, interleaved in one run; medians. Then what one process start
+# of capsa and of capsa-runtime costs, and the RSS of one monitor (by then the small capsa-monitor
+# program) holding a sleeping container.
 #
 # Every contender gets private state: capsa --root, podman --root/--runroot with cgroupfs, no events,
 # no network. As in bench/start.sh, everything runs in a private mount namespace without the hybrid
@@ -85,7 +86,25 @@ for n in capsa capsa-runtime capsa-runtime-same-config podman-crun podman-runc; 
 done
 echo "($RUNS runs each, interleaved; capsa and podman run --rm IMAGE true, capsa-runtime run on a bundle)"
 
+# What one start of each binary costs (capsa run starts capsa twice: the sealed re-exec): most of it is
+# loading and initialising the shared libraries the binary links.
+: >"$work/start-capsa.times"
+: >"$work/start-runtime.times"
+for i in $(seq 1 "$RUNS"); do
+	t0=$(now_ns)
+	"$CAPSA_TOP/build/capsa" version >/dev/null
+	t1=$(now_ns)
+	"$CAPSA_TOP/build/capsa-runtime" --version >/dev/null
+	t2=$(now_ns)
+	echo $((t1 - t0)) >>"$work/start-capsa.times"
+	echo $((t2 - t1)) >>"$work/start-runtime.times"
+done
+printf 'process start: capsa %s ms (%s shared libraries), capsa-runtime %s ms (%s) (medians)\n' \
+	"$(stats "$work/start-capsa.times" | cut -d' ' -f1)" "$(ldd "$CAPSA_TOP/build/capsa" | grep -c '=>')" \
+	"$(stats "$work/start-runtime.times" | cut -d' ' -f1)" "$(ldd "$CAPSA_TOP/build/capsa-runtime" | grep -c '=>')"
+
 capsa run -d --name bench-rss bench sleep 1000 >/dev/null
 mon=$(jq -r .monitorPid "$work/capsa/containers/$(capsa inspect bench-rss | jq -r '.[0].Id')/state.json")
+echo "monitor program: $(basename "$(readlink "/proc/$mon/exe")")"
 awk '/^VmRSS|^RssAnon|^RssFile/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/status"
 awk '/^Pss:|^Private_Dirty/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/smaps_rollup"
