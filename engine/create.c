@@ -147,6 +147,9 @@ static int prepare(struct capsa_engine *e, const struct capsa_run_opts *o, struc
 		return -1;
 	c->rootfs = xstrdup(r->path);
 	capsa_image_rootfs_free(r);
+	/* Before the config: it joins the namespace made here, and /etc/hosts names the address. */
+	if (engine_network_setup(e, s, img, o, c, err) < 0)
+		return -1;
 	_cleanup_oci_config_ struct oci_config *cfg = NULL;
 	if (spec_generate(e, s, img, o, c, &cfg, err) < 0)
 		return -1;
@@ -278,10 +281,11 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 		return -1;
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");
-	if (o->network && strcmp(o->network, "none") && strcmp(o->network, "host") &&
-	    strcmp(o->network, "bridge") && strcmp(o->network, "default"))
-		return capsa_error_set(err, EINVAL, "network %s not found (only none and host are supported)",
-				       o->network);
+	const char *network =
+		o->network && strcmp(o->network, "default") ? o->network : capsa_engine_default_network();
+	if (strcmp(network, "none") && strcmp(network, "host") &&
+	    capsa_network_name_validate(network, err) < 0)
+		return -1;
 	_cleanup_ctr_ struct capsa_ctr *c = xzalloc(sizeof(*c));
 	c->id = new_id();
 	struct timespec now;
@@ -299,8 +303,7 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	c->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
 	c->restart = o->restart;
 	c->restart_max = o->restart_max;
-	/* No bridge yet: "bridge" (docker's default) runs with a loopback-only network namespace. */
-	c->network = xstrdup(o->network && strcmp(o->network, "host") == 0 ? "host" : "none");
+	c->network = xstrdup(network);
 	c->memory = o->memory;
 	c->memory_swap = o->memory_swap;
 	c->nano_cpus = o->nano_cpus;

@@ -118,10 +118,7 @@ char *capsa_engine_inspect_json(struct capsa_engine *e, const struct capsa_ctr *
 	ADD(cfg, "StopTimeout", json_object_new_int(c->stop_timeout));
 	ADD(o, "Config", cfg);
 
-	json_object *ns = json_object_new_object();
-	ADD(ns, "Networks", json_object_new_object());
-	ADD(ns, "IPAddress", str(""));
-	ADD(o, "NetworkSettings", ns);
+	ADD(o, "NetworkSettings", engine_network_settings(e, c));
 	char *out = xstrdup(json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

@@ -206,6 +206,8 @@ static int etc_files(struct capsa_engine *e, const struct capsa_ctr *c, struct o
 		resolv = xstrdup("");
 		rlen = 0;
 	}
+	engine_network_etc(e, c, &hosts, &resolv);
+	rlen = strlen(resolv);
 	struct {
 		const char *name, *text;
 		size_t len;
@@ -586,6 +588,8 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 	struct oci_linux *l = cfg->linux_;
 	if (strcmp(c->network, "host") == 0)
 		drop_namespace(l, OCI_NS_NETWORK);
+	else if (engine_network_apply(e, c, cfg, err) < 0)
+		return -1;
 	free(l->cgroups_path);
 	const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv("CAPSA_CGROUP_PARENT");
 	if (parent == NULL || *parent == '\0')

@@ -14,13 +14,13 @@
 
 /* One line per subcommand; the later container commands (run, exec, ps, ...) go here too. */
 static const struct capsa_cmd *const commands[] = {
-	&capsa_cmd_image,  &capsa_cmd_images,	 &capsa_cmd_import,  &capsa_cmd_load,	&capsa_cmd_rmi,
-	&capsa_cmd_save,   &capsa_cmd_tag,	 &capsa_cmd_run,     &capsa_cmd_create, &capsa_cmd_start,
-	&capsa_cmd_ps,	   &capsa_cmd_logs,	 &capsa_cmd_stop,    &capsa_cmd_kill,	&capsa_cmd_rm,
-	&capsa_cmd_wait,   &capsa_cmd_inspect,	 &capsa_cmd_restart, &capsa_cmd_pause,	&capsa_cmd_unpause,
-	&capsa_cmd_rename, &capsa_cmd_attach,	 &capsa_cmd_exec,    &capsa_cmd_top,	&capsa_cmd_stats,
-	&capsa_cmd_volume, &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	&capsa_cmd_version,
-	&capsa_cmd_cp,	   &capsa_cmd_export,	 &capsa_cmd_pull,
+	&capsa_cmd_image,  &capsa_cmd_images,	 &capsa_cmd_import,  &capsa_cmd_load,	 &capsa_cmd_rmi,
+	&capsa_cmd_save,   &capsa_cmd_tag,	 &capsa_cmd_run,     &capsa_cmd_create,	 &capsa_cmd_start,
+	&capsa_cmd_ps,	   &capsa_cmd_logs,	 &capsa_cmd_stop,    &capsa_cmd_kill,	 &capsa_cmd_rm,
+	&capsa_cmd_wait,   &capsa_cmd_inspect,	 &capsa_cmd_restart, &capsa_cmd_pause,	 &capsa_cmd_unpause,
+	&capsa_cmd_rename, &capsa_cmd_attach,	 &capsa_cmd_exec,    &capsa_cmd_top,	 &capsa_cmd_stats,
+	&capsa_cmd_volume, &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	 &capsa_cmd_version,
+	&capsa_cmd_cp,	   &capsa_cmd_export,	 &capsa_cmd_pull,    &capsa_cmd_network, &capsa_cmd_port,
 };
 
 void cli_usage(const struct capsa_cmd *c, FILE *f)
@@ -130,6 +130,8 @@ static void usage(FILE *f)
 		")\n"
 		"  --log-level LEVEL  error, warn, info or debug (default warn)\n"
 		"  --debug            same as --log-level debug\n"
+		"  --default-network NAME  network for run/create without --network (default\n"
+		"                     $CAPSA_DEFAULT_NETWORK or bridge)\n"
 		"  -v, --version      print the version\n\nCommands:\n");
 	cli_list_commands(commands, ARRAY_SIZE(commands), f);
 }
@@ -137,9 +139,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'}, {"log-level", required_argument, NULL, 'l'},
-		{"debug", no_argument, NULL, 'd'},	{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'v'},	{0},
+		{"root", required_argument, NULL, 'r'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'v'},
+		{"default-network", required_argument, NULL, 'N'},
+		{0},
 	};
 	struct capsa_cli cli = {.program = "capsa"};
 	enum capsa_log_level level = CAPSA_LOG_WARN;
@@ -166,6 +172,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			level = CAPSA_LOG_DEBUG;
+			break;
+		case 'N':
+			/* The environment carries it to the engine (and to the monitor's re-executions). */
+			setenv("CAPSA_DEFAULT_NETWORK", optarg, 1);
 			break;
 		case 'h':
 			usage(stdout);

@@ -61,6 +61,7 @@ static const struct option run_opts[] = {
 	{"mount", required_argument, NULL, OPT_MOUNT},
 	{"tmpfs", required_argument, NULL, OPT_TMPFS},
 	{"publish", required_argument, NULL, 'p'},
+	{"publish-all", no_argument, NULL, 'P'},
 	{"network", required_argument, NULL, OPT_NETWORK},
 	{"net", required_argument, NULL, OPT_NETWORK},
 	{"memory", required_argument, NULL, 'm'},
@@ -104,7 +105,8 @@ static const char run_help[] =
 	"      --rm                 remove the container when it exits\n"
 	"      --name NAME          -e, --env K=V        --env-file FILE\n"
 	"  -v, --volume SRC:DST[:ro] --mount type=bind|volume|tmpfs,...   --tmpfs PATH[:OPTS]\n"
-	"      --network none|host  -m, --memory SIZE    --memory-swap SIZE  --cpus N  --cpu-shares N\n"
+	"  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  -P, --publish-all  --network NAME|none|host\n"
+	"                           -m, --memory SIZE    --memory-swap SIZE  --cpus N  --cpu-shares N\n"
 	"      --cpuset-cpus LIST   --pids-limit N       -u, --user USER[:GROUP]  -w, --workdir DIR\n"
 	"      --entrypoint CMD     --read-only          --cap-add CAP  --cap-drop CAP  --privileged\n"
 	"      --security-opt seccomp=FILE|unconfined, no-new-privileges   --hostname NAME\n"
@@ -136,6 +138,7 @@ void cli_run_opts_clear(struct capsa_run_opts *o)
 	for (size_t i = 0; i < o->n_ulimits; i++)
 		free(o->ulimits[i].type);
 	free(o->ulimits);
+	free(o->ports);
 	for (size_t i = 0; i < o->n_sysctls; i++) {
 		free(o->sysctls[i].key);
 		free(o->sysctls[i].value);
@@ -198,7 +201,7 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 	*detach = false;
 	int c;
 	int64_t v;
-	while ((c = cli_getopt(cmd, argc, argv, "dite:v:p:m:u:w:l:", run_opts)) != -1) {
+	while ((c = cli_getopt(cmd, argc, argv, "dite:v:p:Pm:u:w:l:", run_opts)) != -1) {
 		switch (c) {
 		case 'h':
 			return 1;
@@ -243,9 +246,12 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 				return -1;
 			break;
 		case 'p':
-			return capsa_error_set(err, ENOTSUP,
-					       "publishing ports (-p %s) needs networking, not available yet",
-					       optarg);
+			if (capsa_port_spec_parse(optarg, &o->ports, &o->n_ports, err) < 0)
+				return -1;
+			break;
+		case 'P':
+			o->publish_all = true;
+			break;
 		case OPT_NETWORK:
 			o->network = optarg;
 			break;
