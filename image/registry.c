@@ -269,6 +269,7 @@ static int bearer(struct client *c, const struct capsa_auth_challenge *ch, struc
 		xasprintf("%s%cscope=%s%s%s", realm, strchr(realm, '?') ? '&' : '?', esc_scope,
 			  esc_service ? "&service=" : "", esc_service ? esc_service : "");
 	struct resp r = {.max = 1 << 20, .expect_size = -1};
+	_cleanup_free_ char *token = NULL;
 	int ret = -1;
 	if (http_get(c, url, "application/json", false, true, &r, err) < 0) {
 		capsa_error_prefix(err, "%s: token", c->domain);
@@ -280,7 +281,6 @@ static int bearer(struct client *c, const struct capsa_auth_challenge *ch, struc
 		capsa_error_set(err, 0, "%s: token request refused: %s (%s)", c->domain, text, hint);
 		goto out;
 	}
-	_cleanup_free_ char *token = NULL;
 	if (capsa_registry_token_parse(r.body ? r.body : "", r.len, &token, err) < 0) {
 		capsa_error_prefix(err, "%s", c->domain);
 		goto out;
