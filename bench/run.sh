@@ -45,14 +45,14 @@ tar -C "$rootfs" -c . | podman_ import - localhost/bench >/dev/null 2>&1
 
 # The same config capsa generates (docker's defaults: seccomp profile, capabilities, masked paths, /etc
 # binds), run by capsa-runtime alone on a plain copy of the rootfs: what the engine adds on top.
-cfg_id=$(capsa create --name bench-cfg bench true)
+cfg_id=$(capsa create --name bench-cfg --network none bench true)
 mkdir -p "$work/capsa-bundle"
 cp -a "$rootfs" "$work/capsa-bundle/rootfs"
 jq --arg r "$work/capsa-bundle/rootfs" --arg cg "/$CAPSA_CGROUP_PARENT/rt-same" '.root.path = $r | .root.readonly = false | .linux.cgroupsPath = $cg' \
 	"$work/capsa/containers/$cfg_id/bundle/config.json" >"$work/capsa-bundle/config.json"
 
 declare -A cmd
-cmd[capsa]="capsa run --rm bench true"
+cmd[capsa]="capsa run --rm --network none bench true"
 cmd[capsa-runtime-same-config]="$CAPSA_TOP/build/capsa-runtime --root $work/rt2 run -b $work/capsa-bundle bench"
 cmd[capsa-runtime]="$CAPSA_TOP/build/capsa-runtime --root $work/rt run -b $work/bundle bench"
 command -v crun >/dev/null && cmd[podman-crun]="podman_ run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --runtime $(command -v crun) localhost/bench true"
@@ -84,7 +84,7 @@ for n in capsa capsa-runtime capsa-runtime-same-config podman-crun podman-runc; 
 	read -r med p10 p90 < <(stats "$work/$n.times")
 	printf '| %s | %s | %s | %s | %+.2f ms |\n' "$n" "$med" "$p10" "$p90" "$(awk -v a="$med" -v b="$base" 'BEGIN{print a-b}')"
 done
-echo "($RUNS runs each, interleaved; capsa and podman run --rm IMAGE true, capsa-runtime run on a bundle)"
+echo "($RUNS runs each, interleaved; capsa and podman run --rm --network none IMAGE true, capsa-runtime run on a bundle)"
 
 # What one start of each binary costs (capsa run starts capsa twice: the sealed re-exec): most of it is
 # loading and initialising the shared libraries the binary links.
@@ -103,7 +103,7 @@ printf 'process start: capsa %s ms (%s shared libraries), capsa-runtime %s ms (%
 	"$(stats "$work/start-capsa.times" | cut -d' ' -f1)" "$(ldd "$CAPSA_TOP/build/capsa" | grep -c '=>')" \
 	"$(stats "$work/start-runtime.times" | cut -d' ' -f1)" "$(ldd "$CAPSA_TOP/build/capsa-runtime" | grep -c '=>')"
 
-capsa run -d --name bench-rss bench sleep 1000 >/dev/null
+capsa run -d --name bench-rss --network none bench sleep 1000 >/dev/null
 mon=$(jq -r .monitorPid "$work/capsa/containers/$(capsa inspect bench-rss | jq -r '.[0].Id')/state.json")
 echo "monitor program: $(basename "$(readlink "/proc/$mon/exe")")"
 awk '/^VmRSS|^RssAnon|^RssFile/ {printf "monitor %s %s kB\n", $1, $2}' "/proc/$mon/status"
