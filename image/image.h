@@ -486,6 +486,10 @@ struct capsa_pull_result {
 };
 void capsa_pull_result_clear(struct capsa_pull_result *r);
 
+/* Checks credentials against a registry's /v2/ (answering its challenge with them). */
+int capsa_registry_login(const char *domain, const char *user, const char *pass, bool insecure,
+			 struct capsa_error **err) CAPSA_WUR;
+
 /* Pulls ref into the store (opened for writing): verified blobs, unpacked layers, then the name. */
 int capsa_image_pull(struct capsa_image_store *s, const char *ref, const struct capsa_pull_opts *o,
 		     struct capsa_pull_result *out, struct capsa_error **err) CAPSA_WUR;

@@ -38,6 +38,13 @@ struct client {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 struct resp {
 	CURL *curl;
 	long status;
@@ -262,12 +269,15 @@ static int bearer(struct client *c, const struct capsa_auth_challenge *ch, struc
 				       c->domain, realm);
 	if (load_creds(c, err) < 0)
 		return -1;
-	_cleanup_free_ char *own_scope = xasprintf("repository:%s:pull", c->path);
-	_cleanup_free_ char *esc_scope = url_escape(c->curl, scope ? scope : own_scope);
+	/* A login checks the credentials on /v2/, which needs no scope. */
+	_cleanup_free_ char *own_scope = c->path ? xasprintf("repository:%s:pull", c->path) : NULL;
+	const char *want_scope = scope ? scope : own_scope;
+	_cleanup_free_ char *esc_scope = want_scope ? url_escape(c->curl, want_scope) : NULL;
 	_cleanup_free_ char *esc_service = service ? url_escape(c->curl, service) : NULL;
-	_cleanup_free_ char *url =
-		xasprintf("%s%cscope=%s%s%s", realm, strchr(realm, '?') ? '&' : '?', esc_scope,
-			  esc_service ? "&service=" : "", esc_service ? esc_service : "");
+	_cleanup_free_ char *url = xasprintf("%s%c%s%s%s%s", realm, strchr(realm, '?') ? '&' : '?',
+					     esc_scope ? "scope=" : "", esc_scope ? esc_scope : "",
+					     esc_service ? (esc_scope ? "&service=" : "service=") : "",
+					     esc_service ? esc_service : "");
 	struct resp r = {.max = 1 << 20, .expect_size = -1};
 	_cleanup_free_ char *token = NULL;
 	int ret = -1;
@@ -528,13 +538,6 @@ void capsa_pull_result_clear(struct capsa_pull_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static bool config_media_type_ok(const char *mt)
 {
 	return mt == NULL || !strcmp(mt, CAPSA_MT_OCI_CONFIG) || !strcmp(mt, CAPSA_MT_DOCKER_CONFIG);
@@ -745,5 +748,41 @@ int capsa_image_pull(struct capsa_image_store *s, const char *ref, const struct 
 		free(c.pass);
 	}
 	capsa_platform_clear(&plat);
+	return ret;
+}
+
+/* ---- login ---- */
+
+int capsa_registry_login(const char *domain, const char *user, const char *pass, bool insecure,
+			 struct capsa_error **err)
+{
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return capsa_error_set(err, 0, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+	bool loopback = capsa_registry_is_loopback(domain);
+	struct client c = {
+		.curl = curl_easy_init(),
+		.domain = domain,
+		.scheme = loopback ? "http" : "https",
+		.insecure = insecure,
+		.may_downgrade = insecure && !loopback,
+		.creds_loaded = true,
+		.user = (char *)user,
+		.pass = (char *)pass,
+	};
+	if (c.curl == NULL)
+		return capsa_error_set(err, ENOMEM, "libcurl: cannot create a handle");
+	_cleanup_free_ char *url = xasprintf("%s://%s/v2/", c.scheme, capsa_registry_host(domain));
+	struct resp r = {.max = 1 << 20, .expect_size = -1};
+	int ret = registry_get(&c, &url, "application/json", &r, err);
+	if (ret == 0 && r.status != 200) {
+		_cleanup_free_ char *t = capsa_registry_error_text(r.status, r.body, r.len);
+		ret = capsa_error_set(err, 0, "%s: %s", domain, t);
+	}
+	if (ret < 0)
+		capsa_error_prefix(err, "login as \"%s\"", user);
+	resp_reset(&r);
+	free(c.auth);
+	curl_easy_cleanup(c.curl);
 	return ret;
 }

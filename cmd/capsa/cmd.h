@@ -57,7 +57,7 @@ void cli_pull_printer_init(struct cli_pull_printer *p, FILE *f, bool quiet, cons
 void cli_pull_printer_clear(struct cli_pull_printer *p);
 void cli_pull_progress(void *ctx, const struct capsa_pull_event *ev);
 
-extern const struct capsa_cmd capsa_cmd_pull;
+extern const struct capsa_cmd capsa_cmd_pull, capsa_cmd_login, capsa_cmd_logout;
 /* network.c */
 extern const struct capsa_cmd capsa_cmd_network, capsa_cmd_port;
 extern const struct capsa_cmd capsa_cmd_load, capsa_cmd_save, capsa_cmd_import, capsa_cmd_images,

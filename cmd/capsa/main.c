@@ -14,13 +14,14 @@
 
 /* One line per subcommand; the later container commands (run, exec, ps, ...) go here too. */
 static const struct capsa_cmd *const commands[] = {
-	&capsa_cmd_image,  &capsa_cmd_images,	 &capsa_cmd_import,  &capsa_cmd_load,	 &capsa_cmd_rmi,
-	&capsa_cmd_save,   &capsa_cmd_tag,	 &capsa_cmd_run,     &capsa_cmd_create,	 &capsa_cmd_start,
-	&capsa_cmd_ps,	   &capsa_cmd_logs,	 &capsa_cmd_stop,    &capsa_cmd_kill,	 &capsa_cmd_rm,
-	&capsa_cmd_wait,   &capsa_cmd_inspect,	 &capsa_cmd_restart, &capsa_cmd_pause,	 &capsa_cmd_unpause,
-	&capsa_cmd_rename, &capsa_cmd_attach,	 &capsa_cmd_exec,    &capsa_cmd_top,	 &capsa_cmd_stats,
-	&capsa_cmd_volume, &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	 &capsa_cmd_version,
-	&capsa_cmd_cp,	   &capsa_cmd_export,	 &capsa_cmd_pull,    &capsa_cmd_network, &capsa_cmd_port,
+	&capsa_cmd_image,   &capsa_cmd_images,	  &capsa_cmd_import,  &capsa_cmd_load,	 &capsa_cmd_rmi,
+	&capsa_cmd_save,    &capsa_cmd_tag,	  &capsa_cmd_run,     &capsa_cmd_create, &capsa_cmd_start,
+	&capsa_cmd_ps,	    &capsa_cmd_logs,	  &capsa_cmd_stop,    &capsa_cmd_kill,	 &capsa_cmd_rm,
+	&capsa_cmd_wait,    &capsa_cmd_inspect,	  &capsa_cmd_restart, &capsa_cmd_pause,	 &capsa_cmd_unpause,
+	&capsa_cmd_rename,  &capsa_cmd_attach,	  &capsa_cmd_exec,    &capsa_cmd_top,	 &capsa_cmd_stats,
+	&capsa_cmd_volume,  &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	 &capsa_cmd_version,
+	&capsa_cmd_cp,	    &capsa_cmd_export,	  &capsa_cmd_pull,    &capsa_cmd_login,	 &capsa_cmd_logout,
+	&capsa_cmd_network, &capsa_cmd_port,
 };
 
 void cli_usage(const struct capsa_cmd *c, FILE *f)

@@ -356,3 +356,45 @@ assert_store_consistent() {
 	[ "$(echo "$output" | jq -r '.[0].Architecture')" = arm64 ]
 	c rm "$(c ps -aq)"
 }
+
+@test "login/logout: credentials are checked, saved for pull, and removed" {
+	run c login -u capsa-user -p wrong "$AUTH_REG"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"login as \"capsa-user\": $AUTH_REG: unauthorized"* ]]
+	[ ! -e "$REGISTRY_AUTH_FILE" ]
+
+	run c login -u capsa-user --password-stdin "$AUTH_REG" <<<'s3cret"pass'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Login Succeeded" ]
+	[ "$(jq -r --arg r "$AUTH_REG" '.auths[$r].auth' "$REGISTRY_AUTH_FILE" | base64 -d)" = 'capsa-user:s3cret"pass' ]
+	[ "$(stat -c %a "$REGISTRY_AUTH_FILE")" = 600 ]
+	run c pull -q "$AUTH_REG/capsa-test/private:1"
+	[ "$status" -eq 0 ]
+
+	run c logout "http://$AUTH_REG/v2/"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Removing login credentials for $AUTH_REG" ]
+	run c pull "$AUTH_REG/capsa-test/private:1"
+	[ "$status" -ne 0 ]
+	run c logout "$AUTH_REG"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not logged in to $AUTH_REG"* ]]
+}
+
+@test "login: bad registry names and missing arguments are refused" {
+	run c login -u u -p p "bad registry"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'invalid registry "bad registry"'* ]]
+	run c login -p p "$AUTH_REG"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"give the user name with -u"* ]]
+	run c login -u u "$AUTH_REG" </dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no password"* ]]
+	run c login -u a:b -p p "$AUTH_REG"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"a ':' cannot be stored"* ]]
+	[ ! -e "$REGISTRY_AUTH_FILE" ]
+}
