@@ -425,7 +425,7 @@ static int net_remove_locked(struct capsa_engine *e, int ndir, const char *name,
 	_cleanup_free_ char *ipam = ipam_text(ndir, name);
 	int ret = 0;
 	if (*ipam) {
-		ret = capsa_error_set(err, EBUSY,
+		ret = capsa_error_set(err, 0,
 				      "error while removing network: network %s id %s has active endpoints",
 				      name, n.id);
 	} else if (capsa_nft_network_delete(name, err) < 0 || capsa_link_delete(n.bridge, err) < 0) {
@@ -823,7 +823,7 @@ static int alloc_ports(int ndir, const struct capsa_ctr *c, struct capsa_port_ma
 						       m[i].ctr_port, m[i].proto);
 		} else if (registered(text, &m[i]) || !port_free(&m[i])) {
 			return capsa_error_set(
-				err, EADDRINUSE,
+				err, 0,
 				"driver failed programming external connectivity on endpoint %s "
 				"(%s): Bind for %s:%u failed: port is already allocated",
 				c->name, c->id, m[i].host_ip[0] ? m[i].host_ip : "0.0.0.0", m[i].host_port);
@@ -861,6 +861,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 	int ret = -1;
 	_cleanup_free_ char *nsdir = NULL;
 	_cleanup_close_ int nsfd = -1;
+	bool bare = false;
 	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
 	if (lock < 0 || net_load(ndir, c->network, &n, err) < 0)
 		goto out;
@@ -923,6 +924,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 	st.ports = want;
 	st.n_ports = n_want;
 	if (alloc_ports(ndir, c, st.ports, st.n_ports, err) < 0) {
+		bare = true; /* docker's words, as scripts look for them */
 		/* What was registered before the refusal is released through the record. */
 		size_t keep = st.n_ports;
 		st.n_ports = 0;
@@ -949,7 +951,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 		goto out;
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0 && !bare)
 		capsa_error_prefix(err, "network %s", c->network);
 	net_cfg_clear(&n);
 	net_state_clear(&st);

@@ -1,0 +1,308 @@
+#!/usr/bin/env bats
+# Bridge networking: capsa network create/ls/inspect/rm/prune, run --network NAME, -p/-P, and that
+# nothing (veth, netns mount, nft rule, address, port) is left after rm, rm -f, --rm or a failed create.
+# Each test makes its own network named after its TEST_ID_PREFIX, on a 10.231.X.0/24 of its own.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export IMAGES_DIR
+	IMAGES_DIR=$(mktemp -d /tmp/capsa-test-net-XXXXXX)
+	make_busybox_rootfs "$IMAGES_DIR/rootfs"
+}
+
+teardown_file() {
+	rm -rf "$IMAGES_DIR"
+}
+
+setup() {
+	capsa_setup_tmp
+	STORE="$TEST_TMP/store"
+	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	c import "$IMAGES_DIR/rootfs" bb >/dev/null
+	NET="$TEST_ID_PREFIX"
+	# A subnet of its own: from the temp dir's name, so tests running at once rarely collide.
+	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	SUBNET="10.231.$X.0/24"
+	PREFIX3="10.231.$X."
+}
+
+teardown() {
+	if [ -d "$STORE/containers" ]; then
+		for id in $(c ps -aq --no-trunc 2>/dev/null); do
+			c rm -f "$id" >/dev/null 2>&1 || true
+		done
+	fi
+	c network rm "$NET" >/dev/null 2>&1 || true
+	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
+	capsa_teardown_tmp
+}
+
+c() {
+	timeout 120 "$CAPSA" --root "$STORE" "$@"
+}
+
+make_net() {
+	c network create --subnet "$SUBNET" "$NET" >/dev/null
+	BRIDGE=$(c network inspect "$NET" | jq -r '.[0].Options["com.docker.network.bridge.name"]')
+	[ -n "$BRIDGE" ]
+}
+
+# Nothing of container $1 (full id) is left on the host: veth, netns mount, nft chain, address, ports.
+assert_net_gone() {
+	local id=$1
+	! ip link show "veth${id:0:11}" 2>/dev/null
+	! grep -q "$id" /proc/self/mountinfo
+	[ ! -e "$STORE/run/netns/$id" ]
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
+	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+}
+
+# After the network is removed: no bridge, no table, no directory.
+assert_network_gone() {
+	! ip link show "$BRIDGE" 2>/dev/null
+	! nft list table ip "capsa-$NET" 2>/dev/null
+	[ ! -e "$STORE/networks/$NET" ]
+}
+
+# (busybox wget -T crashes here: curl on the host.)
+# Polls (bounded by tries, not by time) until an HTTP GET of $1 answers $2.
+http_expect() {
+	local url=$1 want=$2 i out
+	for i in $(seq 1 200); do
+		out=$(curl -sS -m 2 "$url" 2>/dev/null) && [ "$out" = "$want" ] && return 0
+		sleep 0.05
+	done
+	echo "no answer $want from $url (last: $out)" >&2
+	return 1
+}
+
+host_addr() {
+	ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1] }' | grep -v '^10\.231\.' |
+		grep -v '^10\.88\.' | head -1
+}
+
+@test "network: eth0 with an address in the subnet, a default route, /etc/hosts and inspect agree" {
+	make_net
+	id=$(c create --network "$NET" --name "$TEST_ID_PREFIX-a" --hostname web bb \
+		sh -c 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf')
+	ip=$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')
+	[[ "$ip" == "$PREFIX3"* ]]
+	[ "$(c inspect "$id" | jq -r ".[0].NetworkSettings.Networks[\"$NET\"].IPAddress")" = "$ip" ]
+	[ "$(c inspect "$id" | jq -r '.[0].NetworkSettings.Gateway')" = "${PREFIX3}1" ]
+	[ "$(c inspect "$id" | jq -r '.[0].NetworkSettings.MacAddress')" != "" ]
+	run c start -a "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"inet $ip/24"* ]]
+	[[ "$output" == *"default via ${PREFIX3}1 dev eth0"* ]]
+	# The hostname and the name resolve to the container's own address.
+	echo "$output" | grep -qE "^$ip[[:space:]]+web $TEST_ID_PREFIX-a\$"
+	# resolv.conf: the host's resolvers without loopback ones.
+	! echo "$output" | grep -q '^nameserver 127\.'
+	echo "$output" | grep -q '^nameserver '
+	[ "$(c network inspect "$NET" | jq -r ".[0].Containers[\"$id\"].IPv4Address")" = "$ip/24" ]
+	c rm "$id"
+	assert_net_gone "$id"
+	c network rm "$NET"
+	assert_network_gone
+}
+
+@test "network: two containers on one network reach each other" {
+	make_net
+	a=$(c run -d --network "$NET" bb httpd -f -p 8080 -h /etc)
+	ipa=$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')
+	run c run --rm --network "$NET" bb sh -c \
+		"for i in \$(seq 1 100); do timeout 2 wget -q -O - http://$ipa:8080/hostname && exit 0; sleep 0.05; done; exit 1"
+	[ "$status" -eq 0 ]
+	[ "$output" = "${a:0:12}" ]
+	c rm -f "$a"
+	assert_net_gone "$a"
+}
+
+@test "network: a published port answers on 127.0.0.1 and on the host's address; capsa port lists it" {
+	make_net
+	id=$(c run -d --network "$NET" -p 8080 bb httpd -f -p 8080 -h /etc)
+	port=$(c inspect "$id" | jq -r '.[0].NetworkSettings.Ports["8080/tcp"][0].HostPort')
+	[ "$port" -gt 0 ]
+	[ "$(c port "$id")" = "8080/tcp -> 0.0.0.0:$port" ]
+	[ "$(c port "$id" 8080/tcp)" = "0.0.0.0:$port" ]
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	ext=$(host_addr)
+	if [ -n "$ext" ]; then
+		http_expect "http://$ext:$port/hostname" "${id:0:12}"
+	fi
+	nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -q "dnat to ${PREFIX3}"
+	c rm -f "$id"
+	assert_net_gone "$id"
+	# The port is free again: nothing answers, and another container may take it.
+	! curl -sS -m 2 "http://127.0.0.1:$port/hostname"
+	id2=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	http_expect "http://127.0.0.1:$port/hostname" "${id2:0:12}"
+	c rm -f "$id2"
+	assert_net_gone "$id2"
+}
+
+@test "network: a host port taken by a container or by a listening socket is refused and leaves nothing" {
+	make_net
+	a=$(c run -d --network "$NET" -p 8080 bb sleep 1000)
+	port=$(c port "$a" 8080/tcp | cut -d: -f2)
+	run c run -d --network "$NET" -p "$port:80" bb sleep 1000
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"driver failed programming external connectivity on endpoint"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c ps -aq | wc -l)" -eq 1 ]
+	[ "$(wc -l <"$STORE/networks/$NET/ipam")" -eq 1 ]
+	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 1 ]
+	[ "$(ls "$STORE/run/netns" | wc -l)" -eq 1 ]
+
+	# A socket listening on the host (not capsa's): found by binding the port.
+	busybox nc -l -p 0 >/dev/null 2>&1 &
+	ncpid=$!
+	lport=""
+	for i in $(seq 1 200); do
+		lport=$(ss -Hltnp | awk -v p="pid=$ncpid," '$0 ~ p { n = split($4, a, ":"); print a[n] }' | head -1)
+		[ -n "$lport" ] && break
+		sleep 0.05
+	done
+	[ -n "$lport" ]
+	run c run -d --network "$NET" -p "$lport:80" bb sleep 1000
+	kill "$ncpid" 2>/dev/null || true
+	wait "$ncpid" 2>/dev/null || true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Bind for 0.0.0.0:$lport failed: port is already allocated"* ]]
+	[ "$(c ps -aq | wc -l)" -eq 1 ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 1 ]
+	c rm -f "$a"
+	assert_net_gone "$a"
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+	[ "$(ls "$STORE/run/netns" | wc -l)" -eq 0 ]
+}
+
+@test "network: 16 concurrent run -d get 16 distinct addresses in the subnet" {
+	make_net
+	for i in $(seq 1 16); do
+		c run -d --network "$NET" bb sleep 1000 >"$TEST_TMP/id.$i" 2>"$TEST_TMP/err.$i" &
+	done
+	wait
+	for i in $(seq 1 16); do
+		[ -s "$TEST_TMP/id.$i" ] || { cat "$TEST_TMP/err.$i"; false; }
+	done
+	ips=$(for i in $(seq 1 16); do c inspect "$(cat "$TEST_TMP/id.$i")" | jq -r '.[0].NetworkSettings.IPAddress'; done)
+	[ "$(echo "$ips" | sort -u | wc -l)" -eq 16 ]
+	[ "$(echo "$ips" | grep -c "^${PREFIX3//./\\.}")" -eq 16 ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 16 ]
+	for i in $(seq 1 16); do
+		c rm -f "$(cat "$TEST_TMP/id.$i")" >/dev/null
+	done
+	for i in $(seq 1 16); do
+		assert_net_gone "$(cat "$TEST_TMP/id.$i")"
+	done
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+}
+
+@test "network: rm -f after kill -9 of the monitor and of the container leaves no veth, netns or nft rule" {
+	make_net
+	id=$(c run -d --network "$NET" -p 8080 bb sleep 1000)
+	mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+	pid=$(jq -r .pid "$STORE/containers/$id/state.json")
+	ip link show "veth${id:0:11}" >/dev/null
+	kill -9 "$mon" "$pid"
+	c rm -f "$id"
+	assert_net_gone "$id"
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+	c network rm "$NET"
+	assert_network_gone
+}
+
+@test "network: run --rm releases the network when the container exits" {
+	make_net
+	run c run --rm --network "$NET" -p 8080 bb sh -c 'ip -4 -o addr show eth0 | wc -l'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1" ]
+	[ "$(c ps -aq | wc -l)" -eq 0 ]
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+	[ ! -s "$STORE/networks/ports" ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
+	[ "$(ls "$STORE/run/netns" | wc -l)" -eq 0 ]
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+}
+
+@test "network: rm of a network in use is refused; ls, inspect and prune" {
+	make_net
+	c network ls | grep -q " $NET "
+	c network ls | grep -qE ' (bridge|host|none) '
+	[ "$(c network inspect "$NET" | jq -r '.[0].IPAM.Config[0].Subnet')" = "$SUBNET" ]
+	id=$(c create --network "$NET" bb true)
+	run c network rm "$NET"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network $NET id "*"has active endpoints"* ]]
+	# prune keeps a network in use
+	c network prune >/dev/null
+	c network inspect "$NET" >/dev/null
+	c rm "$id"
+	assert_net_gone "$id"
+	run c network prune
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$NET"* ]]
+	assert_network_gone
+	run c network rm bridge
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bridge is a pre-defined network and cannot be removed"* ]]
+}
+
+@test "network: the global --default-network picks the network for run" {
+	make_net
+	run c --default-network "$NET" run --rm bb sh -c 'ip -4 -o addr show eth0'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"inet $PREFIX3"* ]]
+	# The helpers' CAPSA_DEFAULT_NETWORK=none: no eth0 without the flag.
+	run c run --rm bb sh -c 'ip -o link | grep -c eth0'
+	[ "$output" = "0" ]
+}
+
+@test "network: bad --subnet, --gateway, names and -p are refused clearly and leave nothing" {
+	for bad in 10.231.0.1/24 300.1.1.0/24 10.231.0.0/33 10.231.0.0/4 nonsense 10.231.0.0; do
+		run c network create --subnet "$bad" "$NET"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"invalid subnet $bad"* ]]
+	done
+	run c network create --subnet "$SUBNET" --gateway 10.99.0.1 "$NET"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid gateway 10.99.0.1: not a host address of $SUBNET"* ]]
+	run c network create --subnet "$SUBNET" --bridge-name "this-name-is-too-long" "$NET"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid interface name \"this-name-is-too-long\""* ]]
+	run c network create "bad/name"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid network name \"bad/name\""* ]]
+	[ ! -e "$STORE/networks/$NET" ]
+	! nft list table ip "capsa-$NET" 2>/dev/null
+
+	make_net
+	run c network create --subnet "$SUBNET" "$NET-2"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"overlaps with network $NET"* ]]
+	run c network create --subnet 10.232.0.0/24 "$NET"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network with name $NET already exists"* ]]
+
+	for bad in 80:abc 70000 1-3:1-2 8080:80/sctp 1:2:3:4 abc:80:80 0; do
+		run c run --rm --network "$NET" -p "$bad" bb true
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"invalid port spec \"$bad\""* ]]
+	done
+	run c run --rm --network nosuch-net-$TEST_ID_PREFIX bb true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network nosuch-net-$TEST_ID_PREFIX not found"* ]]
+	run c run --rm --network none -p 8080 bb true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"publishing ports needs a bridge network"* ]]
+	[ "$(c ps -aq | wc -l)" -eq 0 ]
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
+	[ -z "$(ls "$STORE/run/netns" 2>/dev/null)" ]
+}
