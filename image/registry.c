@@ -190,7 +190,9 @@ static int http_get(struct client *c, const char *url, const char *accept, bool 
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->insecure ? "http,https" : "https");
+	/* Redirects (to object stores) never step down from HTTPS unless the user allowed it. */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+			 c->insecure || !strcmp(c->scheme, "http") ? "http,https" : "https");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* A registry that stops sending is given up on after a minute of (almost) nothing. */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -239,8 +241,8 @@ static char *auth_hint(struct client *c)
 	_cleanup_free_ char *def = c->authfile ? NULL : capsa_registry_auth_file();
 	if (c->user)
 		return xasprintf("the credentials of user \"%s\" were refused", c->user);
-	return xasprintf("no credentials for %s in %s (capsa login %s)", c->domain,
-			 c->authfile ? c->authfile : def, c->domain);
+	return xasprintf("no credentials for %s in %s; see capsa login", c->domain,
+			 c->authfile ? c->authfile : def);
 }
 
 static char *url_escape(CURL *h, const char *s)

@@ -8,8 +8,12 @@
   flaky      truncates the first request of each layer, serves later ones correctly
   schema1    answers manifests with a Docker schema 1 manifest
   mismatch   sends an index as the body with an image manifest Content-Type
+  bearer     wants a Bearer token from /token (anonymous: scope pull of bearer/bb only)
+  bearerauth wants a Bearer token that /token gives only for Basic user:secret
+  redirect   answers blob requests with a 307 to /store/<digest> (as registries do to object stores)
 Usage: badregistry.py LAYOUT PORTFILE   (binds a free port and writes it to PORTFILE once listening)
 """
+import base64
 import http.server
 import json
 import os
@@ -53,16 +57,54 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def error(self, code, err, msg):
         self.send(code, json.dumps({"errors": [{"code": err, "message": msg}]}).encode())
 
+    def challenge(self, mode, repo):
+        realm = "http://%s:%d/token" % self.server.server_address
+        hdr = 'Bearer realm="%s",service="capsa-test",scope="repository:%s/bb:pull"' % (realm, repo)
+        self.send(401, json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})
+                  .encode(), extra={"WWW-Authenticate": hdr})
+
+    def token(self):
+        from urllib.parse import urlparse, parse_qs
+        q = parse_qs(urlparse(self.path).query)
+        scope = q.get("scope", [""])[0]
+        user = None
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user = base64.b64decode(auth[6:]).decode(errors="replace")
+        if q.get("service") != ["capsa-test"] or not scope.endswith("/bb:pull"):
+            return self.error(400, "DENIED", "bad service or scope")
+        if scope.startswith("repository:bearerauth"):
+            if user != "user:secret":
+                return self.error(401, "UNAUTHORIZED", "incorrect username or password")
+            return self.send(200, json.dumps({"access_token": "tok-auth"}).encode())
+        return self.send(200, json.dumps({"token": "tok-anon", "expires_in": 300}).encode())
+
     def do_GET(self):
         parts = self.path.split("/")
         if self.path in ("/v2/", "/v2"):
             return self.send(200, b"{}")
+        if self.path.startswith("/token?"):
+            return self.token()
+        if parts[1:2] == ["store"] and len(parts) == 3:
+            data = blob(parts[2])
+            if data is None:
+                return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+            return self.send(200, data, "application/octet-stream")
         # /v2/<mode>[-suffix]/bb/<kind>/<ref>
         if len(parts) != 6 or parts[1] != "v2" or parts[3] != "bb":
             return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
         # "flaky-7" behaves as flaky with a failure count of its own: each test picks a fresh name.
         repo, kind, ref = parts[2], parts[4], parts[5]
         mode = repo.split("-")[0]
+        want = {"bearer": "Bearer tok-anon", "bearerauth": "Bearer tok-auth"}.get(mode)
+        if want and self.headers.get("Authorization") != want:
+            return self.challenge(mode, repo)
+        if mode == "redirect" and kind == "blobs":
+            self.send_response(307)
+            self.send_header("Location", "/store/" + ref)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if kind == "manifests":
             if mode == "schema1":
                 body = json.dumps({"schemaVersion": 1, "name": "schema1/bb", "tag": "1",

@@ -398,3 +398,26 @@ assert_store_consistent() {
 	[[ "$output" == *"a ':' cannot be stored"* ]]
 	[ ! -e "$REGISTRY_AUTH_FILE" ]
 }
+
+@test "pull: Bearer tokens from the realm, anonymous or with credentials; blobs behind redirects" {
+	run c pull -q "$BAD_REG/bearer/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"GET /token?scope=repository%3Abearer%2Fbb%3Apull&service=capsa-test ' "$REG_DIR/bad.log"
+
+	run c pull "$BAD_REG/bearerauth/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$BAD_REG: token request refused: unauthorized: incorrect username or password (no credentials for $BAD_REG in $REGISTRY_AUTH_FILE; see capsa login)"* ]]
+	echo "{\"auths\": {\"$BAD_REG\": {\"auth\": \"$(printf user:secret | base64 -w0)\"}}}" >"$REGISTRY_AUTH_FILE"
+	run c pull -q "$BAD_REG/bearerauth/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+
+	rm -rf "$STORE"
+	run c pull -q "$BAD_REG/redirect/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"GET /store/sha256:' "$REG_DIR/bad.log"
+	assert_store_consistent 1
+}
