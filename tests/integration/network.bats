@@ -306,3 +306,21 @@ host_addr() {
 	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
 	[ -z "$(ls "$STORE/run/netns" 2>/dev/null)" ]
 }
+
+@test "network: -P publishes the image's ExposedPorts (tcp and udp) on ephemeral ports" {
+	make_net
+	c import -c 'EXPOSE 8080' -c 'EXPOSE 53/udp' "$IMAGES_DIR/rootfs" bbx >/dev/null
+	id=$(c run -d -P --network "$NET" bbx httpd -f -p 8080 -h /etc)
+	run c port "$id"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qE '^8080/tcp -> 0\.0\.0\.0:[0-9]+$'
+	echo "$output" | grep -qE '^53/udp -> 0\.0\.0\.0:[0-9]+$'
+	port=$(c port "$id" 8080/tcp | cut -d: -f2)
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	run c port "$id" 9999/tcp
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no public port '9999/tcp' published for $id"* ]]
+	c rm -f "$id"
+	assert_net_gone "$id"
+	[ ! -s "$STORE/networks/ports" ]
+}
