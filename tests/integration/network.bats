@@ -324,3 +324,16 @@ host_addr() {
 	assert_net_gone "$id"
 	[ ! -s "$STORE/networks/ports" ]
 }
+
+@test "network: a create that fails after the network was set up (command not found) leaves nothing" {
+	make_net
+	run -127 c run --network "$NET" -p 8080 bb /no/such/command
+	[ "$status" -eq 127 ]
+	[ "$(c ps -aq | wc -l)" -eq 0 ]
+	[ ! -s "$STORE/networks/$NET/ipam" ]
+	[ ! -s "$STORE/networks/ports" ]
+	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
+	[ -z "$(ls "$STORE/run/netns" 2>/dev/null)" ]
+	! grep -q "$STORE/run/netns" /proc/self/mountinfo
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+}
