@@ -203,3 +203,19 @@ assert_gone() {
 	[ "$status" -eq 0 ]
 	[ -z "$(c ps -aq)" ]
 }
+
+@test "SIGTERM to the small monitor stops the container like capsa stop; kill -9 of it, then rm -f" {
+	id=$(c run -d --stop-timeout 100 bb sh -c 'trap "exit 9" TERM; sleep 1000 & wait')
+	mon=$(state "$id" monitorPid)
+	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	kill -TERM "$mon"
+	[ "$(c wait "$id")" = 9 ]
+	[ "$(state "$id" status)" = exited ]
+	id2=$(c run -d bb sleep 1000)
+	mon=$(state "$id2" monitorPid)
+	kill -9 "$mon"
+	c rm -f "$id2"
+	assert_gone "$id2"
+	c rm "$id"
+	assert_gone "$id"
+}
