@@ -223,7 +223,9 @@ static int http_get(struct client *c, const char *url, const char *accept, bool 
 	if (r->too_big)
 		return capsa_error_set(err, 0, "GET %s: answer larger than %zu bytes", url,
 				       r->w ? (size_t)ERROR_BODY_MAX : r->max);
-	return capsa_error_set(err, 0, "GET %s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	bool tls_hint = rc == CURLE_SSL_CONNECT_ERROR && !c->insecure && secure_url(url);
+	return capsa_error_set(err, 0, "GET %s: %s%s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc),
+			       tls_hint ? " (a registry without TLS needs --tls-verify=false)" : "");
 }
 
 static int load_creds(struct client *c, struct capsa_error **err)

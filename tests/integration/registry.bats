@@ -421,3 +421,19 @@ assert_store_consistent() {
 	grep -q '"GET /store/sha256:' "$REG_DIR/bad.log"
 	assert_store_consistent 1
 }
+
+@test "pull: a non-loopback name gets HTTPS; --tls-verify=false falls back to plain HTTP" {
+	local host
+	host=$(hostname)
+	getent ahostsv4 "$host" | grep -q '^127\.' || skip "$host does not resolve to a loopback address"
+	local port=${BAD_REG#*:}
+	run c pull "$host:$port/good/bb:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"GET https://$host:$port/v2/good/bb/manifests/1: "*"(a registry without TLS needs --tls-verify=false)"* ]]
+	assert_store_consistent 0
+	run c pull -q --tls-verify=false "$host:$port/good/bb:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$host:$port/good/bb:1" ]
+}
