@@ -969,7 +969,9 @@ void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
 		capsa_error_free(e2);
 		return;
 	}
-	capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
+	/* No ports, no chain: capsa_nft_ports_add makes nothing then. */
+	if (st.n_ports)
+		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
 	if (capsa_link_delete(st.veth, &e2) < 0 || capsa_netns_remove(st.netns, &e2) < 0) {
 		capsa_warn("%.12s: %s", c->id, e2->msg);
 		capsa_error_clear(&e2);
