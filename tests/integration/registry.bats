@@ -45,6 +45,15 @@ setup_file() {
 	start_registry "$REG_DIR/open" "${REG#*:}"
 	skopeo copy -q --dest-tls-verify=false "oci:$IMAGES_DIR/oci:latest" "docker://$REG/capsa-test/bb:1"
 	skopeo copy -q --all --dest-tls-verify=false "oci:$IMAGES_DIR/multi" "docker://$REG/capsa-test/multi:1"
+	# bb plus one layer (shares bb's), and the three-layer image with whiteouts and an opaque directory.
+	mkdir -p "$REG_DIR/derived-root/etc"
+	echo derived >"$REG_DIR/derived-root/etc/derived"
+	tar -C "$REG_DIR/derived-root" -cf "$REG_DIR/derived-layer.tar" etc
+	cp -a "$IMAGES_DIR/oci" "$IMAGES_DIR/derived"
+	umoci raw add-layer --image "$IMAGES_DIR/derived:latest" --tag v2 "$REG_DIR/derived-layer.tar"
+	skopeo copy -q --dest-tls-verify=false "oci:$IMAGES_DIR/derived:v2" "docker://$REG/capsa-test/derived:1"
+	"$CAPSA_TOP/tests/images/build-layered.sh" "$IMAGES_DIR" >/dev/null
+	skopeo copy -q --dest-tls-verify=false "oci:$IMAGES_DIR/layered:latest" "docker://$REG/capsa-test/layered:1"
 
 	htpasswd -Bbc "$REG_DIR/htpasswd" capsa-user 's3cret"pass' 2>/dev/null
 	AUTH_REG=127.0.0.1:$(free_port)
@@ -436,4 +445,31 @@ assert_store_consistent() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$host:$port/good/bb:1" ]
+}
+
+@test "pull: layers already stored are not downloaded again; several layers unpack in order" {
+	run c pull "$REG/capsa-test/bb:1"
+	[ "$status" -eq 0 ]
+	local base
+	base=$(echo "$output" | sed -n 's/: Pull complete$//p')
+	[ -n "$base" ]
+	run c pull "$REG/capsa-test/derived:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$base: Already exists"* ]]
+	[ "$(echo "$output" | grep -c ': Pull complete$')" -eq 1 ]
+	run c run --rm "$REG/capsa-test/derived:1" cat /etc/derived
+	[ "$status" -eq 0 ]
+	[ "$output" = derived ]
+
+	run c pull "$REG/capsa-test/layered:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c ': Pull complete$')" -eq 3 ]
+	run c run --rm "$REG/capsa-test/layered:1" sh -c 'ls /data; ls /data/opq'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *del-me* ]]
+	[[ "$output" != *old1* ]]
+	[[ "$output" == *new* ]]
 }
