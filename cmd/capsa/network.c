@@ -21,7 +21,19 @@ static int net_create(struct capsa_engine *e, int argc, char **argv, struct caps
 	struct capsa_network_opts o = {0};
 	int c;
 	optind = 0;
-	while ((c = cli_getopt(&capsa_cmd_network, argc, argv, "d:", opts)) != -1) {
+	/* Like docker, NAME may come before the flags: getopt stops at it, so it is taken and parsing goes
+	 * on. */
+	for (;;) {
+		c = cli_getopt(&capsa_cmd_network, argc, argv, "d:", opts);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			if (o.name)
+				return cli_usage_error(&capsa_cmd_network, err,
+						       "network create: expected one NAME");
+			o.name = argv[optind++];
+			continue;
+		}
 		switch (c) {
 		case 's':
 			o.subnet = optarg;
@@ -44,9 +56,8 @@ static int net_create(struct capsa_engine *e, int argc, char **argv, struct caps
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1)
+	if (o.name == NULL)
 		return cli_usage_error(&capsa_cmd_network, err, "network create: expected one NAME");
-	o.name = argv[optind];
 	_cleanup_free_ char *id = NULL;
 	if (capsa_engine_network_create(e, &o, &id, err) < 0)
 		return capsa_error_prefix(err, "network create");

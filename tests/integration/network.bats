@@ -105,6 +105,8 @@ host_addr() {
 	! echo "$output" | grep -q '^nameserver 127\.'
 	echo "$output" | grep -q '^nameserver '
 	[ "$(c network inspect "$NET" | jq -r ".[0].Containers[\"$id\"].IPv4Address")" = "$ip/24" ]
+	# NAT for the subnet leaving through any other interface.
+	nft list table ip "capsa-$NET" | grep -q "ip saddr $SUBNET oifname != \"$BRIDGE\" masquerade"
 	c rm "$id"
 	assert_net_gone "$id"
 	c network rm "$NET"
@@ -286,7 +288,7 @@ host_addr() {
 	run c network create --subnet "$SUBNET" "$NET-2"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"overlaps with network $NET"* ]]
-	run c network create --subnet 10.232.0.0/24 "$NET"
+	run c network create "$NET" --subnet 10.232.0.0/24
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"network with name $NET already exists"* ]]
 
