@@ -170,6 +170,33 @@ static char *drop_lines_of(const char *text, const char *id)
 	return out;
 }
 
+/*
+ * Keeps the lines whose container still has its directory: a capsa killed between taking an address (or a
+ * port) and writing the container's network record leaves a line nobody would release. The directory is
+ * made before any allocation, so a container being created is never taken for stale.
+ */
+static char *drop_stale(struct capsa_engine *e, char *text)
+{
+	char *out = xmalloc(strlen(text) + 1);
+	size_t len = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		const char *sp = memrchr(p, ' ', l);
+		_cleanup_free_ char *id = sp ? xstrndup(sp + 1, (size_t)(p + l - sp - 1)) : NULL;
+		if (id && *id && strchr(id, '/') == NULL && id[0] != '.' &&
+		    faccessat(e->containers_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			memcpy(out + len, p, l);
+			len += l;
+			out[len++] = '\n';
+		}
+		p += l + (nl ? 1 : 0);
+	}
+	out[len] = '\0';
+	free(text);
+	return out;
+}
+
 /* ---- the network store ----------------------------------------------------------------------------- */
 
 static char *net_cfg_json(const struct net_cfg *n)
@@ -404,7 +431,7 @@ out:
 }
 
 /* The ids holding addresses on the network: "in use" means at least one. */
-static char *ipam_text(int ndir, const char *name)
+static char *ipam_text(struct capsa_engine *e, int ndir, const char *name)
 {
 	_cleanup_free_ char *path = xasprintf("%s/ipam", name);
 	char *text = NULL;
@@ -414,7 +441,7 @@ static char *ipam_text(int ndir, const char *name)
 		capsa_error_free(e2);
 		return xstrdup("");
 	}
-	return text;
+	return drop_stale(e, text);
 }
 
 static int net_remove_locked(struct capsa_engine *e, int ndir, const char *name, struct capsa_error **err)
@@ -422,7 +449,7 @@ static int net_remove_locked(struct capsa_engine *e, int ndir, const char *name,
 	struct net_cfg n = {0};
 	if (net_load(ndir, name, &n, err) < 0)
 		return -1;
-	_cleanup_free_ char *ipam = ipam_text(ndir, name);
+	_cleanup_free_ char *ipam = ipam_text(e, ndir, name);
 	int ret = 0;
 	if (*ipam) {
 		ret = capsa_error_set(err, 0,
@@ -468,7 +495,7 @@ int capsa_engine_network_prune(struct capsa_engine *e, char ***removed, size_t *
 	for (size_t i = 0; i < nn; i++) {
 		if (builtin(names[i]))
 			continue;
-		_cleanup_free_ char *ipam = ipam_text(ndir, names[i]);
+		_cleanup_free_ char *ipam = ipam_text(e, ndir, names[i]);
 		if (*ipam)
 			continue;
 		struct capsa_error *e2 = NULL;
@@ -496,6 +523,10 @@ int capsa_engine_network_list(struct capsa_engine *e, struct capsa_network_info 
 {
 	_cleanup_close_ int ndir = networks_dir(e, err);
 	if (ndir < 0)
+		return -1;
+	/* Held because the first look at "bridge" writes its record. */
+	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
+	if (lock < 0)
 		return -1;
 	size_t nn;
 	_cleanup_strv_ char **names = net_names(ndir, &nn);
@@ -558,6 +589,9 @@ int capsa_engine_network_inspect(struct capsa_engine *e, const char *name, char 
 	_cleanup_close_ int ndir = networks_dir(e, err);
 	if (ndir < 0)
 		return -1;
+	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
+	if (lock < 0)
+		return -1;
 	struct net_cfg n = {0};
 	if (net_load(ndir, name, &n, err) < 0)
 		return -1;
@@ -581,7 +615,7 @@ int capsa_engine_network_inspect(struct capsa_engine *e, const char *name, char 
 	json_object_object_add(opts, "com.docker.network.bridge.name", json_object_new_string(n.bridge));
 	json_object_object_add(o, "Options", opts);
 	json_object *ctrs = json_object_new_object();
-	_cleanup_free_ char *text = ipam_text(ndir, name);
+	_cleanup_free_ char *text = ipam_text(e, ndir, name);
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		char *sp = strchr(line, ' ');
 		if (sp == NULL)
@@ -706,14 +740,14 @@ static int net_state_write(struct capsa_engine *e, const char *id, const struct 
 	return capsa_write_file_atomic_at(dfd, NET_STATE_FILE, json, strlen(json), 0600, err);
 }
 
-static int alloc_address(int ndir, const struct net_cfg *n, const char *id, uint32_t *addr,
-			 struct capsa_error **err)
+static int alloc_address(struct capsa_engine *e, int ndir, const struct net_cfg *n, const char *id,
+			 uint32_t *addr, struct capsa_error **err)
 {
 	_cleanup_free_ char *name = xasprintf("%s/ipam", n->name);
 	_cleanup_close_ int fd = lock_file(ndir, name, err);
 	if (fd < 0)
 		return -1;
-	_cleanup_free_ char *text = read_locked(fd);
+	_cleanup_free_ char *text = drop_stale(e, read_locked(fd));
 	uint32_t *used = NULL;
 	size_t nu = 0;
 	for (const char *p = text; *p;) {
@@ -772,6 +806,11 @@ static bool port_free(const struct capsa_port_map *m)
 	if (m->host_ip[0])
 		(void)capsa_ipv4_parse(m->host_ip, &a);
 	sa.sin_addr.s_addr = htonl(a);
+	/* A connection in TIME_WAIT does not hold the port; with SO_REUSEADDR only a listener (or another
+	 * bound socket) makes bind fail. */
+	int one = 1;
+	if (tcp)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 }
 
@@ -802,15 +841,15 @@ static bool registered(const char *text, const struct capsa_port_map *m)
 	return false;
 }
 
-static int alloc_ports(int ndir, const struct capsa_ctr *c, struct capsa_port_map *m, size_t n,
-		       struct capsa_error **err)
+static int alloc_ports(struct capsa_engine *e, int ndir, const struct capsa_ctr *c, struct capsa_port_map *m,
+		       size_t n, struct capsa_error **err)
 {
 	if (n == 0)
 		return 0;
 	_cleanup_close_ int fd = lock_file(ndir, "ports", err);
 	if (fd < 0)
 		return -1;
-	_cleanup_free_ char *text = read_locked(fd);
+	_cleanup_free_ char *text = drop_stale(e, read_locked(fd));
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].host_port == 0) {
 			for (int tries = 0; m[i].host_port == 0 && tries < 64; tries++) {
@@ -910,7 +949,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 	st.prefix = n.prefix;
 	/* Written first with no address and no ports, then again with each: whatever is made from here on
 	 * is in the record when a later step fails (or the process is killed). */
-	if (alloc_address(ndir, &n, c->id, &st.addr, err) < 0)
+	if (alloc_address(e, ndir, &n, c->id, &st.addr, err) < 0)
 		goto out;
 	capsa_mac_from_ipv4(st.addr, st.mac);
 	struct capsa_port_map *want = st.ports;
@@ -923,7 +962,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 	}
 	st.ports = want;
 	st.n_ports = n_want;
-	if (alloc_ports(ndir, c, st.ports, st.n_ports, err) < 0) {
+	if (alloc_ports(e, ndir, c, st.ports, st.n_ports, err) < 0) {
 		bare = true; /* docker's words, as scripts look for them */
 		/* What was registered before the refusal is released through the record. */
 		size_t keep = st.n_ports;
