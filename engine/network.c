@@ -907,7 +907,8 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 
 	/* The ports: -p as given, then -P's image ExposedPorts not already published. */
 	st.ports = xcalloc(o->n_ports + 1, sizeof(*st.ports));
-	memcpy(st.ports, o->ports, o->n_ports * sizeof(*st.ports));
+	if (o->n_ports)
+		memcpy(st.ports, o->ports, o->n_ports * sizeof(*st.ports));
 	st.n_ports = o->n_ports;
 	if (o->publish_all) {
 		struct capsa_image_config *ic = NULL;
