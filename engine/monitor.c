@@ -634,9 +634,13 @@ static void become_small(struct monitor *m)
 	argv[n++] = arg("monitor-start", (long long)c->monitor_start);
 	if (c->started_at)
 		argv[n++] = xasprintf("started-at=%s", c->started_at);
+	/* Held open: a capsa installed over this one while the container runs still finishes it as it was. */
+	_cleanup_close_ int capsa_fd = open(capsa, O_PATH | O_CLOEXEC);
+	if (capsa_fd >= 0)
+		argv[n++] = arg("capsa-fd", capsa_fd);
 	int pass[8 + MON_MAX_CLIENTS];
 	size_t np = 0;
-	int fds[] = {m->dirfd, m->listen_fd, m->out.fd, m->err.fd, m->in_fd, m->master, m->log_fd};
+	int fds[] = {m->dirfd, m->listen_fd, m->out.fd, m->err.fd, m->in_fd, m->master, m->log_fd, capsa_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			pass[np++] = fds[i];

@@ -51,7 +51,8 @@ static bool valid_id(const char *s)
 int mon_args_parse(int argc, char **argv, struct mon_args *a, char *errbuf, size_t errlen)
 {
 	memset(a, 0, sizeof(*a));
-	a->dir_fd = a->out_fd = a->err_fd = a->in_fd = a->master_fd = a->listen_fd = a->log_fd = -1;
+	a->dir_fd = a->out_fd = a->err_fd = a->in_fd = a->master_fd = a->listen_fd = a->log_fd = a->capsa_fd =
+		-1;
 	a->stop_signal = 15;
 	a->stop_timeout = 10;
 	static const struct {
@@ -65,6 +66,7 @@ int mon_args_parse(int argc, char **argv, struct mon_args *a, char *errbuf, size
 		{"master", offsetof(struct mon_args, master_fd)},
 		{"listen", offsetof(struct mon_args, listen_fd)},
 		{"log", offsetof(struct mon_args, log_fd)},
+		{"capsa-fd", offsetof(struct mon_args, capsa_fd)},
 	};
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];

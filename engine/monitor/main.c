@@ -29,10 +29,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 struct client {
 	int fd;
@@ -365,6 +368,14 @@ static void client_readable(struct client *cl)
 	client_drop(cl);
 }
 
+/* The capsa this monitor came from, even if a newer one was installed over it since; else by path. */
+static void exec_capsa(char **argv)
+{
+	if (a.capsa_fd >= 0)
+		syscall(SYS_execveat, a.capsa_fd, "", argv, environ, AT_EMPTY_PATH);
+	execv(a.capsa, argv);
+}
+
 /* The fallback when `capsa __monitor-exit` could not record the end: the state, by hand. */
 static void write_state(int code)
 {
@@ -454,7 +465,7 @@ static int run_exit(int code, int64_t wall_ns)
 				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (lfd >= 0)
 			dup2(lfd, 2);
-		execv(a.capsa, argv);
+		exec_capsa(argv);
 		_exit(127);
 	}
 	int st;
@@ -541,7 +552,7 @@ static void restart(void)
 		openat(a.dir_fd, "monitor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (lfd >= 0)
 		dup2(lfd, 2);
-	execv(a.capsa, argv);
+	exec_capsa(argv);
 	dprintf(2, "capsa-monitor %.12s: restart: execute %s: %s\n", a.id, a.capsa, strerror(errno));
 	write_state(125);
 	_exit(1);
@@ -642,7 +653,7 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &started_mono);
 	/* Inherited without close-on-exec: none of them may leak into the capsa children. */
-	int fds[] = {a.dir_fd, a.out_fd, a.err_fd, a.in_fd, a.master_fd, a.listen_fd, a.log_fd};
+	int fds[] = {a.dir_fd, a.out_fd, a.err_fd, a.in_fd, a.master_fd, a.listen_fd, a.log_fd, a.capsa_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		cloexec(fds[i]);
 	sigset_t mask;

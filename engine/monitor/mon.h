@@ -22,6 +22,7 @@
 struct mon_args {
 	const char *id, *root, *capsa, *log_name, *started_at;
 	int dir_fd, out_fd, err_fd, in_fd, master_fd, listen_fd, log_fd;
+	int capsa_fd; /* O_PATH of the capsa binary the monitor came from: survives its replacement */
 	pid_t init;
 	int64_t log_max_size, log_max_file, timeout_ns;
 	int stop_timeout, stop_signal, restart_count;

@@ -219,3 +219,18 @@ assert_gone() {
 	c rm "$id"
 	assert_gone "$id"
 }
+
+@test "the end is recorded by the capsa that started the container, even after it was replaced" {
+	mkdir "$TEST_TMP/bin"
+	cp "$CAPSA" "$(dirname "$CAPSA")/capsa-monitor" "$TEST_TMP/bin/"
+	id=$(timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" run -d bb sleep 1000)
+	# an upgrade in progress: the binary the monitor would run is gone
+	rm "$TEST_TMP/bin/capsa"
+	c kill "$id"
+	[ "$(c wait "$id")" = 137 ]
+	[ "$(state "$id" status)" = exited ]
+	[ "$(state "$id" error)" = null ]
+	[ ! -e "$STORE/run/$id" ]
+	c rm "$id"
+	assert_gone "$id"
+}
