@@ -118,7 +118,7 @@ static void args(void)
 	ok(parse(GOOD
 		 " err=6 in=7 log=8 log-name=abc-json.log log-max-size=1000 log-max-file=3 timeout-ns=5 "
 		 "stop-timeout=-1 stop-signal=9 restart-count=2 monitor-start=77 started-at=2026 client=9:10 "
-		 "client=11:8",
+		 "client=11:8 capsa-fd=12",
 		 &a, err, sizeof(err)) == 0,
 	   "a full command line parses");
 	is_str(a.id, "abc123", "id");
@@ -126,6 +126,7 @@ static void args(void)
 	is_int(a.dir_fd, 3, "dir");
 	is_int(a.err_fd, 6, "err");
 	is_int(a.master_fd, -1, "an fd not given is -1");
+	is_int(a.capsa_fd, 12, "capsa-fd");
 	is_int(a.log_max_size, 1000, "log-max-size");
 	is_int(a.stop_timeout, -1, "stop-timeout -1 (wait forever)");
 	is_int(a.stop_signal, 9, "stop-signal");
