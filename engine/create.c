@@ -221,6 +221,9 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, s
 		struct capsa_error *le = NULL;
 		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &le) < 0)
 			capsa_error_free(le);
+		/* The container's init will be a clone of the monitor: from a sealed binary only. */
+		if (!capsa_exe_is_sealed())
+			monitor_exec_create(e, c->id, sp[1]);
 		capsa_monitor_main(e, c->id, sp[1]);
 	}
 	close(sp[1]);

@@ -22,3 +22,11 @@ $(BUILD)/capsa-init: engine/init/capsa-init.c engine/engine.mk
 	@$(SMALL_CC) $(SMALL_CFLAGS) $(SMALL_LDFLAGS) -o $@ engine/init/capsa-init.c
 
 BINS += $(BUILD)/capsa-init
+
+# capsa-monitor-full: the monitor's library half (create, record the end, restart) as a program linking
+# only what that needs (--as-needed drops libcurl's stack): a third of capsa's start time.
+$(BUILD)/capsa-monitor-full: $(BUILD)/obj/engine/monitor/full.o $(LIBCAPSA)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+
+BINS += $(BUILD)/capsa-monitor-full

@@ -72,6 +72,9 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code,
 /* monitor.c: the path of a program installed next to capsa's executable (build/ or PREFIX/bin), NULL
  * when there is none. */
 char *engine_helper_path(const char *name);
+/* In the forked monitor of an unsealed capsa: executes a sealed copy of capsa-monitor-full (or capsa) to
+ * be the monitor. Never returns: on failure it says why on sync_fd and exits. */
+void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
 
 /* network.c: the container's network, made before the config (its record says what to release). */
 struct json_object;

@@ -20,9 +20,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +32,12 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+
+extern char **environ;
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* Linux 6.3: an executable memfd even where memfd_noexec is set */
+#endif
 
 struct client {
 	int fd;
@@ -584,6 +592,14 @@ char *engine_helper_path(const char *name)
 	return p;
 }
 
+/* What runs the monitor's library half: capsa-monitor-full when installed (it starts in a third of capsa's
+ * time), else capsa itself; both take `--root ROOT __monitor-* ...`. */
+static char *monitor_full_path(void)
+{
+	char *p = engine_helper_path(MONITOR_FULL_PROGRAM);
+	return p ? p : engine_helper_path("capsa");
+}
+
 static char *arg(const char *k, long long v)
 {
 	return xasprintf("%s=%lld", k, v);
@@ -598,7 +614,7 @@ static void become_small(struct monitor *m)
 {
 	struct capsa_ctr *c = m->c;
 	_cleanup_free_ char *prog = engine_helper_path(MONITOR_PROGRAM);
-	_cleanup_free_ char *capsa = engine_helper_path("capsa");
+	_cleanup_free_ char *capsa = monitor_full_path();
 	if (prog == NULL || capsa == NULL) {
 		capsa_warn("monitor %.12s: no %s next to capsa: the full monitor stays", c->id,
 			   MONITOR_PROGRAM);
@@ -673,6 +689,47 @@ static void reply_error(int fd, int code, const char *msg)
 	memcpy(p + 4, msg, len);
 	frame_send(fd, FRAME_ERROR, p, len + 4);
 	free(p);
+}
+
+/* Executes path from a sealed memfd copy, as capsa_ensure_sealed_exe does for the running binary. Returns
+ * only on failure. */
+static void exec_sealed(const char *path, char **argv)
+{
+	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (src < 0 || fstat(src, &st) < 0)
+		return;
+	_cleanup_close_ int mfd =
+		memfd_create(MONITOR_FULL_PROGRAM, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create(MONITOR_FULL_PROGRAM, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return;
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return;
+	fexecve(mfd, argv, environ);
+}
+
+void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd)
+{
+	_cleanup_free_ char *prog = monitor_full_path();
+	_cleanup_free_ char *fd = xasprintf("%d", sync_fd);
+	char *argv[] = {prog, "--root", e->root, MONITOR_CREATE_CMD, (char *)id, fd, NULL};
+	if (prog != NULL) {
+		fcntl(sync_fd, F_SETFD, 0);
+		exec_sealed(prog, argv);
+	}
+	_cleanup_free_ char *msg = xasprintf("start the monitor of %.12s: execute a sealed %s: %s", id,
+					     prog ? prog : "capsa", prog ? strerror(errno) : "not found");
+	reply_error(sync_fd, 125, msg);
+	_exit(1);
 }
 
 static void handle_frame(struct monitor *m, struct client *cl, const struct frame_hdr *h, const char *data)
@@ -989,8 +1046,9 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 	_cleanup_error_ struct capsa_error *err = NULL;
 	_cleanup_engine_ struct capsa_engine *e = NULL;
 	bool exit_cmd = strcmp(argv[0], MONITOR_EXIT_CMD) == 0;
+	bool create_cmd = strcmp(argv[0], MONITOR_CREATE_CMD) == 0;
 	int64_t v[4];
-	if (argc != (exit_cmd ? 6 : 2)) {
+	if (argc != (exit_cmd ? 6 : create_cmd ? 3 : 2)) {
 		capsa_log_error("%s: wrong arguments (run by the monitor, not by people)", argv[0]);
 		return 125;
 	}
@@ -1002,6 +1060,21 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 	}
 	if (capsa_engine_open(root, &e, &err) < 0)
 		goto fail;
+	if (create_cmd) {
+		int sync_fd;
+		if (capsa_parse_i64(argv[2], &v[0]) < 0 || v[0] < 3 || v[0] > INT32_MAX ||
+		    fcntl(sync_fd = (int)v[0], F_SETFD, FD_CLOEXEC) < 0) {
+			capsa_log_error("%s: \"%s\" is not an open file descriptor", argv[0], argv[2]);
+			return 125;
+		}
+		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */
+		if (capsa_engine_seal_self(&err) < 0)
+			goto fail;
+		_cleanup_free_ char *logpath = xasprintf("%s/containers/%s/monitor.log", e->root, argv[1]);
+		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &err) < 0)
+			capsa_error_clear(&err);
+		capsa_monitor_main(e, argv[1], sync_fd);
+	}
 	if (!exit_cmd) {
 		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */
 		if (capsa_engine_seal_self(&err) < 0)
@@ -1019,5 +1092,6 @@ fail:;
 
 bool capsa_monitor_is_command(const char *name)
 {
-	return strcmp(name, MONITOR_EXIT_CMD) == 0 || strcmp(name, MONITOR_RESTART_CMD) == 0;
+	return strcmp(name, MONITOR_EXIT_CMD) == 0 || strcmp(name, MONITOR_RESTART_CMD) == 0 ||
+	       strcmp(name, MONITOR_CREATE_CMD) == 0;
 }

@@ -52,6 +52,9 @@ struct frame_finish {
 /* The hidden capsa commands the small monitor runs for what needs the whole library. */
 #define MONITOR_EXIT_CMD "__monitor-exit"
 #define MONITOR_RESTART_CMD "__monitor-restart"
+#define MONITOR_CREATE_CMD "__monitor-create"
+/* capsa's monitor half without the registry and archive libraries: faster to start (see engine.mk). */
+#define MONITOR_FULL_PROGRAM "capsa-monitor-full"
 /* Exit status of `capsa __monitor-exit` when the restart policy wants the container again. */
 #define MONITOR_EXIT_RESTART 3
 
