@@ -99,6 +99,12 @@ assert_gone() {
 	run "$(dirname "$CAPSA")/capsa-monitor" id=abc root=/x capsa=/y pid=1 dir=3 listen=4 out=five
 	[ "$status" -eq 125 ]
 	[[ "$output" == *'argument "out=five": not a file descriptor'* ]]
+	run "$(dirname "$CAPSA")/capsa-monitor-full" --root "$STORE" version
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"usage: capsa-monitor-full --root ROOT"* ]]
+	run "$(dirname "$CAPSA")/capsa-monitor-full" --root "$STORE" __monitor-create nosuch 99
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'"99" is not an open file descriptor'* ]]
 	run c __monitor-exit nosuch 0 0 0 zero
 	[ "$status" -eq 125 ]
 	[[ "$output" == *'"zero" is not a number'* ]]
