@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #define MAX_NESTING 4
 #define DEFAULT_ATTEMPTS 3
 #define PROGRESS_STEP (512 << 10)
+#define PARALLEL_DOWNLOADS 3 /* docker's max-concurrent-downloads */
 
 struct client {
 	CURL *curl;
@@ -35,6 +37,7 @@ struct client {
 	bool creds_loaded;
 	char *user, *pass;
 	const char *authfile;
+	atomic_bool *stop; /* set when a parallel download failed: the others give up */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -62,6 +65,7 @@ struct resp {
 	const struct capsa_pull_opts *o;
 	const char *digest;
 	int64_t last_progress;
+	atomic_bool *stop;
 };
 
 static void resp_reset(struct resp *r)
@@ -77,12 +81,17 @@ static void resp_reset(struct resp *r)
 	capsa_error_clear(&r->werr);
 }
 
+/* Parallel downloads report through one lock: the callback never runs twice at once. */
+static pthread_mutex_t event_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void event(const struct capsa_pull_opts *o, enum capsa_pull_event_kind kind, const char *digest,
 		  int64_t done, int64_t total, const char *msg)
 {
 	if (o && o->progress) {
 		struct capsa_pull_event ev = {kind, digest, done, total, msg};
+		pthread_mutex_lock(&event_lock);
 		o->progress(o->progress_ctx, &ev);
+		pthread_mutex_unlock(&event_lock);
 	}
 }
 
@@ -138,6 +147,10 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
 	long code = 0;
 	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (r->w && code == 200) {
+		if (r->stop && atomic_load(r->stop)) {
+			capsa_error_set(&r->werr, ECANCELED, "cancelled: another download failed");
+			return 0;
+		}
 		if (r->expect_size >= 0 && r->w->size + (int64_t)n > r->expect_size) {
 			capsa_error_set(&r->werr, 0,
 					"the registry sent more than the %lld bytes of the descriptor",
@@ -483,11 +496,14 @@ static int get_blob(struct client *c, struct capsa_image_store *s, const struct 
 	int attempts = o->attempts > 0 ? o->attempts : DEFAULT_ATTEMPTS;
 	_cleanup_error_ struct capsa_error *last = NULL;
 	for (int i = 1; i <= attempts; i++) {
+		if (c->stop && atomic_load(c->stop))
+			break;
 		if (i > 1) {
 			event(o_events, CAPSA_PULL_LAYER_RETRY, d->digest, i, attempts,
 			      last ? last->msg : "");
 			/* A short pause that grows: a registry restarting or overloaded gets a moment. */
-			struct timespec ts = {.tv_sec = 0, .tv_nsec = 200000000L * (i - 1)};
+			long ms = 200L * (i - 1);
+			struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 			nanosleep(&ts, NULL);
 		}
 		capsa_error_clear(&last);
@@ -497,7 +513,8 @@ static int get_blob(struct client *c, struct capsa_image_store *s, const struct 
 		if (blob_writer_begin(s, capsa_str_has_prefix(d->digest, "sha512:") ? "sha512" : "sha256", &w,
 				      err) < 0)
 			return -1;
-		struct resp r = {.w = &w, .expect_size = d->size, .o = o_events, .digest = d->digest};
+		struct resp r = {
+			.w = &w, .expect_size = d->size, .o = o_events, .digest = d->digest, .stop = c->stop};
 		int rc = registry_get(c, &url, NULL, &r, &last);
 		long status = r.status;
 		if (rc == 0 && status != 200) {
@@ -527,9 +544,93 @@ static int get_blob(struct client *c, struct capsa_image_store *s, const struct 
 		event(o_events, CAPSA_PULL_LAYER_DOWNLOADED, d->digest, d->size, d->size, NULL);
 		return 0;
 	}
+	if (last == NULL)
+		return capsa_error_set(err, ECANCELED, "blob %s: cancelled: another download failed",
+				       d->digest);
 	*err = TAKE_PTR(last);
 	return capsa_error_prefix(err, "blob %s (%d attempt%s)", d->digest, attempts,
 				  attempts > 1 ? "s" : "");
+}
+
+/* ---- parallel layer downloads ---- */
+
+struct pool {
+	struct client *c;
+	struct capsa_image_store *s;
+	const struct capsa_pull_opts *o;
+	const struct capsa_descriptor **todo;
+	size_t n, next;
+	pthread_mutex_t lock;
+	atomic_bool stop;
+	struct capsa_error *err; /* the first failure */
+	int64_t downloaded;
+};
+
+/* Each worker has a handle of its own and a copy of the session (token, credentials read-only). */
+static void *pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	struct client c = *p->c;
+	c.curl = curl_easy_init();
+	c.auth = p->c->auth ? xstrdup(p->c->auth) : NULL;
+	c.stop = &p->stop;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next < p->n && !atomic_load(&p->stop) ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->n)
+			break;
+		struct capsa_error *e = NULL;
+		int64_t got = 0;
+		int r = c.curl ? get_blob(&c, p->s, p->todo[i], p->o, p->o, &got, &e)
+			       : capsa_error_set(&e, ENOMEM, "libcurl: cannot create a handle");
+		pthread_mutex_lock(&p->lock);
+		p->downloaded += got;
+		/* The first real failure is the one to report, not the cancellations it caused. */
+		if (r < 0 && (p->err == NULL || (p->err->errnum == ECANCELED && e->errnum != ECANCELED))) {
+			capsa_error_free(p->err);
+			p->err = TAKE_PTR(e);
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (r < 0)
+			atomic_store(&p->stop, true);
+		capsa_error_free(e);
+	}
+	if (c.curl)
+		curl_easy_cleanup(c.curl);
+	free(c.auth);
+	/* Credentials this worker loaded itself (the session had none yet) are its own. */
+	if (c.user != p->c->user) {
+		free(c.user);
+		free(c.pass);
+	}
+	return NULL;
+}
+
+static int download_all(struct client *c, struct capsa_image_store *s, const struct capsa_pull_opts *o,
+			const struct capsa_descriptor **todo, size_t n, int64_t *downloaded,
+			struct capsa_error **err)
+{
+	struct pool p = {.c = c, .s = s, .o = o, .todo = todo, .n = n};
+	pthread_mutex_init(&p.lock, NULL);
+	atomic_init(&p.stop, false);
+	size_t nt = n < PARALLEL_DOWNLOADS ? n : PARALLEL_DOWNLOADS;
+	pthread_t tids[PARALLEL_DOWNLOADS];
+	size_t started = 0;
+	for (; started < nt; started++)
+		if (pthread_create(&tids[started], NULL, pool_worker, &p) != 0)
+			break;
+	if (started == 0)
+		pool_worker(&p); /* no thread to be had: this one does it all */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	*downloaded += p.downloaded;
+	if (p.err) {
+		*err = p.err;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- pull ---- */
@@ -574,6 +675,7 @@ static int pull(struct client *c, struct capsa_image_store *s, const struct caps
 	_cleanup_image_manifest_ struct capsa_image_manifest *m = NULL;
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ bool *fetched = NULL;
+	_cleanup_free_ const struct capsa_descriptor **todo = NULL;
 	int ret = -1;
 	if (get_manifest(c, refname, r->digest ? r->digest : r->tag, r->digest, &a, err) < 0)
 		return -1;
@@ -661,14 +763,22 @@ static int pull(struct client *c, struct capsa_image_store *s, const struct caps
 		capsa_error_prefix(err, "%s: config", refname);
 		goto out;
 	}
+	todo = xcalloc(m->n_layers + 1, sizeof(*todo));
+	size_t ntodo = 0;
 	for (size_t i = 0; i < m->n_layers; i++) {
 		if (blob_exists(s, m->layers[i].digest))
 			continue;
-		if (get_blob(c, s, &m->layers[i], o, o, &out->downloaded, err) < 0) {
-			capsa_error_prefix(err, "%s: layer", refname);
-			goto out;
-		}
+		/* A layer listed twice is fetched once. */
+		bool dup = false;
+		for (size_t k = 0; k < ntodo && !dup; k++)
+			dup = !strcmp(todo[k]->digest, m->layers[i].digest);
+		if (!dup)
+			todo[ntodo++] = &m->layers[i];
 		fetched[i] = true;
+	}
+	if (download_all(c, s, o, todo, ntodo, &out->downloaded, err) < 0) {
+		capsa_error_prefix(err, "%s: layer", refname);
+		goto out;
 	}
 	struct capsa_image img;
 	if (blob_write_mem(s, a.body, a.len, a.digest, NULL, err) < 0 ||

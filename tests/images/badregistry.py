@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A misbehaving registry for capsa's pull tests. Serves the first image of an OCI layout as <mode>/bb:1
-(read-only distribution API over plain HTTP on 127.0.0.1) and misbehaves on layer blobs (> 4 KiB) by mode:
+(read-only distribution API over plain HTTP on 127.0.0.1) and misbehaves on layer blobs by mode:
   good       serves everything as it is
   truncate   announces the full Content-Length, sends half of the layer and closes the connection
   baddigest  sends a layer of the right length whose bytes are not the ones named by the digest
@@ -11,7 +11,9 @@
   bearer     wants a Bearer token from /token (anonymous: scope pull of bearer/bb only)
   bearerauth wants a Bearer token that /token gives only for Basic user:secret
   redirect   answers blob requests with a 307 to /store/<digest> (as registries do to object stores)
-Usage: badregistry.py LAYOUT PORTFILE   (binds a free port and writes it to PORTFILE once listening)
+Usage: badregistry.py LAYOUT PORTFILE [NAME=LAYOUT...]
+  binds a free port and writes it to PORTFILE once listening; NAME=LAYOUT serves another layout's first image
+  as <mode>/NAME:1 (bb is LAYOUT's)
 """
 import base64
 import http.server
@@ -21,22 +23,36 @@ import socketserver
 import sys
 import threading
 
-layout, portfile = sys.argv[1], sys.argv[2]
-index = json.load(open(os.path.join(layout, "index.json")))
-top = index["manifests"][0]
+portfile = sys.argv[2]
+layouts = {"bb": sys.argv[1]}
+for extra in sys.argv[3:]:
+    name, path = extra.split("=", 1)
+    layouts[name] = path
+tops = {n: json.load(open(os.path.join(p, "index.json")))["manifests"][0] for n, p in layouts.items()}
 seen = {}
 lock = threading.Lock()
 
 
+def layers_of(layout, top):
+    with open(os.path.join(layout, "blobs", "sha256", top["digest"].split(":")[1])) as f:
+        return [l["digest"] for l in json.load(f)["layers"]]
+
+
 def blob(digest):
+    if ":" not in digest:
+        return None
     algo, hexd = digest.split(":", 1)
     if algo != "sha256" or len(hexd) != 64 or not all(c in "0123456789abcdef" for c in hexd):
         return None
-    path = os.path.join(layout, "blobs", algo, hexd)
-    if not os.path.isfile(path):
-        return None
-    with open(path, "rb") as f:
-        return f.read()
+    for layout in layouts.values():
+        path = os.path.join(layout, "blobs", algo, hexd)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                return f.read()
+    return None
+
+
+layer_digests = {d for n, p in layouts.items() for d in layers_of(p, tops[n])}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,7 +75,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def challenge(self, mode, repo):
         realm = "http://%s:%d/token" % self.server.server_address
-        hdr = 'Bearer realm="%s",service="capsa-test",scope="repository:%s/bb:pull"' % (realm, repo)
+        hdr = 'Bearer realm="%s",service="capsa-test",scope="repository:%s/%s:pull"' % (realm, repo,
+                                                                                      self.path.split("/")[3])
         self.send(401, json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})
                   .encode(), extra={"WWW-Authenticate": hdr})
 
@@ -71,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Basic "):
             user = base64.b64decode(auth[6:]).decode(errors="replace")
-        if q.get("service") != ["capsa-test"] or not scope.endswith("/bb:pull"):
+        if q.get("service") != ["capsa-test"] or not scope.endswith(":pull"):
             return self.error(400, "DENIED", "bad service or scope")
         if scope.startswith("repository:bearerauth"):
             if user != "user:secret":
@@ -91,10 +108,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
             return self.send(200, data, "application/octet-stream")
         # /v2/<mode>[-suffix]/bb/<kind>/<ref>
-        if len(parts) != 6 or parts[1] != "v2" or parts[3] != "bb":
+        if len(parts) != 6 or parts[1] != "v2" or parts[3] not in layouts:
             return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
         # "flaky-7" behaves as flaky with a failure count of its own: each test picks a fresh name.
         repo, kind, ref = parts[2], parts[4], parts[5]
+        top = tops[parts[3]]
         mode = repo.split("-")[0]
         want = {"bearer": "Bearer tok-anon", "bearerauth": "Bearer tok-auth"}.get(mode)
         if want and self.headers.get("Authorization") != want:
@@ -107,7 +125,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if kind == "manifests":
             if mode == "schema1":
-                body = json.dumps({"schemaVersion": 1, "name": "schema1/bb", "tag": "1",
+                body = json.dumps({"schemaVersion": 1, "name": repo + "/bb", "tag": "1",
                                    "fsLayers": [], "history": []}).encode()
                 return self.send(200, body, "application/vnd.docker.distribution.manifest.v1+prettyjws")
             if ref not in ("1", top["digest"]):
@@ -125,11 +143,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = blob(ref)
         if data is None:
             return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
-        if len(data) <= 4096 or mode == "good":
+        if ref not in layer_digests or mode == "good":
             return self.send(200, data, "application/octet-stream")
         with lock:
-            seen[(repo, ref)] = seen.get((repo, ref), 0) + 1
-            first = seen[(repo, ref)] == 1
+            key = (repo, parts[3], ref)
+            seen[key] = seen.get(key, 0) + 1
+            first = seen[key] == 1
         if mode == "truncate" or (mode == "flaky" and first):
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")

@@ -62,7 +62,7 @@ setup_file() {
 		"oci:$IMAGES_DIR/oci:latest" "docker://$AUTH_REG/capsa-test/private:1"
 
 	python3 "$CAPSA_TOP/tests/images/badregistry.py" "$IMAGES_DIR/oci" "$REG_DIR/bad.port" \
-		>"$REG_DIR/bad.log" 2>&1 &
+		"layered=$IMAGES_DIR/layered" >"$REG_DIR/bad.log" 2>&1 &
 	echo $! >"$REG_DIR/bad.pid"
 	local i
 	for i in $(seq 1 200); do
@@ -105,9 +105,9 @@ blob_gets() {
 
 # The store holds no image, and no file under blobs/ whose content does not hash to its name.
 assert_store_consistent() {
-	run c images -a --format json
-	[ "$status" -eq 0 ]
-	[ "$(echo "$output" | jq length)" -eq "${1:-0}" ]
+	local list
+	list=$(c images -a --format json)
+	[ "$(echo "$list" | jq length)" -eq "${1:-0}" ]
 	local f
 	for f in "$STORE"/blobs/sha256/*; do
 		[ -e "$f" ] || continue
@@ -125,8 +125,7 @@ assert_store_consistent() {
 	[[ "$output" == *"Digest: sha256:"* ]]
 	[[ "$output" == *"Status: Downloaded newer image for $REG/capsa-test/bb:1"* ]]
 	[ "${lines[-1]}" = "$REG/capsa-test/bb:1" ]
-	run c images --format json
-	[ "$(echo "$output" | jq -r '.[0].RepoTags[0]')" = "$REG/capsa-test/bb:1" ]
+	[ "$(c images --format json | jq -r '.[0].RepoTags[0]')" = "$REG/capsa-test/bb:1" ]
 	run c run --rm "$REG/capsa-test/bb:1" echo hello
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -168,8 +167,7 @@ assert_store_consistent() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Digest: $digest"* ]]
-	run c images -a --format json
-	[ "$(echo "$output" | jq -r '.[].Id')" = "$id" ]
+	[ "$(c images -a --format json | jq -r '.[].Id')" = "$id" ]
 	# A digest the registry does not have.
 	run c pull "$REG/capsa-test/bb@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 	[ "$status" -ne 0 ]
@@ -179,13 +177,11 @@ assert_store_consistent() {
 @test "pull: a multi-platform index gives the host's image, or the one --platform names" {
 	run c pull "$REG/capsa-test/multi:1"
 	[ "$status" -eq 0 ]
-	run c image inspect "$REG/capsa-test/multi:1"
-	[ "$(echo "$output" | jq -r '.[0].Os + "/" + .[0].Architecture')" = linux/amd64 ]
+	[ "$(c image inspect "$REG/capsa-test/multi:1" | jq -r '.[0].Os + "/" + .[0].Architecture')" = linux/amd64 ]
 	run c pull --platform linux/arm64 "$REG/capsa-test/multi:1"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	run c image inspect "$REG/capsa-test/multi:1"
-	[ "$(echo "$output" | jq -r '.[0].Architecture')" = arm64 ]
+	[ "$(c image inspect "$REG/capsa-test/multi:1" | jq -r '.[0].Architecture')" = arm64 ]
 	run c pull --platform linux/s390x "$REG/capsa-test/multi:1"
 	echo "$output"
 	[ "$status" -ne 0 ]
@@ -361,8 +357,7 @@ assert_store_consistent() {
 	run c create --platform linux/arm64 "$REG/capsa-test/multi:1" true
 	echo "$output"
 	[ "$status" -eq 0 ]
-	run c image inspect "$REG/capsa-test/multi:1"
-	[ "$(echo "$output" | jq -r '.[0].Architecture')" = arm64 ]
+	[ "$(c image inspect "$REG/capsa-test/multi:1" | jq -r '.[0].Architecture')" = arm64 ]
 	c rm "$(c ps -aq)"
 }
 
@@ -472,4 +467,23 @@ assert_store_consistent() {
 	[[ "$output" != *del-me* ]]
 	[[ "$output" != *old1* ]]
 	[[ "$output" == *new* ]]
+}
+
+@test "pull: layers download in parallel; one failing layer fails the pull cleanly, retried on its own" {
+	run c pull "$BAD_REG/truncate/layered:1"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"blob sha256:"*"(3 attempts)"*"transfer closed"* ]]
+	[[ "$output" != *"cancelled"* ]]
+	assert_store_consistent 0
+
+	# Each of the three layers fails once, beside the others, and is tried again.
+	run c pull "$BAD_REG/flaky-$BATS_TEST_NUMBER-$$/layered:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c 'Retrying (attempt 2 of 3)')" -eq 3 ]
+	[ "$(echo "$output" | grep -c ': Pull complete$')" -eq 3 ]
+	assert_store_consistent 1
+	run c run --rm "$BAD_REG/flaky-$BATS_TEST_NUMBER-$$/layered:1" cat /data/new
+	[ "$status" -eq 0 ]
 }
