@@ -302,6 +302,7 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	c->auto_remove = o->auto_remove;
 	c->read_only = o->read_only;
 	c->privileged = o->privileged;
+	c->init = o->init;
 	c->stop_signal = o->stop_signal;
 	c->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
 	c->restart = o->restart;

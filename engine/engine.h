@@ -170,6 +170,7 @@ struct capsa_ctr {
 	char **cmd;
 	size_t n_cmd;
 	bool tty, open_stdin, auto_remove, read_only, privileged;
+	bool init; /* --init: capsa-init is its PID 1 */
 	int stop_signal;
 	int stop_timeout;
 	enum capsa_restart restart;

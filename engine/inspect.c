@@ -67,6 +67,7 @@ char *capsa_engine_inspect_json(struct capsa_engine *e, const struct capsa_ctr *
 	ADD(hc, "RestartPolicy", rp);
 	ADD(hc, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	ADD(hc, "Privileged", json_object_new_boolean(c->privileged));
+	ADD(hc, "Init", json_object_new_boolean(c->init));
 	ADD(hc, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	ADD(hc, "Memory", json_object_new_int64(c->memory));
 	ADD(hc, "MemorySwap", json_object_new_int64(c->memory_swap));

@@ -120,6 +120,7 @@ char *ctr_record_json(const struct capsa_ctr *c)
 	put_bool(o, "autoRemove", c->auto_remove);
 	put_bool(o, "readOnly", c->read_only);
 	put_bool(o, "privileged", c->privileged);
+	put_bool(o, "init", c->init);
 	put_i64(o, "stopSignal", c->stop_signal);
 	put_i64(o, "stopTimeout", c->stop_timeout);
 	put_str(o, "restart", capsa_restart_name(c->restart));
@@ -257,6 +258,7 @@ int ctr_record_parse(const char *json, struct capsa_ctr *c, struct capsa_error *
 	c->auto_remove = get_bool(o, "autoRemove");
 	c->read_only = get_bool(o, "readOnly");
 	c->privileged = get_bool(o, "privileged");
+	c->init = get_bool(o, "init");
 	c->stop_signal = (int)get_i64(o, "stopSignal");
 	c->stop_timeout = (int)get_i64(o, "stopTimeout");
 	_cleanup_free_ char *restart = get_str(o, "restart");

@@ -135,6 +135,9 @@ assert_gone() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" != 1 ]
 	[ "${lines[1]}" = capsa-init ]
+	id=$(c create --init bb true)
+	[ "$(c inspect "$id" | jq -r '.[0].HostConfig.Init')" = true ]
+	c rm "$id"
 	run c run --rm --init bb sh -c 'exit 42'
 	[ "$status" -eq 42 ]
 	run c run --rm --init bb sh -c 'kill -KILL $$'

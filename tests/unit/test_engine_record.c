@@ -19,6 +19,7 @@ static void record_round_trip(void)
 	c->n_args = 3;
 	c->tty = true;
 	c->auto_remove = true;
+	c->init = true;
 	c->restart = CAPSA_RESTART_ON_FAILURE;
 	c->restart_max = 4;
 	c->memory = 1LL << 33;
@@ -48,7 +49,7 @@ static void record_round_trip(void)
 	is_str(d->name, c->name, "name with quotes");
 	is_int(d->n_args, 3, "args count");
 	is_str(d->args[2], "echo 'x'\n", "arg with a newline");
-	ok(d->tty && d->auto_remove && !d->read_only, "booleans");
+	ok(d->tty && d->auto_remove && !d->read_only && d->init, "booleans");
 	is_int(d->restart, CAPSA_RESTART_ON_FAILURE, "restart policy");
 	is_int(d->restart_max, 4, "restart max");
 	is_int(d->memory, 1LL << 33, "memory (64-bit)");
