@@ -45,6 +45,11 @@ setup_file() {
 	start_registry "$REG_DIR/open" "${REG#*:}"
 	skopeo copy -q --dest-tls-verify=false "oci:$IMAGES_DIR/oci:latest" "docker://$REG/capsa-test/bb:1"
 	skopeo copy -q --all --dest-tls-verify=false "oci:$IMAGES_DIR/multi" "docker://$REG/capsa-test/multi:1"
+	# The same as Docker schema 2 manifest and manifest list.
+	skopeo copy -q --format v2s2 --dest-tls-verify=false "oci:$IMAGES_DIR/oci:latest" \
+		"docker://$REG/capsa-test/bb-docker:1"
+	skopeo copy -q --all --format v2s2 --dest-tls-verify=false "oci:$IMAGES_DIR/multi" \
+		"docker://$REG/capsa-test/multi-docker:1"
 	# bb plus one layer (shares bb's), and the three-layer image with whiteouts and an opaque directory.
 	mkdir -p "$REG_DIR/derived-root/etc"
 	echo derived >"$REG_DIR/derived-root/etc/derived"
@@ -486,4 +491,20 @@ assert_store_consistent() {
 	assert_store_consistent 1
 	run c run --rm "$BAD_REG/flaky-$BATS_TEST_NUMBER-$$/layered:1" cat /data/new
 	[ "$status" -eq 0 ]
+}
+
+@test "pull: Docker schema 2 manifests and manifest lists" {
+	run curl -sI -H "Accept: $(printf 'application/vnd.docker.distribution.manifest.list.v2+json')" \
+		"http://$REG/v2/capsa-test/multi-docker/manifests/1"
+	[[ "$output" == *"application/vnd.docker.distribution.manifest.list.v2+json"* ]]
+	run c pull --platform linux/arm64 "$REG/capsa-test/multi-docker:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(c image inspect "$REG/capsa-test/multi-docker:1" | jq -r '.[0].Architecture')" = arm64 ]
+	run c pull "$REG/capsa-test/bb-docker:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run c run --rm "$REG/capsa-test/bb-docker:1" echo hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
 }
