@@ -380,6 +380,7 @@ assert_store_consistent() {
 	[ "$(jq -r --arg r "$AUTH_REG" '.auths[$r].auth' "$REGISTRY_AUTH_FILE" | base64 -d)" = 'capsa-user:s3cret"pass' ]
 	[ "$(stat -c %a "$REGISTRY_AUTH_FILE")" = 600 ]
 	run c pull -q "$AUTH_REG/capsa-test/private:1"
+	echo "$output"
 	[ "$status" -eq 0 ]
 
 	run c logout "http://$AUTH_REG/v2/"
