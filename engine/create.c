@@ -186,9 +186,12 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, struct capsa_error **err)
+/*
+ * Starts the monitor process for c and returns the socket to it in *sock. It waits for monitor_go before
+ * it reads the container, so the sealed exec it starts with overlaps the caller's preparation.
+ */
+static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, struct capsa_error **err)
 {
-	*exit_code = 125;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return capsa_error_errno(err, "socketpair");
@@ -217,18 +220,33 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, s
 		int keep[] = {sp[1], e->root_fd, e->containers_fd};
 		qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
 		close_fds_except(keep, ARRAY_SIZE(keep));
+		/* The container's init will be a clone of the monitor: from a sealed binary only. */
+		if (!capsa_exe_is_sealed())
+			monitor_exec_create(e, c->id, sp[1]);
+		/* Nothing of the container is touched before go: a failed create removes its directory. */
+		if (monitor_wait_go(sp[1]) < 0)
+			_exit(0);
 		_cleanup_free_ char *logpath = xasprintf("%s/containers/%s/monitor.log", e->root, c->id);
 		struct capsa_error *le = NULL;
 		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &le) < 0)
 			capsa_error_free(le);
-		/* The container's init will be a clone of the monitor: from a sealed binary only. */
-		if (!capsa_exe_is_sealed())
-			monitor_exec_create(e, c->id, sp[1]);
 		capsa_monitor_main(e, c->id, sp[1]);
 	}
 	close(sp[1]);
 	waitpid(pid, NULL, 0);
-	_cleanup_close_ int fd = sp[0];
+	*sock = sp[0];
+	return 0;
+}
+
+/* The container is ready (record, rootfs, bundle): the monitor creates it; returns once it has. */
+static int monitor_go(struct capsa_engine *e, struct capsa_ctr *c, int sock, int *exit_code,
+		      struct capsa_error **err)
+{
+	*exit_code = 125;
+	_cleanup_close_ int fd = sock;
+	/* MSG_NOSIGNAL: a monitor that failed to start has said why and hung up. */
+	if (send(fd, "g", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+		return capsa_error_errno(err, "talk to the monitor of %.12s", c->id);
 	struct frame_hdr h;
 	char *buf = xmalloc(FRAME_MAX + 1);
 	int r = frame_recv(fd, &h, buf);
@@ -263,6 +281,15 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, s
 	}
 	free(buf);
 	return ret;
+}
+
+int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, struct capsa_error **err)
+{
+	int sock;
+	*exit_code = 125;
+	if (monitor_fork(e, c, &sock, err) < 0)
+		return -1;
+	return monitor_go(e, c, sock, exit_code, err);
 }
 
 static void cleanup_failed(struct capsa_engine *e, struct capsa_ctr *c)
@@ -334,7 +361,12 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 			(struct capsa_kv){xstrdup(o->labels[i].key), xstrdup(o->labels[i].value)};
 	if (reserve(e, c, o->name, err) < 0)
 		return -1;
-	if (prepare(e, o, c, err) < 0 || monitor_spawn(e, c, exit_code, err) < 0) {
+	/* The monitor starts (a sealed exec) while the rootfs and the config are prepared. */
+	int msock = -1;
+	if (monitor_fork(e, c, &msock, err) < 0 || prepare(e, o, c, err) < 0 ||
+	    monitor_go(e, c, TAKE_FD(msock), exit_code, err) < 0) {
+		if (msock >= 0)
+			close(msock);
 		cleanup_failed(e, c);
 		return -1;
 	}

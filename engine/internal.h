@@ -75,6 +75,8 @@ char *engine_helper_path(const char *name);
 /* In the forked monitor of an unsealed capsa: executes a sealed copy of capsa-monitor-full (or capsa) to
  * be the monitor. Never returns: on failure it says why on sync_fd and exits. */
 void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
+/* The monitor's first step: the creator's go (0), or -1 when it gave up (closed the socket). */
+int monitor_wait_go(int sync_fd);
 
 /* network.c: the container's network, made before the config (its record says what to release). */
 struct json_object;

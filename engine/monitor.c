@@ -717,6 +717,16 @@ static void exec_sealed(const char *path, char **argv)
 	fexecve(mfd, argv, environ);
 }
 
+int monitor_wait_go(int sync_fd)
+{
+	char b;
+	ssize_t n;
+	do {
+		n = read(sync_fd, &b, 1);
+	} while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
 void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd)
 {
 	_cleanup_free_ char *prog = monitor_full_path();
@@ -1070,6 +1080,9 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */
 		if (capsa_engine_seal_self(&err) < 0)
 			goto fail;
+		/* The create was given up before the container was ready: nothing to do. */
+		if (monitor_wait_go(sync_fd) < 0)
+			return 0;
 		_cleanup_free_ char *logpath = xasprintf("%s/containers/%s/monitor.log", e->root, argv[1]);
 		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &err) < 0)
 			capsa_error_clear(&err);
