@@ -289,13 +289,18 @@ static int lookup(struct capsa_image_store *s, const char *ref, const struct cap
 		if (capsa_image_ref_parse(ref, &r, &perr) == 0) {
 			_cleanup_free_ char *full = capsa_image_ref_string(r);
 			_cleanup_free_ char *repo = capsa_image_ref_repo(r);
+			/* repo@digest names content exactly: an image pulled by digest has no tag in the
+			 * repository, so any image with that manifest digest answers when none has one. */
+			const struct capsa_image *by_digest = NULL;
 			for (size_t i = 0; i < s->n_images; i++) {
 				const struct capsa_image *img = &s->images[i];
 				if (r->digest && !r->tag) {
 					/* repo@digest: the manifest digest, with some name in that
 					 * repository. */
-					if (strcmp(img->manifest, r->digest))
+					if (img->manifest == NULL || strcmp(img->manifest, r->digest))
 						continue;
+					if (by_digest == NULL)
+						by_digest = img;
 					for (size_t j = 0; j < img->n_names; j++)
 						if (capsa_str_has_prefix(img->names[j], repo) &&
 						    img->names[j][strlen(repo)] == ':') {
@@ -312,6 +317,10 @@ static int lookup(struct capsa_image_store *s, const char *ref, const struct cap
 				}
 			}
 			(void)full;
+			if (by_digest) {
+				*out = by_digest;
+				return 0;
+			}
 		}
 		if (strlen(ref) >= 4 && is_hex(ref))
 			hex = ref;
@@ -828,6 +837,7 @@ int capsa_image_lookup(struct capsa_image_store *s, const char *ref, const struc
 		if (lookup(s, local, out, NULL) == 0)
 			return 0;
 	}
-	*err = TAKE_PTR(first);
+	if (err)
+		*err = TAKE_PTR(first);
 	return -1;
 }

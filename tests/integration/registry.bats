@@ -173,6 +173,10 @@ assert_store_consistent() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Digest: $digest"* ]]
 	[ "$(c images -a --format json | jq -r '.[].Id')" = "$id" ]
+	# Pulled by digest alone (no tag), it runs by the same reference.
+	run c run --rm "$REG/capsa-test/bb@$digest" echo by-digest
+	[ "$status" -eq 0 ]
+	[ "$output" = by-digest ]
 	# A digest the registry does not have.
 	run c pull "$REG/capsa-test/bb@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 	[ "$status" -ne 0 ]
