@@ -79,10 +79,33 @@ static char *command_text(const struct capsa_ctr *c, bool trunc)
 	return s;
 }
 
+/* docker's PORTS: "0.0.0.0:8080->80/tcp, ..." for a running container's published ports. */
+static char *ports_text(struct capsa_engine *e, const struct capsa_ctr *c)
+{
+	struct capsa_port_map *maps = NULL;
+	size_t n = 0;
+	_cleanup_error_ struct capsa_error *perr = NULL;
+	if (c->status != CAPSA_CTR_RUNNING && c->status != CAPSA_CTR_PAUSED)
+		return xstrdup("");
+	if (capsa_engine_port_list(e, c, &maps, &n, &perr) < 0)
+		return xstrdup("");
+	char *s = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *t = xasprintf("%s%s%s:%u->%u/%s", s, i ? ", " : "",
+				    maps[i].host_ip[0] ? maps[i].host_ip : "0.0.0.0", maps[i].host_port,
+				    maps[i].ctr_port, maps[i].proto);
+		free(s);
+		s = t;
+	}
+	free(maps);
+	return s;
+}
+
 /* docker's Go templates, the part scripts use: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}
- * {{.State}} {{.CreatedAt}} {{.Label "k"}}; "\t" and "\n" escapes. Unknown fields are an error. */
-static int render(const char *fmt, const struct capsa_ctr *c, bool no_trunc, FILE *out,
-		  struct capsa_error **err)
+ * {{.State}} {{.Ports}} {{.CreatedAt}} {{.Label "k"}}; "\t" and "\n" escapes. Unknown fields are an
+ * error. */
+static int render(struct capsa_engine *e, const char *fmt, const struct capsa_ctr *c, bool no_trunc,
+		  FILE *out, struct capsa_error **err)
 {
 	for (const char *p = fmt; *p;) {
 		if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
@@ -101,8 +124,8 @@ static int render(const char *fmt, const struct capsa_ctr *c, bool no_trunc, FIL
 		char *t = f;
 		while (*t == ' ')
 			t++;
-		for (char *e = t + strlen(t); e > t && e[-1] == ' ';)
-			*--e = '\0';
+		for (char *q = t + strlen(t); q > t && q[-1] == ' ';)
+			*--q = '\0';
 		_cleanup_free_ char *v = NULL;
 		if (strcmp(t, ".ID") == 0)
 			v = xstrndup(c->id, no_trunc ? 64 : 12);
@@ -116,6 +139,8 @@ static int render(const char *fmt, const struct capsa_ctr *c, bool no_trunc, FIL
 			v = status_text(c);
 		else if (strcmp(t, ".State") == 0)
 			v = xstrdup(capsa_ctr_status_name(c->status));
+		else if (strcmp(t, ".Ports") == 0)
+			v = ports_text(e, c);
 		else if (strcmp(t, ".CreatedAt") == 0)
 			v = xstrdup(c->created ? c->created : "");
 		else if (capsa_str_has_prefix(t, ".Label \"") && t[strlen(t) - 1] == '"') {
@@ -191,8 +216,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	if (tmpl && capsa_str_has_prefix(tmpl, "table "))
 		tmpl += 6; /* no header line for templates */
 	if (!quiet && !json && !tmpl)
-		printf("%-12s   %-20s   %-22s   %-16s   %-24s   %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-		       "CREATED", "STATUS", "NAMES");
+		printf("%-12s   %-20s   %-22s   %-16s   %-24s   %-20s   %s\n", "CONTAINER ID", "IMAGE",
+		       "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
 	int64_t shown = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct capsa_ctr *c = v[i];
@@ -210,20 +235,22 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		_cleanup_free_ char *st = status_text(c);
 		_cleanup_free_ char *cmd = command_text(c, !no_trunc);
 		_cleanup_free_ char *age = cli_human_age(c->created);
+		_cleanup_free_ char *ports = ports_text(e, c);
 		if (tmpl) {
-			if (render(tmpl, c, no_trunc, stdout, err) < 0) {
+			if (render(e, tmpl, c, no_trunc, stdout, err) < 0) {
 				capsa_ctr_list_free(v, n);
 				return -1;
 			}
 			continue;
 		}
 		if (json) {
-			printf("{\"ID\":\"%.12s\",\"Image\":\"%s\",\"Names\":\"%s\",\"State\":\"%s\",\"Status\":\"%s\"}\n",
-			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st);
+			printf("{\"ID\":\"%.12s\",\"Image\":\"%s\",\"Names\":\"%s\",\"State\":\"%s\",\"Status\":\"%s\","
+			       "\"Ports\":\"%s\"}\n",
+			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st, ports);
 			continue;
 		}
-		printf("%.*s   %-20s   %-22s   %-16s   %-24s   %s\n", no_trunc ? 64 : 12, c->id, c->image,
-		       cmd, age, st, c->name);
+		printf("%.*s   %-20s   %-22s   %-16s   %-24s   %-20s   %s\n", no_trunc ? 64 : 12, c->id,
+		       c->image, cmd, age, st, ports, c->name);
 	}
 	capsa_ctr_list_free(v, n);
 	return 0;

@@ -132,6 +132,8 @@ host_addr() {
 	[ "$port" -gt 0 ]
 	[ "$(c port "$id")" = "8080/tcp -> 0.0.0.0:$port" ]
 	[ "$(c port "$id" 8080/tcp)" = "0.0.0.0:$port" ]
+	[ "$(c ps --format '{{.Ports}}' -f "id=$id")" = "0.0.0.0:$port->8080/tcp" ]
+	c ps | grep -q "0.0.0.0:$port->8080/tcp"
 	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
 	ext=$(host_addr)
 	if [ -n "$ext" ]; then
