@@ -243,3 +243,12 @@ assert_gone() {
 	c rm "$id"
 	assert_gone "$id"
 }
+
+@test "a create that fails while its monitor starts leaves neither the container nor the monitor" {
+	run c run --rm -v /capsa-test-nonexistent:/x bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"bind source path /capsa-test-nonexistent does not exist"* ]]
+	[ -z "$(ls "$STORE/containers" | grep -v '^lock$')" ]
+	# the monitor was forked before the failure; told nothing, it goes
+	wait_for sh -c "! pgrep -f -- '--root $STORE [_]_monitor-create' >/dev/null"
+}
