@@ -10,8 +10,6 @@
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
-	if (capsa_engine_seal_self(err) < 0)
-		return cli_fail("create", *err, 125);
 	struct capsa_run_opts o;
 	bool detach;
 	int r = cli_parse_run(&capsa_cmd_create, argc, argv, &o, &detach, err);

@@ -13,8 +13,6 @@ static const struct option opts[] = {
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
-	if (capsa_engine_seal_self(err) < 0)
-		return -1;
 	int timeout = -1;
 	int ch;
 	int64_t v;

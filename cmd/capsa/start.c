@@ -15,8 +15,6 @@ static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
 
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
-	if (capsa_engine_seal_self(err) < 0)
-		return -1;
 	bool attach = false, interactive = false;
 	int ch;
 	while ((ch = cli_getopt(&capsa_cmd_start, argc, argv, "ai", opts)) != -1) {
