@@ -6,14 +6,16 @@ PREFIX ?= /usr/local
 BUILD ?= build
 VERSION := 0.1.0
 
-PKGS := json-c libcap libseccomp libarchive libcurl libnl-3.0 libnl-route-3.0
+PKGS := json-c libcap libseccomp libarchive libnl-3.0 libnl-route-3.0
+# libcurl is dlopen()ed by image/registry.c at the first pull (headers only here).
+PKG_CFLAGS_CURL := $(shell pkg-config --cflags libcurl 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror=implicit-function-declaration -Wno-unused-parameter
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) -DCAPSA_VERSION=\"$(VERSION)\" \
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) $(PKG_CFLAGS_CURL) -DCAPSA_VERSION=\"$(VERSION)\" \
 	-ffunction-sections -fdata-sections
 LDFLAGS ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections

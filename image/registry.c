@@ -9,7 +9,12 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+/* libcurl is loaded when a pull or login needs it, not linked: its dependencies (TLS, Kerberos, LDAP,
+ * HTTP/2, ...) cost every other capsa command 3.4 ms of dynamic loading. No type-checking macros: the
+ * calls below go through pointers. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,12 +46,72 @@ struct client {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* The libcurl functions capsa calls, from the library loaded at the first pull. */
+#define CURL_FUNCS(X)                                                                                        \
+	X(CURLcode, global_init, (long))                                                                     \
+	X(CURL *, easy_init, (void))                                                                         \
+	X(CURLcode, easy_setopt, (CURL *, CURLoption, ...))                                                  \
+	X(CURLcode, easy_perform, (CURL *))                                                                  \
+	X(CURLcode, easy_getinfo, (CURL *, CURLINFO, ...))                                                   \
+	X(void, easy_reset, (CURL *))                                                                        \
+	X(void, easy_cleanup, (CURL *))                                                                      \
+	X(const char *, easy_strerror, (CURLcode))                                                           \
+	X(char *, easy_escape, (CURL *, const char *, int))                                                  \
+	X(void, free, (void *))                                                                              \
+	X(struct curl_slist *, slist_append, (struct curl_slist *, const char *))                            \
+	X(void, slist_free_all, (struct curl_slist *))
+#define CURL_PTR(ret, name, args) ret(*name) args;
+static struct {
+	CURL_FUNCS(CURL_PTR)
+} lc;
+#undef CURL_PTR
+#define curl_global_init lc.global_init
+#define curl_easy_init lc.easy_init
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_setopt lc.easy_setopt
+#define curl_easy_perform lc.easy_perform
+#define curl_easy_getinfo lc.easy_getinfo
+#define curl_easy_reset lc.easy_reset
+#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_escape lc.easy_escape
+#define curl_free lc.free
+#define curl_slist_append lc.slist_append
+#define curl_slist_free_all lc.slist_free_all
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
+static char curl_load_error[256];
 static void curl_init(void)
 {
+	curl_init_rc = CURLE_FAILED_INIT;
+	/* Never unloaded: libcurl keeps global state (TLS) for the life of the process. */
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(curl_load_error, sizeof(curl_load_error), "%s (install libcurl4)", dlerror());
+		return;
+	}
+#define CURL_SYM(ret, name, args)                                                                            \
+	if ((*(void **)&lc.name = dlsym(h, "curl_" #name)) == NULL) {                                        \
+		snprintf(curl_load_error, sizeof(curl_load_error), "libcurl.so.4 has no curl_%s", #name);    \
+		return;                                                                                      \
+	}
+	CURL_FUNCS(CURL_SYM)
+#undef CURL_SYM
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_init_rc != CURLE_OK)
+		snprintf(curl_load_error, sizeof(curl_load_error), "%s", lc.easy_strerror(curl_init_rc));
 }
+
+/* Loads and initialises libcurl once per process. */
+static int curl_ready(struct capsa_error **err)
+{
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return capsa_error_set(err, 0, "libcurl: %s", curl_load_error);
+	return 0;
+}
+#define curl_easy_strerror lc.easy_strerror
 
 struct resp {
 	CURL *curl;
@@ -827,10 +892,9 @@ int capsa_image_pull(struct capsa_image_store *s, const char *ref, const struct 
 	} else {
 		capsa_platform_host(&plat);
 	}
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK) {
+	if (curl_ready(err) < 0) {
 		capsa_platform_clear(&plat);
-		return capsa_error_set(err, 0, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+		return -1;
 	}
 	bool loopback = capsa_registry_is_loopback(r->domain);
 	struct client c = {
@@ -870,9 +934,8 @@ int capsa_image_pull(struct capsa_image_store *s, const char *ref, const struct 
 int capsa_registry_login(const char *domain, const char *user, const char *pass, bool insecure,
 			 struct capsa_error **err)
 {
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return capsa_error_set(err, 0, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+	if (curl_ready(err) < 0)
+		return -1;
 	bool loopback = capsa_registry_is_loopback(domain);
 	struct client c = {
 		.curl = curl_easy_init(),
