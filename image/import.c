@@ -12,6 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The writer callback records the blob's errno (ENOSPC from a full store) in the archive: report that. */
+static int out_errno(struct archive *a)
+{
+	return archive_errno(a) > 0 ? archive_errno(a) : EIO;
+}
+
 static la_ssize_t writer_cb(struct archive *a, void *data, const void *buf, size_t len)
 {
 	struct capsa_error *e = NULL;
@@ -65,7 +71,7 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 		_cleanup_free_ char *name = xasprintf("./%s", rel);
 		archive_entry_set_pathname(e, name);
 		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			capsa_error_set(err, EIO, "%s: %s", src, archive_error_string(out));
+			capsa_error_set(err, out_errno(out), "%s: %s", src, archive_error_string(out));
 			goto out;
 		}
 		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
@@ -85,14 +91,15 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 				if (n == 0)
 					break;
 				if (archive_write_data(out, buf, (size_t)n) < 0) {
-					capsa_error_set(err, EIO, "%s: %s", src, archive_error_string(out));
+					capsa_error_set(err, out_errno(out), "%s: %s", src,
+							archive_error_string(out));
 					goto out;
 				}
 			}
 		}
 	}
 	if (archive_write_close(out) != ARCHIVE_OK) {
-		capsa_error_set(err, EIO, "tar %s: %s", dir, archive_error_string(out));
+		capsa_error_set(err, out_errno(out), "tar %s: %s", dir, archive_error_string(out));
 		goto out;
 	}
 	ret = 0;

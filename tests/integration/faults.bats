@@ -256,8 +256,7 @@ walk() {
 	small() { timeout 60 "$CAPSA" --root "$TEST_TMP/small/store" "$@"; }
 	run small import "$IMAGES_DIR/rootfs" big
 	[ "$status" -ne 0 ]
-	# Finding (image/store.c, reported): the blob write reports EIO, not ENOSPC, here.
-	[[ "$output" == *"No space left on device"* || "$output" == *"write blob"* ]]
+	[[ "$output" == *"write blob: No space left on device"* ]]
 	run small images
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 1 ]
