@@ -207,7 +207,7 @@ int capsa_engine_prune(struct capsa_engine *e, char ***removed, size_t *n, struc
 		(*n)++;
 	}
 	capsa_ctr_list_free(v, nv);
-	return 0;
+	return engine_sweep_half_made(e, removed, n, err);
 }
 
 static uint64_t du_at(int dirfd, const char *name)

@@ -48,6 +48,10 @@ bool monitor_alive(const struct capsa_ctr *c);
 int ctr_dir_open(struct capsa_engine *e, const char *id, struct capsa_error **err) CAPSA_WUR;
 /* Unmounts and deletes everything a container has (runtime state, rootfs, its directory). */
 int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error **err) CAPSA_WUR;
+/* Removes what killed commands left half made: container directories without a record (their ids are
+ * appended to *removed) and runtime state of containers whose directory is gone. */
+int engine_sweep_half_made(struct capsa_engine *e, char ***removed, size_t *n,
+			   struct capsa_error **err) CAPSA_WUR;
 
 /* extra.c: copies a tree without following symlinks on either side. */
 int engine_copy_tree(int sfd, const char *sname, int dfd, const char *dname,

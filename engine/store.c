@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int capsa_engine_open(const char *root, struct capsa_engine **out, struct capsa_error **err)
 {
@@ -266,6 +267,110 @@ int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error 
 	return 0;
 }
 
+/* Kills every monitor program of container id: capsa-monitor carries "id=ID", capsa-monitor-full the id
+ * as an argument. For a container whose record cannot say which process its monitor is. */
+static void kill_monitors_of(const char *id)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	if (d == NULL)
+		return;
+	_cleanup_free_ char *tagged = xasprintf("id=%s", id);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+		_cleanup_free_ char *cmd = NULL;
+		size_t len = 0;
+		if (capsa_read_file_at(AT_FDCWD, path, 1 << 16, &cmd, &len, NULL) < 0 || len == 0)
+			continue;
+		const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
+		if (!capsa_str_has_prefix(base, "capsa-monitor"))
+			continue;
+		for (size_t off = strlen(cmd) + 1; off < len; off += strlen(cmd + off) + 1) {
+			if (strcmp(cmd + off, id) == 0 || strcmp(cmd + off, tagged) == 0) {
+				int64_t pid;
+				if (capsa_parse_i64(de->d_name, &pid) == 0 && pid > 1 && pid != getpid())
+					kill((pid_t)pid, SIGKILL);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Removes a container whose record is missing or unreadable (a capsa killed between making the directory
+ * and its record, a corrupted file): everything capsa makes for a container is found from its id alone.
+ */
+static int destroy_by_id(struct capsa_engine *e, const char *id, struct capsa_error **err)
+{
+	_cleanup_ctr_ struct capsa_ctr *c = xzalloc(sizeof(*c));
+	c->id = xstrdup(id);
+	kill_monitors_of(id);
+	return ctr_destroy(e, c, err);
+}
+
+/* The directory of a container that `ref` (a full id, or an id prefix matching one directory) names
+ * although its record could not be read; NULL when there is none. */
+static char *unreadable_match(struct capsa_engine *e, const char *ref)
+{
+	_cleanup_strv_ char **ids = NULL;
+	size_t n = 0;
+	if (list_ids(e, &ids, &n, NULL) < 0 || !looks_like_id_prefix(ref))
+		return NULL;
+	char *found = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!capsa_str_has_prefix(ids[i], ref))
+			continue;
+		if (found) {
+			free(found);
+			return NULL;
+		}
+		found = xstrdup(ids[i]);
+	}
+	return found;
+}
+
+int engine_sweep_half_made(struct capsa_engine *e, char ***removed, size_t *n, struct capsa_error **err)
+{
+	_cleanup_close_ int lock = engine_lock(e, err);
+	if (lock < 0)
+		return -1;
+	/* Under the lock no create is between making a directory and its first record (create.c does both
+	 * while holding it): a directory without a record is what a killed capsa left. */
+	_cleanup_strv_ char **ids = NULL;
+	size_t nids = 0;
+	if (list_ids(e, &ids, &nids, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nids; i++) {
+		_cleanup_free_ char *rec = xasprintf("%s/container.json", ids[i]);
+		if (faccessat(e->containers_fd, rec, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		struct capsa_error *e2 = NULL;
+		if (destroy_by_id(e, ids[i], &e2) < 0) {
+			capsa_warn("%.12s: %s", ids[i], e2->msg);
+			capsa_error_free(e2);
+			continue;
+		}
+		capsa_strv_push(removed, ids[i]);
+		(*n)++;
+	}
+	/* Runtime state of a container whose directory is gone (rm killed after removing it). */
+	_cleanup_closedir_ DIR *d = opendir(e->run_root);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strlen(de->d_name) != 64 || !looks_like_id_prefix(de->d_name) ||
+		    faccessat(e->containers_fd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		struct capsa_error *e2 = NULL;
+		if (capsa_container_delete(&e->rt, de->d_name, true, &e2) < 0) {
+			capsa_warn("runtime state %.12s: %s", de->d_name, e2->msg);
+			capsa_error_free(e2);
+		}
+	}
+	return 0;
+}
+
 int capsa_engine_remove(struct capsa_engine *e, const char *ref, bool force, bool volumes,
 			struct capsa_error **err)
 {
@@ -273,8 +378,16 @@ int capsa_engine_remove(struct capsa_engine *e, const char *ref, bool force, boo
 	if (lock < 0)
 		return -1;
 	_cleanup_ctr_ struct capsa_ctr *c = NULL;
-	if (capsa_engine_lookup(e, ref, &c, err) < 0)
-		return -1;
+	if (capsa_engine_lookup(e, ref, &c, err) < 0) {
+		/* -f: a record that cannot be read does not keep the container's processes, mounts and
+		 * cgroups alive; the id is enough to find them. */
+		_cleanup_free_ char *id = force ? unreadable_match(e, ref) : NULL;
+		if (id == NULL)
+			return -1;
+		capsa_warn("removing %.12s by its id: %s", id, (*err)->msg);
+		capsa_error_clear(err);
+		return destroy_by_id(e, id, err);
+	}
 	bool active = c->status == CAPSA_CTR_RUNNING || c->status == CAPSA_CTR_PAUSED ||
 		      c->status == CAPSA_CTR_RESTARTING ||
 		      (c->status == CAPSA_CTR_CREATED && monitor_alive(c));
