@@ -169,12 +169,35 @@ static void wait_gone(const struct oci_state *s)
 	}
 }
 
+/*
+ * A delete killed while removing the state directory leaves it without state.json (the processes and the
+ * cgroup went before it). Nothing else can be found from it: with --force, finish removing it.
+ */
+static int delete_without_state(const struct capsa_runtime *rt, const char *id, struct capsa_error **err)
+{
+	struct container_dir d = {.root_fd = -1, .dir_fd = -1};
+	if (state_dir_open(rt, id, &d, err) < 0)
+		return -1;
+	int r = 0;
+	if (faccessat(d.dir_fd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		r = capsa_error_set(err, EEXIST, "container %s: state.json appeared while deleting it", id);
+	else
+		r = state_dir_remove(&d, err);
+	state_dir_close(&d);
+	return r;
+}
+
 int capsa_container_delete(const struct capsa_runtime *rt, const char *id, bool force,
 			   struct capsa_error **err)
 {
 	struct opened o;
-	if (open_container(rt, id, &o, err) < 0)
-		return -1;
+	if (open_container(rt, id, &o, err) < 0) {
+		if (!force || err == NULL || *err == NULL || (*err)->errnum != ENOENT)
+			return -1;
+		/* ENOENT for the directory itself comes back from state_dir_open again. */
+		capsa_error_clear(err);
+		return delete_without_state(rt, id, err);
+	}
 	const char *st = o.state->status;
 	if (strcmp(st, "stopped") != 0 && !force) {
 		capsa_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id, st);
