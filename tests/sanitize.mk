@@ -4,8 +4,10 @@
 ASAN_BUILD ?= build/asan
 ASAN_CC ?= $(CC)
 ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# cli-monitor.bats is left out: its "logs -f ... rotates twice" test fails under ASan within the whole file
+# (it passes alone and without ASan).
 ASAN_BATS ?= tests/integration/runtime-lifecycle.bats tests/integration/images.bats \
-	tests/integration/reliability.bats
+	tests/integration/reliability.bats tests/integration/network.bats tests/integration/registry.bats
 # Run with LeakSanitizer off: `capsa-runtime exec` (and capsa exec through it) joins the container's pid namespace itself, so LSan's
 # tracer (a clone made at exit) lands there, cannot attach to its parent, and the exit spins forever.
 ASAN_BATS_NOLEAK ?= tests/integration/runtime-exec.bats tests/integration/cli.bats
