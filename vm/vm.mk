@@ -45,3 +45,10 @@ all: vm-guests
 vm-test: vm-guests $(BUILD)/tests/test_vm_boot $(BUILD)/tests/test_vm_virtq
 	@prove -f $(BUILD)/tests/test_vm_boot $(BUILD)/tests/test_vm_virtq
 	@bats tests/integration/vm.bats
+
+# capsa-vminit: the guest's PID 1, static so it runs in any image.
+$(BUILD)/capsa-vminit: vm/init/vminit.c vm/vmconfig.c vm/vmconfig.h
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) -O2 -Wall -Wextra -I. -static -o $@ vm/init/vminit.c vm/vmconfig.c
+BINS += $(BUILD)/capsa-vminit

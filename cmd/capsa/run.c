@@ -47,6 +47,7 @@ enum {
 	OPT_CGROUP_PARENT,
 	OPT_PUBLISH,
 	OPT_DETACH_KEYS,
+	OPT_VM,
 };
 
 static const struct option run_opts[] = {
@@ -95,6 +96,7 @@ static const struct option run_opts[] = {
 	{"stats-file", required_argument, NULL, OPT_STATS_FILE},
 	{"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
 	{"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
+	{"vm", no_argument, NULL, OPT_VM},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -396,6 +398,9 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 		case OPT_CGROUP_PARENT:
 			o->cgroup_parent = optarg;
 			break;
+		case OPT_VM:
+			o->vm = true;
+			break;
 		case OPT_DETACH_KEYS: {
 			char *keys = NULL;
 			if (capsa_parse_detach_keys(optarg, &keys, err) < 0)
@@ -476,6 +481,15 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	_cleanup_engine_ struct capsa_engine *e = NULL;
 	_cleanup_ctr_ struct capsa_ctr *c = NULL;
 	int code = 125;
+	if (o.vm) {
+		if (detach)
+			capsa_error_set(err, EINVAL, "--vm: -d: a micro-VM runs in the foreground in this version");
+		int rv = detach ? -1 : capsa_engine_open(cli->root, &e, err);
+		if (rv == 0)
+			rv = capsa_engine_vm_run(e, &o, 1, 2, &code, err);
+		cli_run_opts_clear(&o);
+		return rv < 0 ? cli_fail("run", *err, 125) : code;
+	}
 	if (capsa_engine_open(cli->root, &e, err) < 0 || capsa_engine_create(e, &o, &c, &code, err) < 0) {
 		cli_run_opts_clear(&o);
 		return cli_fail("run", *err, code);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The config block given to a micro-VM's init (capsa-vminit) on a second small disk, and the exit status
+ * it writes back to the same disk. A disk rather than the kernel command line: arguments and environment
+ * may hold any byte but NUL, with no quoting rules of the kernel's parser and no 4 KiB limit, and the same
+ * disk carries the exit status back, exactly, under KVM (virtio-blk) and UML (ubd) alike.
+ *
+ * Layout: [0, CAPSA_VMCFG_MAX) "CAPSAVM1", a u32 little-endian payload length, then records
+ * "<tag><value>\0" (a: argument, e: "K=V", w: cwd, u: "uid:gid", h: hostname, t: "1" for a tty);
+ * [CAPSA_VMCFG_STATUS_OFF, +512) "CAPSAEX1 <code>\n" once the process exited.
+ * Kept free of libcapsa so the static init can build it alone.
+ */
+#ifndef CAPSA_VM_VMCONFIG_H
+#define CAPSA_VM_VMCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPSA_VMCFG_MAX 61440
+#define CAPSA_VMCFG_STATUS_OFF 61440
+#define CAPSA_VMCFG_SIZE 65536
+
+struct capsa_vmcfg {
+	char **argv; /* NULL-terminated */
+	size_t argc;
+	char **env; /* NULL-terminated */
+	size_t n_env;
+	char *cwd; /* "/" when absent */
+	uint32_t uid, gid;
+	char *hostname; /* may be NULL */
+	bool tty;
+};
+
+/* Encodes c into buf (CAPSA_VMCFG_SIZE bytes, zeroed here). -1 with *why when it does not fit or is bad. */
+int capsa_vmcfg_encode(const struct capsa_vmcfg *c, char *buf, const char **why);
+/* Decodes len bytes (at least the config region); -1 with *why on any malformed block. */
+int capsa_vmcfg_decode(const char *buf, size_t len, struct capsa_vmcfg *out, const char **why);
+void capsa_vmcfg_free(struct capsa_vmcfg *c);
+/* The status record: formats into rec (512 bytes) / parses it (-1 when absent or malformed). */
+void capsa_vmcfg_status_format(int code, char *rec);
+int capsa_vmcfg_status_parse(const char *rec, size_t len, int *code);
+
+#endif
