@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,6 +170,17 @@ static int build_config(struct capsa_image_store *s, const struct capsa_image *i
 	return rc;
 }
 
+static volatile sig_atomic_t vm_pgid, vm_signal;
+
+/* capsa itself is interrupted or terminated: the VM goes with it (the whole UML process group), never left.
+ */
+static void on_signal(int sig)
+{
+	vm_signal = sig;
+	if (vm_pgid > 0)
+		kill(-vm_pgid, SIGKILL);
+}
+
 static const char *uml_path(void)
 {
 	const char *p = getenv("CAPSA_UML");
@@ -205,6 +217,7 @@ static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int 
 		return capsa_error_errno(err, "fork");
 	if (pid == 0) {
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int k = open(kern, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		/* fds 3 and 4 may be out_fd/err_fd themselves: move them above first. */
@@ -219,11 +232,22 @@ static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int 
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	vm_pgid = pid;
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	int rc = 0;
 	while (waitpid(pid, st, 0) < 0)
-		if (errno != EINTR)
-			return capsa_error_errno(err, "waitpid linux.uml");
+		if (errno != EINTR) {
+			rc = capsa_error_errno(err, "waitpid linux.uml");
+			break;
+		}
 	kill(-pid, SIGKILL); /* UML's helper processes, if any are left */
-	return 0;
+	vm_pgid = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rc;
 }
 
 static char *last_line(const char *path)
@@ -289,7 +313,9 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	if (len < CAPSA_VMCFG_SIZE ||
 	    capsa_vmcfg_status_parse(back + CAPSA_VMCFG_STATUS_OFF, 512, &code) < 0) {
 		_cleanup_free_ char *why = last_line(kern);
-		if (WIFSIGNALED(st))
+		if (vm_signal)
+			code = 128 + SIGKILL; /* killed from outside, like a container's init */
+		else if (WIFSIGNALED(st))
 			code = 128 + WTERMSIG(st);
 		else {
 			capsa_error_set(err, 0, "--vm: the guest stopped without an exit status (kernel: %s)",
