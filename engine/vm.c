@@ -313,15 +313,15 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	if (len < CAPSA_VMCFG_SIZE ||
 	    capsa_vmcfg_status_parse(back + CAPSA_VMCFG_STATUS_OFF, 512, &code) < 0) {
 		_cleanup_free_ char *why = last_line(kern);
-		if (vm_signal)
-			code = 128 + SIGKILL; /* killed from outside, like a container's init */
-		else if (WIFSIGNALED(st))
-			code = 128 + WTERMSIG(st);
-		else {
-			capsa_error_set(err, 0, "--vm: the guest stopped without an exit status (kernel: %s)",
-					why);
+		if (!vm_signal) {
+			/* A panic ends linux.uml with SIGABRT: the guest never ran the process to its end. */
+			capsa_error_set(err, 0,
+					"--vm: the guest stopped without an exit status (%s %d; kernel: %s)",
+					WIFSIGNALED(st) ? "linux.uml killed by signal" : "linux.uml exit",
+					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), why);
 			goto out;
 		}
+		code = 128 + SIGKILL; /* killed from outside, like a container's init */
 	}
 	*exit_code = code;
 	rc = 0;
