@@ -92,7 +92,9 @@ assert_vm_clean() {
 	small=$output
 	run c run --vm --memory 192m bb sh -c "awk '/MemTotal/ {print \$2}' /proc/meminfo"
 	[ "$status" -eq 0 ]
-	[ "$output" -gt $((small + 90 * 1024)) ]
+	[ "$output" -gt $((96 * 1024)) ]
+	[ "$output" -le $((192 * 1024)) ]
+	[ "$output" -gt "$small" ]
 }
 
 @test "run --vm: SIGTERM to capsa kills the VM (137) and leaves nothing" {
