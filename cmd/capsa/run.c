@@ -483,7 +483,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	int code = 125;
 	if (o.vm) {
 		if (detach)
-			capsa_error_set(err, EINVAL, "--vm: -d: a micro-VM runs in the foreground in this version");
+			capsa_error_set(err, EINVAL,
+					"--vm: -d: a micro-VM runs in the foreground in this version");
 		int rv = detach ? -1 : capsa_engine_open(cli->root, &e, err);
 		if (rv == 0)
 			rv = capsa_engine_vm_run(e, &o, 1, 2, &code, err);
