@@ -117,7 +117,8 @@ static const char run_help[] =
 	"  -l, --label K=V          --log-driver json-file|none  --log-opt max-size=S,max-file=N\n"
 	"      --timeout DURATION   stop the container after DURATION (exit status 124 when it fired)\n"
 	"      --stats-file FILE    write a JSON summary (wall time, CPU, peak memory, I/O, exit) at exit\n"
-	"      --cgroup-parent PATH --detach-keys KEYS\n";
+	"      --cgroup-parent PATH --detach-keys KEYS\n"
+	"      --vm                 run in a micro-VM (User-mode Linux here; -e -w -u -m --hostname apply)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)
 {
