@@ -60,6 +60,7 @@ void cli_pull_progress(void *ctx, const struct capsa_pull_event *ev);
 extern const struct capsa_cmd capsa_cmd_pull, capsa_cmd_login, capsa_cmd_logout;
 /* network.c */
 extern const struct capsa_cmd capsa_cmd_network, capsa_cmd_port;
+extern const struct capsa_cmd capsa_cmd_compare;
 extern const struct capsa_cmd capsa_cmd_load, capsa_cmd_save, capsa_cmd_import, capsa_cmd_images,
 	capsa_cmd_tag, capsa_cmd_rmi, capsa_cmd_image;
 extern const struct capsa_cmd capsa_cmd_image_inspect, capsa_cmd_image_history, capsa_cmd_image_prune,

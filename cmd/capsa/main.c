@@ -21,7 +21,7 @@ static const struct capsa_cmd *const commands[] = {
 	&capsa_cmd_rename,  &capsa_cmd_attach,	  &capsa_cmd_exec,    &capsa_cmd_top,	 &capsa_cmd_stats,
 	&capsa_cmd_volume,  &capsa_cmd_container, &capsa_cmd_system,  &capsa_cmd_info,	 &capsa_cmd_version,
 	&capsa_cmd_cp,	    &capsa_cmd_export,	  &capsa_cmd_pull,    &capsa_cmd_login,	 &capsa_cmd_logout,
-	&capsa_cmd_network, &capsa_cmd_port,
+	&capsa_cmd_network, &capsa_cmd_port,	  &capsa_cmd_compare,
 };
 
 void cli_usage(const struct capsa_cmd *c, FILE *f)
