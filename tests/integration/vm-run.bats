@@ -137,3 +137,30 @@ assert_vm_clean() {
 	[[ "$output" == *"/nonexistent/linux.uml"*"User-mode Linux"* ]]
 	assert_vm_clean
 }
+
+@test "compare: a container and a VM of the same command, with exit codes, and an SVG chart" {
+	run c compare --runs 1 --svg "$TEST_TMP/chart.svg" bb sh -c 'echo hi; exit 4'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == WORKLOAD*MODE*WALL* ]]
+	[[ "${lines[1]}" =~ ^command\ +container\ .*\ 4$ ]]
+	[[ "${lines[2]}" =~ ^command\ +vm\ .*\ 4$ ]]
+	python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName("rect")) == 4' \
+		"$TEST_TMP/chart.svg"
+	assert_vm_clean
+	# No container is left by the container runs (run --rm).
+	[ -z "$(c ps -aq)" ]
+}
+
+@test "compare: bad input is refused with the flag and the reason" {
+	run c compare --runs 0 bb
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--runs 0"*"1 to 100"* ]]
+	run c compare --runs x bb
+	[ "$status" -ne 0 ]
+	run c compare
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"image"* ]]
+	run c compare --runs 1 --svg /nonexistent/dir/c.svg bb true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/nonexistent/dir/c.svg"* ]]
+}
