@@ -11,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "image/image.h"
+#include "vm/vm.h"
 #include "vm/vmconfig.h"
 
 #include <errno.h>
@@ -278,6 +279,16 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	if (o->tty || o->interactive)
 		return capsa_error_set(err, EINVAL,
 				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");
+	if (o->hypervisor && strcmp(o->hypervisor, "uml") != 0) {
+		if (strcmp(o->hypervisor, "kvm") != 0)
+			return capsa_error_set(err, EINVAL, "--hypervisor %s: not kvm or uml", o->hypervisor);
+		if (capsa_vm_check_linux_host(err) < 0)
+			return capsa_error_prefix(err, "--hypervisor kvm");
+		return capsa_error_set(
+			err, ENOTSUP,
+			"--hypervisor kvm: run --vm has no KVM backend yet (it needs a guest kernel "
+			"from make vm-kernel); use --hypervisor uml");
+	}
 	if (access(uml_path(), X_OK) < 0)
 		return capsa_error_set(
 			err, errno,

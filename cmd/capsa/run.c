@@ -48,6 +48,7 @@ enum {
 	OPT_PUBLISH,
 	OPT_DETACH_KEYS,
 	OPT_VM,
+	OPT_HYPERVISOR,
 };
 
 static const struct option run_opts[] = {
@@ -97,6 +98,7 @@ static const struct option run_opts[] = {
 	{"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
 	{"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
 	{"vm", no_argument, NULL, OPT_VM},
+	{"hypervisor", required_argument, NULL, OPT_HYPERVISOR},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -118,7 +120,8 @@ static const char run_help[] =
 	"      --timeout DURATION   stop the container after DURATION (exit status 124 when it fired)\n"
 	"      --stats-file FILE    write a JSON summary (wall time, CPU, peak memory, I/O, exit) at exit\n"
 	"      --cgroup-parent PATH --detach-keys KEYS\n"
-	"      --vm                 run in a micro-VM (User-mode Linux here; -e -w -u -m --hostname apply)\n";
+	"      --vm                 run in a micro-VM (User-mode Linux here; -e -w -u -m --hostname apply)\n"
+	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)
 {
@@ -401,6 +404,10 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 			break;
 		case OPT_VM:
 			o->vm = true;
+			break;
+		case OPT_HYPERVISOR:
+			o->vm = true;
+			o->hypervisor = optarg;
 			break;
 		case OPT_DETACH_KEYS: {
 			char *keys = NULL;

@@ -164,3 +164,16 @@ assert_vm_clean() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/nonexistent/dir/c.svg"* ]]
 }
+
+@test "run --hypervisor: kvm is refused here naming PVM, uml runs, anything else is refused" {
+	run c run --hypervisor kvm bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--hypervisor kvm"*"PVM"* ]]
+	run c run --hypervisor xen bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--hypervisor xen"*"not kvm or uml"* ]]
+	run c run --hypervisor uml bb echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	assert_vm_clean
+}
