@@ -8,24 +8,14 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	capsa_setup_tmp
-	STORE="$TEST_TMP/store"
-	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	capsa_cli_setup
 	make_busybox_rootfs "$TEST_TMP/rootfs"
 	c import "$TEST_TMP/rootfs" bb >/dev/null
 }
 
 teardown() {
-	for id in $(c ps -aq --no-trunc 2>/dev/null); do
-		c rm -f "$id" >/dev/null 2>&1 || true
-	done
-	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
-		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
-	done
+	capsa_cli_cleanup
 	capsa_teardown_tmp
-}
-
-c() {
-	timeout 120 "$CAPSA" --root "$STORE" "$@"
 }
 
 # Nothing of container $1 is left: directory, rootfs, runtime state, cgroup, mount, process.

@@ -22,28 +22,16 @@ teardown_file() {
 setup() {
 	command -v strace >/dev/null || skip "strace is not installed (make deps)"
 	capsa_setup_tmp
-	STORE="$TEST_TMP/store"
-	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 }
 
 teardown() {
-	if [ -d "$STORE/containers" ]; then
-		for id in $(c ps -aq --no-trunc 2>/dev/null); do
-			c rm -f "$id" >/dev/null 2>&1 || true
-		done
-	fi
+	capsa_cli_cleanup
 	grep -o " $TEST_TMP/small[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null || true
 	done
-	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
-		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
-	done
 	capsa_teardown_tmp
-}
-
-c() {
-	timeout 120 "$CAPSA" --root "$STORE" "$@"
 }
 
 # inject SYSCALL WHEN|error=E:when=N PROGRAM ARGS...: runs PROGRAM under strace -f with the fault; the

@@ -42,6 +42,31 @@ capsa_teardown_tmp() {
 	[ -z "${LEAK_SNAPSHOT:-}" ] || "$CAPSA_TOP/tests/leakcheck.sh" compare "$LEAK_SNAPSHOT" "$TEST_ID_PREFIX"
 }
 
+# For tests of the capsa CLI: a private store ($STORE) and a cgroup parent named after the test. Call from
+# setup() after capsa_setup_tmp.
+capsa_cli_setup() {
+	STORE="$TEST_TMP/store"
+	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+}
+
+# capsa against the test's store; bounded: a hang is a failure, not a stuck suite.
+c() {
+	timeout 120 "$CAPSA" --root "$STORE" "$@"
+}
+
+# Force-removes the containers a test left, then their cgroup parent. Call from teardown() before
+# capsa_teardown_tmp.
+capsa_cli_cleanup() {
+	if [ -d "${STORE:-/nonexistent}/containers" ]; then
+		c ps -aq --no-trunc 2>/dev/null | xargs -r -P 8 -n 1 timeout 120 "$CAPSA" --root "$STORE" rm -f \
+			>/dev/null 2>&1 || true
+	fi
+	local d
+	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
+}
+
 # A unique container id for this test.
 cid() {
 	echo "${TEST_ID_PREFIX}-${1:-c}"

@@ -19,8 +19,7 @@ teardown_file() {
 
 setup() {
 	capsa_setup_tmp
-	STORE="$TEST_TMP/store"
-	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 	NET="$TEST_ID_PREFIX"
 	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
@@ -28,18 +27,9 @@ setup() {
 }
 
 teardown() {
-	if [ -d "$STORE/containers" ]; then
-		c ps -aq --no-trunc 2>/dev/null | xargs -r -P 16 -n 1 "$CAPSA" --root "$STORE" rm -f >/dev/null 2>&1 || true
-	fi
+	capsa_cli_cleanup
 	c network rm "$NET" >/dev/null 2>&1 || true
-	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
-		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
-	done
 	capsa_teardown_tmp
-}
-
-c() {
-	timeout 120 "$CAPSA" --root "$STORE" "$@"
 }
 
 @test "load: containers started 16 at a time with memory limits on a bridge network, then removed" {

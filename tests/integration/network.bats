@@ -18,8 +18,7 @@ teardown_file() {
 
 setup() {
 	capsa_setup_tmp
-	STORE="$TEST_TMP/store"
-	export CAPSA_CGROUP_PARENT="$TEST_ID_PREFIX"
+	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 	NET="$TEST_ID_PREFIX"
 	# A subnet of its own: from the temp dir's name, so tests running at once rarely collide.
@@ -29,20 +28,9 @@ setup() {
 }
 
 teardown() {
-	if [ -d "$STORE/containers" ]; then
-		for id in $(c ps -aq --no-trunc 2>/dev/null); do
-			c rm -f "$id" >/dev/null 2>&1 || true
-		done
-	fi
+	capsa_cli_cleanup
 	c network rm "$NET" >/dev/null 2>&1 || true
-	for d in /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT" /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT"; do
-		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
-	done
 	capsa_teardown_tmp
-}
-
-c() {
-	timeout 120 "$CAPSA" --root "$STORE" "$@"
 }
 
 make_net() {

@@ -33,10 +33,6 @@ teardown() {
 	capsa_teardown_tmp
 }
 
-c() {
-	timeout 120 "$CAPSA" --root "$STORE" "$@"
-}
-
 # Nothing of a VM run is left: no UML process, no scratch dir (config, COW file, UML's dir), no mount.
 assert_vm_clean() {
 	! pgrep -f "uml_dir=$STORE" >/dev/null
