@@ -180,6 +180,16 @@ static void follow_rotation(int dfd, const char *name, int max_file, const struc
 		if (nfd < 0)
 			return; /* between a rename and the new file's creation: the next event brings us back
 				 */
+		if (k > 0) {
+			/* A rotation between finding ours and opening its successor shifted every name: the
+			 * file opened would skip one. Ours still at k means none happened; else look again.
+			 */
+			_cleanup_free_ char *ours = xasprintf("%s.%d", name, k);
+			if (!same_file(*fd, dfd, ours)) {
+				close(nfd);
+				continue;
+			}
+		}
 		if (*fd >= 0)
 			close(*fd);
 		*fd = nfd;
