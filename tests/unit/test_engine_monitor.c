@@ -96,9 +96,15 @@ static void state_record(void)
 	is_int(mon_state_json(json, 40, &s), -1, "too small a buffer is refused, not overrun");
 }
 
+/* The command lines parse() split: the parsed strings point into them, so they live until args() ends. */
+static char *copies[64];
+static size_t n_copies;
+
 static int parse(const char *line_args, struct mon_args *a, char *err, size_t errlen)
 {
 	char *copy = xstrdup(line_args);
+	if (n_copies < ARRAY_SIZE(copies))
+		copies[n_copies++] = copy;
 	char *argv[64] = {"capsa-monitor"};
 	int argc = 1;
 	for (char *save = NULL, *t = strtok_r(copy, " ", &save); t && argc < 63;
@@ -171,6 +177,8 @@ static void args(void)
 		snprintf(many + strlen(many), sizeof(many) - strlen(many), " client=%d:0", 20 + i);
 	ok(parse(many, &a, err, sizeof(err)) == -1 && strstr(err, "too many clients"),
 	   "more clients than it holds");
+	while (n_copies)
+		free(copies[--n_copies]);
 }
 
 /* The helper lookup: a program next to the running executable, nothing for a name that is not there. */
