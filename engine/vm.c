@@ -313,11 +313,11 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	_cleanup_free_ char *cfg = xasprintf("%s/config", tmpl);
 	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", tmpl);
 	int rc = -1, st = 0;
+	_cleanup_free_ char *back = NULL; /* before the first goto: a jump may not skip a cleanup's init */
+	size_t len = 0;
 	if (capsa_write_file_atomic_at(AT_FDCWD, cfg, block, CAPSA_VMCFG_SIZE, 0600, err) < 0 ||
 	    spawn_uml(tmpl, disk, o->memory, out_fd, err_fd, &st, err) < 0)
 		goto out;
-	_cleanup_free_ char *back = NULL;
-	size_t len = 0;
 	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, err) < 0)
 		goto out;
 	int code;
