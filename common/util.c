@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -310,4 +311,28 @@ int capsa_cloexec_from(int first)
 	}
 	closedir(d);
 	return 0;
+}
+
+uint64_t capsa_disk_usage_at(int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	uint64_t total = (uint64_t)st.st_blocks * 512;
+	if (!S_ISDIR(st.st_mode))
+		return st.st_nlink > 1 ? total / st.st_nlink : total;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return total;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return total;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += capsa_disk_usage_at(fd, de->d_name);
+	closedir(d);
+	return total;
 }

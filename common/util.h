@@ -30,6 +30,9 @@ ssize_t capsa_read_all(int fd, void *buf, size_t len);
 int capsa_mkdir_p(const char *path, mode_t mode, struct capsa_error **err) CAPSA_WUR;
 /* Removes name under dirfd recursively without following symlinks. Returns -1 with errno set. */
 int capsa_rm_rf_at(int dirfd, const char *name);
+/* Bytes allocated to name (below dirfd) and, for a directory, everything under it; symlinks are not
+ * followed, a file with n hard links counts 1/n of its blocks. Unreadable parts count as nothing. */
+uint64_t capsa_disk_usage_at(int dirfd, const char *name);
 
 size_t capsa_strv_len(char *const *v);
 bool capsa_strv_contains(char *const *v, const char *s);

@@ -210,34 +210,10 @@ int capsa_engine_prune(struct capsa_engine *e, char ***removed, size_t *n, struc
 	return engine_sweep_half_made(e, removed, n, err);
 }
 
-static uint64_t du_at(int dirfd, const char *name)
-{
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	uint64_t total = (uint64_t)st.st_blocks * 512;
-	if (!S_ISDIR(st.st_mode))
-		return total;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return total;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return total;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += du_at(fd, de->d_name);
-	closedir(d);
-	return total;
-}
-
 int capsa_engine_df(struct capsa_engine *e, uint64_t *containers_bytes, uint64_t *volumes_bytes,
 		    struct capsa_error **err)
 {
-	*containers_bytes = du_at(e->root_fd, "containers");
+	*containers_bytes = capsa_disk_usage_at(e->root_fd, "containers");
 	/* A container's writable layer: rootfs/<id>/upper (or the flattened copy). */
 	struct capsa_ctr **v = NULL;
 	size_t n = 0;
@@ -245,10 +221,10 @@ int capsa_engine_df(struct capsa_engine *e, uint64_t *containers_bytes, uint64_t
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *upper = xasprintf("rootfs/%s/upper", v[i]->id);
-		*containers_bytes += du_at(e->root_fd, upper);
+		*containers_bytes += capsa_disk_usage_at(e->root_fd, upper);
 	}
 	capsa_ctr_list_free(v, n);
-	*volumes_bytes = du_at(e->root_fd, "volumes");
+	*volumes_bytes = capsa_disk_usage_at(e->root_fd, "volumes");
 	return 0;
 }
 

@@ -635,30 +635,6 @@ char **store_images_in_use(struct capsa_image_store *s)
 	return read_rootfs_files(s, "image");
 }
 
-static uint64_t du_at(int dfd, const char *name)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	uint64_t total = (uint64_t)st.st_blocks * 512;
-	if (!S_ISDIR(st.st_mode))
-		return st.st_nlink > 1 ? total / st.st_nlink : total;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return total;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return total;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += du_at(dirfd(d), de->d_name);
-	closedir(d);
-	return total;
-}
-
 static void sweep(struct capsa_image_store *s, const char *dir, const char *algo, char **keep, char ***report,
 		  uint64_t *reclaimed)
 {
@@ -678,7 +654,7 @@ static void sweep(struct capsa_image_store *s, const char *dir, const char *algo
 		_cleanup_free_ char *dg = algo ? xasprintf("%s:%s", algo, de->d_name) : xstrdup(de->d_name);
 		if (keep && capsa_strv_contains(keep, dg))
 			continue;
-		uint64_t sz = du_at(dirfd(d), de->d_name);
+		uint64_t sz = capsa_disk_usage_at(dirfd(d), de->d_name);
 		if (capsa_rm_rf_at(dirfd(d), de->d_name) < 0) {
 			capsa_warn("prune: remove %s/%s/%s: %s", s->root, dir, de->d_name, strerror(errno));
 			continue;

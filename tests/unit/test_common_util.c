@@ -308,6 +308,38 @@ static void test_start_time(void)
 	close(done[1]);
 }
 
+/* Disk usage: blocks of every file under a directory, hard links split, symlinks not followed. */
+static void test_disk_usage(void)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/du", tmp);
+	ok(mkdir(dir, 0700) == 0, "du: a directory");
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t empty = capsa_disk_usage_at(AT_FDCWD, dir);
+	char buf[65536];
+	memset(buf, 'x', sizeof(buf));
+	int fd = openat(dfd, "a", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ok(fd >= 0 && write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf) && fsync(fd) == 0,
+	   "du: 64 KiB file");
+	close(fd);
+	struct stat st;
+	ok(fstatat(dfd, "a", &st, 0) == 0, "du: stat it");
+	uint64_t file = (uint64_t)st.st_blocks * 512;
+	ok(file >= sizeof(buf), "du: the file has its blocks");
+	is_int((long long)capsa_disk_usage_at(dfd, "a"), (long long)file, "du: a file is its blocks");
+	is_int((long long)capsa_disk_usage_at(AT_FDCWD, dir), (long long)(empty + file),
+	       "du: a directory adds what it holds");
+	ok(linkat(dfd, "a", dfd, "b", 0) == 0, "du: a hard link");
+	is_int((long long)capsa_disk_usage_at(dfd, "a"), (long long)(file / 2),
+	       "du: a hard link splits the blocks");
+	is_int((long long)capsa_disk_usage_at(AT_FDCWD, dir), (long long)(empty + file),
+	       "du: both names still count the file once");
+	ok(symlinkat("/", dfd, "root") == 0, "du: a symlink to /");
+	ok(capsa_disk_usage_at(AT_FDCWD, dir) < empty + file + 65536, "du: a symlink is not followed");
+	is_int((long long)capsa_disk_usage_at(dfd, "missing"), 0, "du: a missing name is nothing");
+	close(dfd);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp) || (tmp_fd = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -320,6 +352,7 @@ int main(void)
 	test_files();
 	test_io();
 	test_start_time();
+	test_disk_usage();
 	close(tmp_fd);
 	capsa_rm_rf_at(AT_FDCWD, tmp);
 	return tap_done();
