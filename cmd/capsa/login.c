@@ -142,10 +142,14 @@ static int login_run(struct capsa_cli *cli, int argc, char **argv, struct capsa_
 		if (read_secret(from_stdin ? NULL : "Password: ", &pass, err) < 0)
 			return -1;
 	}
-	if (capsa_registry_login(domain, user, pass, insecure, err) < 0 ||
-	    capsa_registry_auth_set(authfile, domain, user, pass, err) < 0)
-		return -1;
+	int r = capsa_registry_login(domain, user, pass, insecure, err) < 0 ||
+				capsa_registry_auth_set(authfile, domain, user, pass, err) < 0
+			? -1
+			: 0;
+	/* Failed or not, the password does not stay in memory. */
 	explicit_bzero(pass, strlen(pass));
+	if (r < 0)
+		return -1;
 	printf("Login Succeeded\n");
 	return 0;
 }
