@@ -89,6 +89,9 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 			 struct capsa_error **err) CAPSA_WUR;
 /* Releases whatever the record lists (veth, netns mount, nft rules, address, ports); never fails. */
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
+/* Makes again what a reboot removed (namespace, veth, bridge, nft rules) from the record; 0 when nothing was
+ * missing. */
+int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err);
 /* The config joins the namespace made by setup; /etc/hosts and resolv.conf for it. */
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,
 			 struct capsa_error **err) CAPSA_WUR;

@@ -246,6 +246,8 @@ static int spawn_container(struct monitor *m, struct capsa_error **err)
 	struct capsa_error *e2 = NULL;
 	if (capsa_container_delete(&m->e->rt, c->id, true, &e2) < 0)
 		capsa_error_free(e2);
+	if (engine_network_ensure(m->e, c, err) < 0)
+		return -1;
 	if (c->tty) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 			return capsa_error_errno(err, "socketpair");

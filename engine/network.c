@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #define DEFAULT_NETWORK "bridge"
@@ -1026,6 +1028,78 @@ void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
 		release_lines(ndir, "ports", c->id);
 	}
 	net_state_clear(&st);
+}
+
+static bool netns_mounted(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+/*
+ * Before each (re)start: what setup made in the kernel and under /run is gone after a reboot (or was
+ * removed by hand) while the record, the address and the ports are still the container's. Made again
+ * from the record, in the same order as setup; one statfs when all is still there.
+ */
+int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
+{
+	struct net_state st = {0};
+	struct net_cfg n = {0};
+	_cleanup_close_ int ndir = -1, lock = -1, nsfd = -1;
+	_cleanup_free_ char *nsdir = NULL;
+	int ret = -1;
+	int r = net_state_read(e, c->id, &st, err);
+	if (r <= 0)
+		return r;
+	if (netns_mounted(st.netns)) {
+		net_state_clear(&st);
+		return 0;
+	}
+	ndir = networks_dir(e, err);
+	if (ndir < 0)
+		goto out;
+	lock = lock_file(ndir, "lock", err);
+	if (lock < 0 || net_load(ndir, st.network, &n, err) < 0)
+		goto out;
+	for (size_t i = 0; i < st.n_ports; i++)
+		if (!port_free(&st.ports[i])) {
+			capsa_error_set(
+				err, EADDRINUSE,
+				"driver failed programming external connectivity on endpoint %s (%s): Bind "
+				"for %s:%u failed: port is already allocated",
+				c->name, c->id, st.ports[i].host_ip[0] ? st.ports[i].host_ip : "0.0.0.0",
+				st.ports[i].host_port);
+			goto out;
+		}
+	if (capsa_ip_forward_enable(err) < 0 || capsa_bridge_ensure(n.bridge, n.gw, n.prefix, err) < 0 ||
+	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
+		goto out;
+	close(TAKE_FD(lock));
+	nsdir = xasprintf("%s/netns", e->run_root);
+	/* A file left without its mount, a veth or a chain left without the namespace: made afresh. */
+	if (capsa_mkdir_p(nsdir, 0700, err) < 0 || capsa_netns_remove(st.netns, err) < 0)
+		goto out;
+	if (capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
+		goto out;
+	if (st.n_ports)
+		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
+	if (capsa_netns_create(st.netns, err) < 0)
+		goto out;
+	nsfd = open(st.netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		capsa_error_errno(err, "open %s", st.netns);
+		goto out;
+	}
+	if (capsa_veth_attach(st.veth, st.bridge, nsfd, st.mac, st.addr, st.prefix, st.gw, err) < 0 ||
+	    capsa_nft_ports_add(st.network, st.key, st.addr, st.ports, st.n_ports, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		capsa_error_prefix(err, "network %s", st.network ? st.network : c->network);
+	net_cfg_clear(&n);
+	net_state_clear(&st);
+	return ret;
 }
 
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,

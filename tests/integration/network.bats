@@ -138,6 +138,45 @@ host_addr() {
 	assert_net_gone "$id2"
 }
 
+# What a reboot takes away (everything under /run and in the kernel) while the records stay.
+forget_kernel_side() {
+	local id=$1
+	umount "$STORE/run/netns/$id" 2>/dev/null || true
+	rm -f "$STORE/run/netns/$id"
+	ip link del "veth${id:0:11}" 2>/dev/null || true
+	nft delete table ip "capsa-$NET"
+	ip link del "$BRIDGE"
+}
+
+@test "network: a stopped container starts again after a reboot took its netns, veth, bridge and nft rules" {
+	make_net
+	id=$(c run -d --network "$NET" -p 8080 bb httpd -f -p 8080 -h /etc)
+	port=$(c port "$id" 8080/tcp | cut -d: -f2)
+	addr=$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	c stop -t 1 "$id" >/dev/null
+	forget_kernel_side "$id"
+	# A listening socket holds the port meanwhile: start is refused with docker's words and stays stopped.
+	python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); print("up", flush=True); time.sleep(60)' "$port" >"$TEST_TMP/holder" &
+	holder=$!
+	until grep -q up "$TEST_TMP/holder"; do sleep 0.05; done
+	run -125 c start "$id"
+	kill "$holder"
+	wait "$holder" || true
+	[[ "$output" == *"network $NET"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = exited ]
+	c start "$id" >/dev/null
+	[ "$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	c exec "$id" ip route | grep -q "default via ${PREFIX3}1"
+	# A restart with all in place makes nothing twice.
+	c restart -t 1 "$id" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	[ "$(nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -c dnat)" -eq 1 ]
+	c rm -f "$id"
+	assert_net_gone "$id"
+}
+
 @test "network: a host port taken by a container or by a listening socket is refused and leaves nothing" {
 	make_net
 	a=$(c run -d --network "$NET" -p 8080 bb sleep 1000)
