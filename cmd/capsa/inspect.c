@@ -3,8 +3,10 @@
 #include "containers.h"
 #include "common/cleanup.h"
 #include "common/signal.h"
+#include "common/template.h"
 #include "common/util.h"
 
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,11 +16,14 @@ static const struct option opts[] = {
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
 	int ch;
+	const char *format = NULL;
 	while ((ch = cli_getopt(&capsa_cmd_inspect, argc, argv, "f:", opts)) != -1) {
 		if (ch == 'h')
 			return 0;
-		return cli_usage_error(&capsa_cmd_inspect, err,
-				       "--format is not supported; pipe the JSON to jq");
+		if (ch == 'f')
+			format = optarg;
+		else
+			return cli_usage_error(&capsa_cmd_inspect, err, "unknown flag");
 	}
 	if (optind >= argc)
 		return cli_usage_error(&capsa_cmd_inspect, err, "requires at least 1 argument");
@@ -26,7 +31,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	if (capsa_engine_open(cli->root, &e, err) < 0)
 		return -1;
 	int status = 0;
-	printf("[");
+	if (!format)
+		printf("[");
 	bool first = true;
 	for (int i = optind; i < argc; i++) {
 		_cleanup_ctr_ struct capsa_ctr *c = NULL;
@@ -37,16 +43,34 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 			continue;
 		}
 		_cleanup_free_ char *j = capsa_engine_inspect_json(e, c);
+		if (format) {
+			/* docker's -f: the template over each container's object, one line each. */
+			json_object *o = json_tokener_parse(j);
+			_cleanup_free_ char *text = NULL;
+			int r = capsa_template_render(format, o, &text, &e2);
+			json_object_put(o);
+			if (r < 0) {
+				capsa_error_prefix(&e2, "--format");
+				status = cli_fail("inspect", e2, 1);
+				capsa_error_free(e2);
+				break;
+			}
+			printf("%s\n", text);
+			continue;
+		}
 		printf("%s\n%s", first ? "" : ",", j);
 		first = false;
 	}
-	printf("\n]\n");
+	if (!format)
+		printf("\n]\n");
 	return status;
 }
 
 const struct capsa_cmd capsa_cmd_inspect = {
 	.name = "inspect",
-	.summary = "Show containers' configuration and state as JSON",
-	.usage = "CONTAINER [CONTAINER...]",
+	.summary = "Show containers' configuration and state as JSON (or through a template)",
+	.usage = "[-f FORMAT] CONTAINER [CONTAINER...]",
+	.help = "  -f, --format T  a Go template over each container's JSON, one line each:\n"
+		"                  {{.State.Pid}} {{json .Config}} {{index .Config.Labels \"k\"}} {{.Name | upper}}\n",
 	.run = run,
 };

@@ -219,6 +219,14 @@ assert_gone() {
 	[ "$(echo "$j" | jq -r '.[0].Config.Labels.k')" = "v" ]
 	[ "$(echo "$j" | jq -r '.[0].HostConfig.RestartPolicy.Name')" = "on-failure" ]
 	[ "$(echo "$j" | jq -r '.[0].HostConfig.RestartPolicy.MaximumRetryCount')" = "3" ]
+	# docker's -f templates, one line per container; bad templates fail naming the action.
+	[ "$(c inspect -f '{{.State.Status}} {{.State.Pid}}' "$id")" = "running $(echo "$j" | jq -r '.[0].State.Pid')" ]
+	[ "$(c inspect --format '{{index .Config.Labels "k"}}|{{json .Config.Labels}}|{{.Name | upper}}' "$id")" = 'v|{"k":"v"}|/CAPSA-TEST-INSP' ]
+	[ "$(c inspect -f '{{.Id}}' "$id" capsa-test-insp | sort -u)" = "$id" ]
+	run -1 c inspect -f '{{.State.Status' "$id"
+	[[ "$output" == *"--format: template: unclosed action"* ]]
+	run -1 c inspect -f '{{range .Args}}{{.}}{{end}}' "$id"
+	[[ "$output" == *"{{range}} is not supported"* ]]
 	c kill "$id"
 	c wait "$id" >/dev/null
 	[ "$(c inspect "$id" | jq -r '.[0].State.ExitCode')" = "137" ]
