@@ -32,6 +32,8 @@ struct capsa_cmd {
 /* Prints "usage: capsa NAME USAGE" and the help lines to f. */
 void cli_usage(const struct capsa_cmd *c, FILE *f);
 /* Sets a usage error: "NAME: msg (see capsa NAME --help)". Returns -1. */
+/* Prints the Go template format rendered over one JSON document, and a newline. */
+int cli_print_template(const char *format, const char *json, struct capsa_error **err);
 int cli_usage_error(const struct capsa_cmd *c, struct capsa_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* getopt_long for a subcommand (argv[0] is the subcommand); handles -h/--help itself:

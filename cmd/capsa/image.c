@@ -10,11 +10,16 @@
 
 static int run_inspect(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
+	const char *format = NULL;
 	int c;
-	while ((c = cli_getopt(&capsa_cmd_image_inspect, argc, argv, "", NULL)) != -1) {
+	while ((c = cli_getopt(&capsa_cmd_image_inspect, argc, argv, "f:", opts)) != -1) {
 		if (c == 'h')
 			return 0;
-		return cli_usage_error(&capsa_cmd_image_inspect, err, "unknown option");
+		if (c != 'f')
+			return cli_usage_error(&capsa_cmd_image_inspect, err, "unknown option");
+		format = optarg;
 	}
 	if (optind >= argc)
 		return cli_usage_error(&capsa_cmd_image_inspect, err, "no image given");
@@ -31,6 +36,12 @@ static int run_inspect(struct capsa_cli *cli, int argc, char **argv, struct caps
 			return -1;
 		capsa_strv_push(&docs, json);
 	}
+	if (format) {
+		for (size_t i = 0; docs[i]; i++)
+			if (cli_print_template(format, docs[i], err) < 0)
+				return -1;
+		return 0;
+	}
 	printf("[\n");
 	for (size_t i = 0; docs[i]; i++)
 		printf("%s%s\n", docs[i], docs[i + 1] ? "," : "");
@@ -41,7 +52,9 @@ static int run_inspect(struct capsa_cli *cli, int argc, char **argv, struct caps
 const struct capsa_cmd capsa_cmd_image_inspect = {
 	.name = "inspect",
 	.summary = "Show images' configuration, layers and history as JSON",
-	.usage = "IMAGE...",
+	.usage = "[-f FORMAT] IMAGE...",
+	.help = "  -f, --format T  a Go template over each image's JSON, one line each ({{.Id}}, "
+		"{{json .Config.Env}})\n",
 	.run = run_inspect,
 };
 

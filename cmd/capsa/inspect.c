@@ -3,10 +3,8 @@
 #include "containers.h"
 #include "common/cleanup.h"
 #include "common/signal.h"
-#include "common/template.h"
 #include "common/util.h"
 
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,17 +43,11 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		_cleanup_free_ char *j = capsa_engine_inspect_json(e, c);
 		if (format) {
 			/* docker's -f: the template over each container's object, one line each. */
-			json_object *o = json_tokener_parse(j);
-			_cleanup_free_ char *text = NULL;
-			int r = capsa_template_render(format, o, &text, &e2);
-			json_object_put(o);
-			if (r < 0) {
-				capsa_error_prefix(&e2, "--format");
+			if (cli_print_template(format, j, &e2) < 0) {
 				status = cli_fail("inspect", e2, 1);
 				capsa_error_free(e2);
 				break;
 			}
-			printf("%s\n", text);
 			continue;
 		}
 		printf("%s\n%s", first ? "" : ",", j);

@@ -2,6 +2,7 @@
 /* capsa: the Docker-like CLI. Global options, the command table and the helpers every command shares. */
 #define _GNU_SOURCE
 #include "cmd.h"
+#include "common/template.h"
 #include "containers.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <json-c/json.h>
 #include <string.h>
 #include <time.h>
 
@@ -83,6 +85,18 @@ int cli_dispatch(struct capsa_cli *cli, const struct capsa_cmd *const *table, si
 	}
 	return capsa_error_set(err, 0, "unknown command \"%s%s%s\" (see capsa %s--help)", group ? group : "",
 			       group ? " " : "", argv[0], group ? "image " : "");
+}
+
+int cli_print_template(const char *format, const char *json, struct capsa_error **err)
+{
+	json_object *o = json_tokener_parse(json);
+	_cleanup_free_ char *text = NULL;
+	int r = capsa_template_render(format, o, &text, err);
+	json_object_put(o);
+	if (r < 0)
+		return capsa_error_prefix(err, "--format");
+	printf("%s\n", text);
+	return 0;
 }
 
 char *cli_human_size(int64_t bytes)

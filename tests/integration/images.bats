@@ -3,6 +3,7 @@
 # store (--root under /tmp/capsa-test-*); the test images are built once per file.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # CAPSA_TEST_BIN runs the tests against another build of capsa (a sanitizer build, for one).
 CAPSA=${CAPSA_TEST_BIN:-$CAPSA}
@@ -216,6 +217,9 @@ inspect() {
 	[ "$(inspect my/bb:1 '.Config.ExposedPorts | keys | join(",")')" = "53/udp,80/tcp" ]
 	[ "$(inspect my/bb:1 .Config.Labels.k)" = v ]
 	[ "$(inspect my/bb:1 .Config.StopSignal)" = SIGINT ]
+	[ "$(c image inspect -f '{{.Config.User}} {{index .Config.Labels "k"}} {{json .Config.Cmd}}' my/bb:1)" = 'user v ["sh","-c","echo hi"]' ]
+	run -1 c image inspect --format '{{nosuch .Id}}' my/bb:1
+	[[ "$output" == *'--format: template: {{nosuch .Id}}: function "nosuch" not defined'* ]]
 	[ "$(c images docker.io/my/bb | tail -n +2 | wc -l)" -eq 1 ]
 	m=$(c image mount my/bb:1)
 	[ "$(stat -c %a "$m/tmp")" = 1777 ]
