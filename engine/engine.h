@@ -186,6 +186,7 @@ struct capsa_ctr {
 	int64_t log_max_size;
 	int log_max_file;
 	char *rootfs;
+	char *vm; /* a micro-VM's backend ("uml"); NULL for a container */
 	struct capsa_kv *labels;
 	size_t n_labels;
 	struct capsa_mount_spec *mounts; /* resolved: sources are host paths for bind and volume */

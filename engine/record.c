@@ -38,6 +38,7 @@ void capsa_ctr_free(struct capsa_ctr *c)
 	free(c->stats_file);
 	free(c->log_driver);
 	free(c->rootfs);
+	free(c->vm);
 	for (size_t i = 0; i < c->n_labels; i++) {
 		free(c->labels[i].key);
 		free(c->labels[i].value);
@@ -138,6 +139,7 @@ char *ctr_record_json(const struct capsa_ctr *c)
 	put_i64(o, "logMaxSize", c->log_max_size);
 	put_i64(o, "logMaxFile", c->log_max_file);
 	put_str(o, "rootfs", c->rootfs);
+	put_str(o, "vm", c->vm);
 	json_object *labels = json_object_new_object();
 	for (size_t i = 0; i < c->n_labels; i++)
 		json_object_object_add(labels, c->labels[i].key, json_object_new_string(c->labels[i].value));
@@ -279,6 +281,7 @@ int ctr_record_parse(const char *json, struct capsa_ctr *c, struct capsa_error *
 	c->log_max_size = get_i64(o, "logMaxSize");
 	c->log_max_file = (int)get_i64(o, "logMaxFile");
 	c->rootfs = get_str(o, "rootfs");
+	c->vm = get_str(o, "vm");
 	json_object *labels = get(o, "labels", json_type_object);
 	if (labels) {
 		c->labels = xcalloc((size_t)json_object_object_length(labels) + 1, sizeof(*c->labels));
