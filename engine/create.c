@@ -141,6 +141,9 @@ static int prepare(struct capsa_engine *e, const struct capsa_run_opts *o, struc
 		return capsa_error_prefix(err, "Unable to find image '%s' locally after pulling it",
 					  o->image);
 	c->image_id = xstrdup(img->id);
+	/* A micro-VM: a config disk and the image's ext4 instead of a rootfs and a bundle. */
+	if (o->vm)
+		return engine_vm_prepare(e, s, img, o, c, err);
 	struct capsa_image_rootfs *r = NULL;
 	struct capsa_rootfs_opts ro = {0};
 	if (capsa_image_rootfs_prepare(s, o->image, c->id, &ro, &r, err) < 0)
@@ -311,8 +314,12 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 		return -1;
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");
+	if (o->vm && engine_vm_check(o, err) < 0)
+		return -1;
 	const char *network =
 		o->network && strcmp(o->network, "default") ? o->network : capsa_engine_default_network();
+	if (o->vm)
+		network = "none"; /* engine_vm_check refused any other */
 	if (strcmp(network, "none") && strcmp(network, "host") &&
 	    capsa_network_name_validate(network, err) < 0)
 		return -1;

@@ -99,6 +99,22 @@ void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char 
 /* inspect's NetworkSettings. */
 struct json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c);
 
+/* vm.c: a micro-VM container (`run --vm`). The one place a VM run's options are checked (networking
+ * for VMs goes here): refuses what a VM cannot do yet with the flag and the reason. */
+int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err) CAPSA_WUR;
+/* Instead of the rootfs and bundle: the config disk (containers/<id>/vm.config), the image's cached ext4,
+ * the record's process and its "vm" backend. */
+int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+		      const struct capsa_run_opts *o, struct capsa_ctr *c,
+		      struct capsa_error **err) CAPSA_WUR;
+/* In the monitor: forks the VM's host process (the container's process: it exits with the guest's status)
+ * with stdout/stderr on out_fd/err_fd; it boots the VM once a byte is written to *start_fd. */
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
+		    int *start_fd, struct capsa_error **err) CAPSA_WUR;
+/* Kills what is left of the VM (even with its monitor gone), takes the host process's note of a guest
+ * that died without a status into c->error, removes the scratch dir. Never fails. */
+void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c);
+
 /* Classifies a runtime error text as docker does: 127 not found, 126 cannot invoke, 125 otherwise. */
 int exec_error_code(const struct capsa_error *e);
 

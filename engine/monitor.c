@@ -62,6 +62,7 @@ struct monitor {
 	int in_fd;  /* where stdin goes: the pipe's write end or the pty master */
 	int master; /* the pty master, -1 without a tty */
 	int timeout_tfd, kill_tfd, restart_tfd;
+	int vm_start; /* a micro-VM's go (engine/vm.c), -1 otherwise */
 	pid_t init;
 	bool running, stop_requested, start_failed;
 	int start_code;
@@ -232,9 +233,50 @@ static void watch(struct monitor *m, int fd)
 	epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* A micro-VM: its host process is the container's process, with stdout and stderr on pipes as a container's.
+ */
+static int spawn_vm(struct monitor *m, struct capsa_error **err)
+{
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
+	int ret = -1;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		capsa_error_errno(err, "pipe");
+	} else if (engine_vm_spawn(m->e, m->c, out[1], errp[1], &m->init, &m->vm_start, err) == 0) {
+		m->out.fd = TAKE_FD(out[0]);
+		m->err.fd = TAKE_FD(errp[0]);
+		fcntl(m->out.fd, F_SETFL, O_NONBLOCK);
+		fcntl(m->err.fd, F_SETFL, O_NONBLOCK);
+		watch(m, m->out.fd);
+		watch(m, m->err.fd);
+		m->c->pid = m->init;
+		m->start_failed = false;
+		ret = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return ret;
+}
+
+/* The container's process gets sig: through the runtime, or straight to a micro-VM's host process (our
+ * child, not reaped while running: its pid cannot be reused). */
+static int signal_init(struct monitor *m, int sig, bool all, struct capsa_error **err)
+{
+	if (m->c->vm == NULL)
+		return capsa_container_kill(&m->e->rt, m->c->id, sig, all, err);
+	if (m->init > 0 && kill(m->init, sig) < 0)
+		return capsa_error_errno(err, "kill the VM of %.12s", m->c->id);
+	return 0;
+}
+
 /* Creates the container in the runtime with fresh stdio. */
 static int spawn_container(struct monitor *m, struct capsa_error **err)
 {
+	if (m->c->vm)
+		return spawn_vm(m, err);
 	/* Declared first: the gotos to out below must not jump over its initialisation. */
 	_cleanup_oci_state_ struct oci_state *st = NULL;
 	struct capsa_ctr *c = m->c;
@@ -328,7 +370,18 @@ static void arm(int tfd, int64_t ns)
 
 static int start_container(struct monitor *m, struct capsa_error **err)
 {
-	if (capsa_container_start(&m->e->rt, m->c->id, err) < 0) {
+	if (m->c->vm && (m->vm_start < 0 || write(m->vm_start, "g", 1) != 1)) {
+		capsa_error_errno(err, "start the VM of %.12s", m->c->id);
+		m->start_failed = true;
+		m->start_code = 125;
+		free(m->c->error);
+		m->c->error = capsa_error_text(*err);
+		return -1;
+	}
+	if (m->c->vm) {
+		close(m->vm_start);
+		m->vm_start = -1;
+	} else if (capsa_container_start(&m->e->rt, m->c->id, err) < 0) {
 		m->start_failed = true;
 		m->start_code = exec_error_code(*err);
 		free(m->c->error);
@@ -355,8 +408,7 @@ static void stop_container(struct monitor *m, int timeout)
 	if (!m->running)
 		return;
 	struct capsa_error *e = NULL;
-	if (capsa_container_kill(&m->e->rt, m->c->id, m->c->stop_signal ? m->c->stop_signal : SIGTERM, false,
-				 &e) < 0)
+	if (signal_init(m, m->c->stop_signal ? m->c->stop_signal : SIGTERM, false, &e) < 0)
 		capsa_error_free(e);
 	/* A zero timeout still goes through the timer (0 would disarm it). */
 	arm(m->kill_tfd, timeout <= 0 ? 1 : (int64_t)timeout * 1000000000LL);
@@ -491,7 +543,9 @@ static bool finish(struct monitor *m, int64_t wall_ns)
 		have = c->stats_file && capsa_cgroup_stats(m->cg, &st, &e) == 0;
 		capsa_error_clear(&e);
 	}
-	if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
+	if (c->vm)
+		engine_vm_cleanup(m->e, c);
+	else if (capsa_container_delete(&m->e->rt, c->id, true, &e) < 0)
 		capsa_error_clear(&e);
 	c->pid = 0;
 	free(c->finished_at);
@@ -801,7 +855,7 @@ static void handle_frame(struct monitor *m, struct client *cl, const struct fram
 			break;
 		}
 		m->stop_requested = true;
-		if (capsa_container_kill(&m->e->rt, m->c->id, v, false, &e) < 0) {
+		if (signal_init(m, v, false, &e) < 0) {
 			_cleanup_free_ char *t = capsa_error_text(e);
 			reply_error(cl->fd, 125, t);
 			capsa_error_free(e);
@@ -891,8 +945,7 @@ static void loop(struct monitor *m)
 				}
 			} else if (fd == m->kill_tfd) {
 				struct capsa_error *e = NULL;
-				if (timer_fired(fd) && m->running &&
-				    capsa_container_kill(&m->e->rt, m->c->id, SIGKILL, true, &e) < 0)
+				if (timer_fired(fd) && m->running && signal_init(m, SIGKILL, true, &e) < 0)
 					capsa_error_free(e);
 			} else if (fd == m->restart_tfd) {
 				if (!timer_fired(fd))
@@ -976,7 +1029,13 @@ static int setup(struct monitor *m, const char *id, struct capsa_error **err)
 
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 {
-	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	struct monitor m = {.e = e,
+			    .dirfd = -1,
+			    .log_fd = -1,
+			    .in_fd = -1,
+			    .master = -1,
+			    .listen_fd = -1,
+			    .vm_start = -1};
 	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
 	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
 	struct capsa_error *err = NULL;
@@ -1013,7 +1072,13 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bool timed_out,
 		       bool stop_requested, int64_t wall_ns, struct capsa_error **err)
 {
-	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	struct monitor m = {.e = e,
+			    .dirfd = -1,
+			    .log_fd = -1,
+			    .in_fd = -1,
+			    .master = -1,
+			    .listen_fd = -1,
+			    .vm_start = -1};
 	_cleanup_close_ int dirfd = ctr_dir_open(e, id, err);
 	if (dirfd < 0 || ctr_read(e, id, &m.c, err) < 0)
 		return -1;
@@ -1029,7 +1094,13 @@ int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bo
 
 void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
 {
-	struct monitor m = {.e = e, .dirfd = -1, .log_fd = -1, .in_fd = -1, .master = -1, .listen_fd = -1};
+	struct monitor m = {.e = e,
+			    .dirfd = -1,
+			    .log_fd = -1,
+			    .in_fd = -1,
+			    .master = -1,
+			    .listen_fd = -1,
+			    .vm_start = -1};
 	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
 	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
 	struct capsa_error *err = NULL;

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +25,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,7 +136,8 @@ out:;
 }
 
 static int build_config(struct capsa_image_store *s, const struct capsa_image *img,
-			const struct capsa_run_opts *o, char *block, struct capsa_error **err)
+			const struct capsa_run_opts *o, char *block, struct capsa_ctr *rec,
+			struct capsa_error **err)
 {
 	struct capsa_image_overrides ov = {.cmd = o->cmd,
 					   .n_cmd = o->n_cmd,
@@ -167,6 +172,13 @@ static int build_config(struct capsa_image_store *s, const struct capsa_image *i
 	int rc = capsa_vmcfg_encode(&c, block, &why);
 	if (rc < 0)
 		capsa_error_set(err, EINVAL, "the VM config: %s", why);
+	if (rc == 0 && rec) {
+		rec->args = capsa_strv_dup(p->args, argc);
+		rec->n_args = argc;
+		rec->env = capsa_strv_dup(p->env, n_env);
+		rec->n_env = n_env;
+		rec->cwd = xstrdup(p->cwd ? p->cwd : "/");
+	}
 	capsa_image_runtime_free(rt);
 	return rc;
 }
@@ -182,21 +194,28 @@ static void on_signal(int sig)
 		kill(-vm_pgid, SIGKILL);
 }
 
+/* UML's own files go to uml_dir/UML_UMID (the mconsole socket among them). */
+#define UML_UMID "capsa"
+
 static const char *uml_path(void)
 {
 	const char *p = getenv("CAPSA_UML");
 	return p && *p ? p : "/usr/bin/linux.uml";
 }
 
-/* Runs linux.uml in its own process group; returns its wait status. Nothing of it survives the call. */
-static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd, int *st,
-		     struct capsa_error **err)
+/*
+ * In the forked child: linux.uml with guest memory `memory`, the image's disk behind a COW file and the
+ * config disk from scratch, kernel messages to scratch/kernel.log, con1/con2 on out_fd/err_fd. Its own
+ * process group (UML's helpers join it, so they can all be killed at once), dying with its parent.
+ */
+static void __attribute__((noreturn))
+exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd)
 {
-	_cleanup_free_ char *mem = xasprintf("mem=%lldM", (long long)(memory > 0 ? memory >> 20 : 256));
-	_cleanup_free_ char *ubda = xasprintf("ubda=%s/cow,%s", scratch, disk);
-	_cleanup_free_ char *ubdb = xasprintf("ubdb=%s/config", scratch);
-	_cleanup_free_ char *umldir = xasprintf("uml_dir=%s", scratch);
-	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", scratch);
+	char *mem = xasprintf("mem=%lldM", (long long)(memory > 0 ? memory >> 20 : 256));
+	char *ubda = xasprintf("ubda=%s/cow,%s", scratch, disk);
+	char *ubdb = xasprintf("ubdb=%s/config", scratch);
+	char *umldir = xasprintf("uml_dir=%s", scratch);
+	char *kern = xasprintf("%s/kernel.log", scratch);
 	const char *uml = uml_path();
 	char *argv[] = {(char *)uml,
 			mem,
@@ -206,32 +225,41 @@ static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int 
 			"rw",
 			"init=/capsa-vminit",
 			"quiet",
-			"umid=capsa",
+			"umid=" UML_UMID,
 			umldir,
 			"con=null",
 			"con0=null,fd:1",
 			"con1=null,fd:3",
 			"con2=null,fd:4",
 			NULL};
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int k = open(kern, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* fds 3 and 4 may be out_fd/err_fd themselves: move them above first. */
+	int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), e = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
+	if (k < 0 || nul < 0 || o < 0 || e < 0 || dup2(nul, 0) < 0 || dup2(k, 1) < 0 || dup2(k, 2) < 0 ||
+	    dup2(o, 3) < 0 || dup2(e, 4) < 0)
+		_exit(125);
+	capsa_cloexec_from(5);
+	/* UML backs guest memory with a file in TMPDIR: the scratch dir, removed afterwards. */
+	setenv("TMPDIR", scratch, 1);
+	execv(uml, argv);
+	_exit(127);
+}
+
+/* Runs linux.uml in its own process group; returns its wait status. Nothing of it survives the call. */
+static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd, int *st,
+		     struct capsa_error **err)
+{
 	pid_t pid = fork();
 	if (pid < 0)
 		return capsa_error_errno(err, "fork");
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int k = open(kern, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		/* fds 3 and 4 may be out_fd/err_fd themselves: move them above first. */
-		int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), e = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
-		if (k < 0 || nul < 0 || o < 0 || e < 0 || dup2(nul, 0) < 0 || dup2(k, 1) < 0 ||
-		    dup2(k, 2) < 0 || dup2(o, 3) < 0 || dup2(e, 4) < 0)
-			_exit(125);
-		capsa_cloexec_from(5);
-		/* UML backs guest memory with a file in TMPDIR: the scratch dir, removed afterwards. */
-		setenv("TMPDIR", scratch, 1);
-		execv(uml, argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_uml(scratch, disk, memory, out_fd, err_fd);
 	setpgid(pid, pid);
 	vm_pgid = pid;
 	struct sigaction sa = {.sa_handler = on_signal}, old[3];
@@ -267,15 +295,15 @@ static char *last_line(const char *path)
 	return xstrdup(nl ? nl + 1 : data);
 }
 
-int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, int out_fd, int err_fd,
-			int *exit_code, struct capsa_error **err)
+int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
 {
-	_cleanup_free_ char *disk = NULL;
-	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
-
-	*exit_code = 125;
 	if (o->n_ports || o->publish_all)
 		return capsa_error_set(err, EINVAL, "--vm: -p/-P: a micro-VM has no network in this version");
+	/* The one place a VM's network is decided: the default network is none for a VM for now. */
+	if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "default") != 0)
+		return capsa_error_set(err, EINVAL,
+				       "--vm: --network %s: a micro-VM has no network in this version",
+				       o->network);
 	if (o->tty || o->interactive)
 		return capsa_error_set(err, EINVAL,
 				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");
@@ -295,13 +323,26 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 			"--vm: %s: User-mode Linux is needed (/dev/kvm here is PVM, where a stock "
 			"kernel never reaches user space); install user-mode-linux",
 			uml_path());
+	return 0;
+}
+
+int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, int out_fd, int err_fd,
+			int *exit_code, struct capsa_error **err)
+{
+	_cleanup_free_ char *disk = NULL;
+	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
+
+	*exit_code = 125;
+	if (engine_vm_check(o, err) < 0)
+		return -1;
 	{
 		_cleanup_image_store_ struct capsa_image_store *s = NULL;
 		const struct capsa_image *img;
 		if (capsa_image_store_open(e->root, true, &s, err) < 0 ||
 		    capsa_image_lookup(s, o->image, &img, err) < 0)
 			return -1;
-		if (build_config(s, img, o, block, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0)
+		if (build_config(s, img, o, block, NULL, err) < 0 ||
+		    ensure_ext4(s, img, o->image, &disk, err) < 0)
 			return -1;
 	}
 	/* Scratch: config+status disk, COW file, UML's own dir and memory file; all removed below. */
@@ -339,4 +380,234 @@ int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, 
 out:
 	capsa_rm_rf_at(AT_FDCWD, tmpl);
 	return rc;
+}
+
+/* ---- a micro-VM as a container: the monitor holds the VM's host process as the container's process ---- */
+
+#define VM_CONFIG_FILE "vm.config"
+#define VM_ERROR_FILE "error"
+
+/* Per container, in the runtime dir (tmpfs: UML's memory file goes there). 12 hex digits keep UML's
+ * mconsole socket path short enough for sun_path under any reasonable root. */
+static char *vm_scratch(struct capsa_engine *e, const char *id)
+{
+	return xasprintf("%s/vm-%.12s", e->run_root, id);
+}
+
+static char *vm_disk(struct capsa_engine *e, const char *image_id)
+{
+	const char *hex = image_id && strchr(image_id, ':') ? strchr(image_id, ':') + 1 : image_id;
+	return xasprintf("%s/vm/%s.ext4", e->root, hex ? hex : "");
+}
+
+int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+		      const struct capsa_run_opts *o, struct capsa_ctr *c, struct capsa_error **err)
+{
+	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
+	_cleanup_free_ char *disk = NULL;
+	if (build_config(s, img, o, block, c, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0)
+		return -1;
+	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
+	if (dfd < 0 || write_atomic_nosync(dfd, VM_CONFIG_FILE, block, CAPSA_VMCFG_SIZE, 0600, err) < 0)
+		return -1;
+	c->vm = xstrdup("uml");
+	return ctr_write_record(e, c, true, err);
+}
+
+/* Asks the guest kernel, through UML's management console, for a SysRq: 'e' sends SIGTERM to every process
+ * but init, which then reports the process's status and powers off. -1 when the console is not up. */
+static int mconsole_sysrq(const char *scratch, char key)
+{
+	struct {
+		uint32_t magic, version, len;
+		char data[512];
+	} req = {.magic = 0xcafebabe, .version = 2};
+	req.len = (uint32_t)snprintf(req.data, sizeof(req.data), "sysrq %c", key);
+	struct sockaddr_un to = {.sun_family = AF_UNIX};
+	if ((size_t)snprintf(to.sun_path, sizeof(to.sun_path), "%s/%s/mconsole", scratch, UML_UMID) >=
+	    sizeof(to.sun_path))
+		return -1;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sa_family_t fam = AF_UNIX;
+	/* Autobind (an abstract address): UML replies to the sender, and nothing is left on disk. */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&fam, sizeof(fam)) < 0)
+		return -1;
+	return sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -1 : 0;
+}
+
+/*
+ * The VM's host process, forked by the monitor: what the monitor reaps, signals and records as the
+ * container's process. fd 3/4 are the process's stdout/stderr pipes, start_fd the monitor's go. It exits
+ * with the guest process's status (from the status disk), 137 when the VM was killed, and 125 with the
+ * reason on stderr (hence the log) when the guest stopped without a status (a panic).
+ */
+static void __attribute__((noreturn))
+vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
+{
+	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
+	/* A VM nobody holds any more (its monitor killed) has no reader and no one to record it: it goes. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGHUP, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	char b;
+	ssize_t n;
+	do {
+		n = read(start_fd, &b, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(125); /* the monitor gave up before the start */
+	close(start_fd);
+	pid_t pid = fork();
+	if (pid < 0) {
+		dprintf(4, "capsa: --vm: fork: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (pid == 0)
+		exec_uml(scratch, disk, memory, 3, 4);
+	setpgid(pid, pid);
+	int st = 0;
+	bool killed = false;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				break;
+			continue;
+		}
+		/* The stop signal: the guest's processes get SIGTERM. Before the guest's console is up there
+		 * is no one to ask: the VM is killed. */
+		if (mconsole_sysrq(scratch, 'e') < 0) {
+			kill(-pid, SIGKILL);
+			killed = true;
+		}
+	}
+	kill(-pid, SIGKILL); /* UML's helper processes, if any are left */
+	_cleanup_free_ char *cfg = xasprintf("%s/config", scratch);
+	_cleanup_free_ char *back = NULL;
+	size_t len = 0;
+	struct capsa_error *e = NULL;
+	int code;
+	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, &e) == 0 &&
+	    len >= CAPSA_VMCFG_SIZE &&
+	    capsa_vmcfg_status_parse(back + CAPSA_VMCFG_STATUS_OFF, 512, &code) == 0)
+		_exit(code & 0xff);
+	capsa_error_free(e);
+	if (killed || (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+		_exit(128 + SIGKILL);
+	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", scratch);
+	_cleanup_free_ char *why = last_line(kern);
+	_cleanup_free_ char *msg =
+		xasprintf("--vm: the guest stopped without an exit status (%s %d; kernel: %s)",
+			  WIFSIGNALED(st) ? "linux.uml killed by signal" : "linux.uml exit",
+			  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), why);
+	dprintf(4, "capsa: %s\n", msg);
+	_cleanup_free_ char *note = xasprintf("%s/%s", scratch, VM_ERROR_FILE);
+	if (capsa_write_file_atomic_at(AT_FDCWD, note, msg, strlen(msg), 0600, &e) < 0)
+		capsa_error_free(e);
+	_exit(125);
+}
+
+/* SIGKILL to every process whose command line has the argument arg (linux.uml and its helpers carry
+ * uml_dir=<scratch>): they are found even when the monitor and the host process are gone. */
+static void kill_by_arg(const char *arg)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+		_cleanup_free_ char *cmd = NULL;
+		size_t len = 0;
+		if (capsa_read_file_at(AT_FDCWD, path, 1 << 16, &cmd, &len, NULL) < 0)
+			continue;
+		for (size_t off = 0; off < len; off += strlen(cmd + off) + 1) {
+			if (strcmp(cmd + off, arg) == 0) {
+				int64_t pid;
+				if (capsa_parse_i64(de->d_name, &pid) == 0 && pid > 1 && pid != getpid())
+					kill((pid_t)pid, SIGKILL);
+				break;
+			}
+		}
+	}
+}
+
+void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
+{
+	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
+	_cleanup_free_ char *arg = xasprintf("uml_dir=%s", scratch);
+	kill_by_arg(arg);
+	_cleanup_free_ char *note_path = xasprintf("%s/%s", scratch, VM_ERROR_FILE);
+	_cleanup_free_ char *note = NULL;
+	size_t len = 0;
+	if (capsa_read_file_at(AT_FDCWD, note_path, 4096, &note, &len, NULL) == 0) {
+		free(c->error);
+		c->error = TAKE_PTR(note);
+	}
+	capsa_rm_rf_at(AT_FDCWD, scratch);
+}
+
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
+		    int *start_fd, struct capsa_error **err)
+{
+	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
+	_cleanup_free_ char *disk = vm_disk(e, c->image_id);
+	if (access(disk, R_OK) < 0)
+		return capsa_error_errno(err, "the VM's disk %s", disk);
+	/* What a killed monitor or the previous run left: a restart gets a fresh COW file and status. */
+	engine_vm_cleanup(e, c);
+	free(c->error);
+	c->error = NULL;
+	_cleanup_free_ char *block = NULL;
+	size_t len = 0;
+	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
+	if (dfd < 0 || capsa_read_file_at(dfd, VM_CONFIG_FILE, CAPSA_VMCFG_SIZE, &block, &len, err) < 0)
+		return -1;
+	if (len != CAPSA_VMCFG_SIZE)
+		return capsa_error_set(err, EINVAL, "%s: %zu bytes, not %d", VM_CONFIG_FILE, len,
+				       CAPSA_VMCFG_SIZE);
+	if (capsa_mkdir_p(e->run_root, 0700, err) < 0)
+		return -1;
+	if (mkdir(scratch, 0700) < 0)
+		return capsa_error_errno(err, "mkdir %s", scratch);
+	_cleanup_free_ char *cfg = xasprintf("%s/config", scratch);
+	int sp[2];
+	if (capsa_write_file_atomic_at(AT_FDCWD, cfg, block, len, 0600, err) < 0 ||
+	    pipe2(sp, O_CLOEXEC) < 0) {
+		if (!*err)
+			capsa_error_errno(err, "pipe");
+		capsa_rm_rf_at(AT_FDCWD, scratch);
+		return -1;
+	}
+	pid_t p = fork();
+	if (p < 0) {
+		int saved = errno;
+		close(sp[0]);
+		close(sp[1]);
+		capsa_rm_rf_at(AT_FDCWD, scratch);
+		return capsa_error_set(err, saved, "fork the VM");
+	}
+	if (p == 0) {
+		/* Only the streams and the go survive into the VM's host process (3, 4 and 5). */
+		int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), er = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
+		int s = fcntl(sp[0], F_DUPFD_CLOEXEC, 10);
+		if (o < 0 || er < 0 || s < 0 || dup2(o, 3) < 0 || dup2(er, 4) < 0 || dup2(s, 5) < 0)
+			_exit(125);
+		close_range(6, ~0U, 0);
+		vm_host(scratch, disk, c->memory, 5);
+	}
+	close(sp[0]);
+	*start_fd = sp[1];
+	*pid = p;
+	return 0;
 }

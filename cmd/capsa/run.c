@@ -489,16 +489,6 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	_cleanup_engine_ struct capsa_engine *e = NULL;
 	_cleanup_ctr_ struct capsa_ctr *c = NULL;
 	int code = 125;
-	if (o.vm) {
-		if (detach)
-			capsa_error_set(err, EINVAL,
-					"--vm: -d: a micro-VM runs in the foreground in this version");
-		int rv = detach ? -1 : capsa_engine_open(cli->root, &e, err);
-		if (rv == 0)
-			rv = capsa_engine_vm_run(e, &o, 1, 2, &code, err);
-		cli_run_opts_clear(&o);
-		return rv < 0 ? cli_fail("run", *err, 125) : code;
-	}
 	if (capsa_engine_open(cli->root, &e, err) < 0 || capsa_engine_create(e, &o, &c, &code, err) < 0) {
 		cli_run_opts_clear(&o);
 		return cli_fail("run", *err, code);
