@@ -386,6 +386,8 @@ out:
 
 #define VM_CONFIG_FILE "vm.config"
 #define VM_ERROR_FILE "error"
+/* What the VM's host process gets when its monitor dies (a signal no one sends to a VM). */
+#define VM_ORPHANED (SIGRTMIN + 3)
 
 /* Per container, in the runtime dir (tmpfs: UML's memory file goes there). 12 hex digits keep UML's
  * mconsole socket path short enough for sun_path under any reasonable root. */
@@ -445,15 +447,16 @@ static void __attribute__((noreturn))
 vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 {
 	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
-	/* A VM nobody holds any more (its monitor killed) has no reader and no one to record it: it goes. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGHUP, SIG_DFL);
+	/* Every signal is taken here, none is fatal: the VM's helper processes (UML's, in its process group)
+	 * must be killed on every way out, which a process killed by a signal cannot do. */
 	sigset_t set;
-	sigemptyset(&set);
-	const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP};
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaddset(&set, sigs[i]);
+	sigfillset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	/* A VM nobody holds any more (its monitor killed) has no reader and no one to record it: it goes. */
+	prctl(PR_SET_PDEATHSIG, VM_ORPHANED);
 	char b;
 	ssize_t n;
 	do {
@@ -482,9 +485,11 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 				break;
 			continue;
 		}
-		/* The stop signal: the guest's processes get SIGTERM. Before the guest's console is up there
-		 * is no one to ask: the VM is killed. */
-		if (mconsole_sysrq(scratch, 'e') < 0) {
+		/* The stop signals: the guest's processes get SIGTERM. Before the guest's console is up there
+		 * is no one to ask: the VM is killed, as it is when its monitor died. Others are not for the
+		 * VM (capsa kill refuses them). */
+		bool term = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP;
+		if (sig == VM_ORPHANED || (term && mconsole_sysrq(scratch, 'e') < 0)) {
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
