@@ -43,6 +43,9 @@ static bool matches(const struct capsa_ctr *c, char **filters, size_t n)
 		} else if (capsa_str_has_prefix(f, "name=")) {
 			if (strstr(c->name, f + 5) == NULL)
 				return false;
+		} else if (capsa_str_has_prefix(f, "type=")) {
+			if (strcmp(f + 5, c->vm ? "vm" : "container") != 0)
+				return false;
 		} else if (capsa_str_has_prefix(f, "id=")) {
 			if (!capsa_str_has_prefix(c->id, f + 3))
 				return false;
@@ -102,8 +105,8 @@ static char *ports_text(struct capsa_engine *e, const struct capsa_ctr *c)
 }
 
 /* docker's Go templates, the part scripts use: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}
- * {{.State}} {{.Ports}} {{.CreatedAt}} {{.Label "k"}}; "\t" and "\n" escapes. Unknown fields are an
- * error. */
+ * {{.State}} {{.Ports}} {{.CreatedAt}} {{.Label "k"}}, and capsa's {{.Type}} (container or vm); "\t" and "\n"
+ * escapes. Unknown fields are an error. */
 static int render(struct capsa_engine *e, const char *fmt, const struct capsa_ctr *c, bool no_trunc,
 		  FILE *out, struct capsa_error **err)
 {
@@ -141,6 +144,8 @@ static int render(struct capsa_engine *e, const char *fmt, const struct capsa_ct
 			v = xstrdup(capsa_ctr_status_name(c->status));
 		else if (strcmp(t, ".Ports") == 0)
 			v = ports_text(e, c);
+		else if (strcmp(t, ".Type") == 0)
+			v = xstrdup(c->vm ? "vm" : "container");
 		else if (strcmp(t, ".CreatedAt") == 0)
 			v = xstrdup(c->created ? c->created : "");
 		else if (capsa_str_has_prefix(t, ".Label \"") && t[strlen(t) - 1] == '"') {
@@ -190,7 +195,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 			if (!strchr(optarg, '=') ||
 			    !(capsa_str_has_prefix(optarg, "status=") ||
 			      capsa_str_has_prefix(optarg, "name=") ||
-			      capsa_str_has_prefix(optarg, "label=") || capsa_str_has_prefix(optarg, "id=")))
+			      capsa_str_has_prefix(optarg, "label=") || capsa_str_has_prefix(optarg, "id=") ||
+			      !strcmp(optarg, "type=vm") || !strcmp(optarg, "type=container")))
 				return cli_usage_error(&capsa_cmd_ps, err, "invalid filter '%s'", optarg);
 			capsa_strv_push(&filters, optarg);
 			n_filters++;
@@ -245,12 +251,15 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		}
 		if (json) {
 			printf("{\"ID\":\"%.12s\",\"Image\":\"%s\",\"Names\":\"%s\",\"State\":\"%s\",\"Status\":\"%s\","
-			       "\"Ports\":\"%s\"}\n",
-			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st, ports);
+			       "\"Ports\":\"%s\",\"Type\":\"%s\"}\n",
+			       c->id, c->image, c->name, capsa_ctr_status_name(c->status), st, ports,
+			       c->vm ? "vm" : "container");
 			continue;
 		}
+		/* A micro-VM is marked in the IMAGE column, where a reader looks for what runs. */
+		_cleanup_free_ char *image = c->vm ? xasprintf("%s (vm)", c->image) : xstrdup(c->image);
 		printf("%.*s   %-20s   %-22s   %-16s   %-24s   %-20s   %s\n", no_trunc ? 64 : 12, c->id,
-		       c->image, cmd, age, st, ports, c->name);
+		       image, cmd, age, st, ports, c->name);
 	}
 	capsa_ctr_list_free(v, n);
 	return 0;
@@ -259,7 +268,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 const struct capsa_cmd capsa_cmd_ps = {
 	.name = "ps",
 	.summary = "List containers",
-	.usage =
-		"[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=] [--format table|json|TEMPLATE]",
+	.usage = "[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=|type=vm|container] "
+		 "[--format table|json|TEMPLATE]",
 	.run = run,
 };
