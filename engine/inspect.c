@@ -78,7 +78,20 @@ char *capsa_engine_inspect_json(struct capsa_engine *e, const struct capsa_ctr *
 	json_object *lc = json_object_new_object();
 	ADD(lc, "Type", str(c->log_driver));
 	ADD(hc, "LogConfig", lc);
+	_cleanup_free_ char *runtime = c->vm ? xasprintf("capsa-vm-%s", c->vm) : xstrdup("capsa-runtime");
+	ADD(hc, "Runtime", str(runtime));
 	ADD(o, "HostConfig", hc);
+	if (c->vm) {
+		/* A micro-VM: its backend, guest memory (mem=, 256 MiB unless -m) and vCPUs (UML has one). */
+		json_object *vm = json_object_new_object();
+		ADD(vm, "Backend", str(c->vm));
+		ADD(vm, "Memory", json_object_new_int64(c->memory > 0 ? c->memory : 256LL << 20));
+		ADD(vm, "Cpus", json_object_new_int(1));
+		const char *hex = c->image_id && strchr(c->image_id, ':') ? strchr(c->image_id, ':') + 1 : "";
+		_cleanup_free_ char *disk = xasprintf("%s/vm/%s.ext4", e->root, hex);
+		ADD(vm, "Disk", str(disk));
+		ADD(o, "Vm", vm);
+	}
 
 	json_object *mounts = json_object_new_array();
 	for (size_t i = 0; i < c->n_mounts; i++) {
