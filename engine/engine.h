@@ -238,10 +238,7 @@ int capsa_engine_list(struct capsa_engine *e, struct capsa_ctr ***out, size_t *n
 
 /* Makes the container (record, rootfs, bundle) and its monitor, which creates it in the runtime and
  * waits for start. Exit-code classification of failures: *exit_code gets 125, 126 or 127. */
-/* `run --vm`: runs the image's process in a micro-VM (User-mode Linux here) in the foreground, its stdout
- * and stderr on out_fd/err_fd; *exit_code gets its status (128+N when killed by signal N). */
-int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, int out_fd, int err_fd,
-			int *exit_code, struct capsa_error **err) CAPSA_WUR;
+/* With o->vm the container's process is a micro-VM (engine/vm.c): same record, monitor and commands. */
 int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, struct capsa_ctr **out,
 			int *exit_code, struct capsa_error **err) CAPSA_WUR;
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `capsa run --vm`: runs an image's process in a micro-VM instead of a container. The image is flattened
- * once into an ext4 file cached per image id (vm/<id>.ext4 under the store, temp + rename) holding
- * capsa-vminit; each run gets a scratch dir with the config disk (which also carries the exit status back)
- * and the copy-on-write file, so the cached image is never written. Backend here: User-mode Linux
- * (linux.uml), since this host's /dev/kvm (PVM) never brings a stock kernel to user space.
+ * `capsa run --vm`: a container whose process runs in a micro-VM. The image is flattened once into an ext4
+ * file cached per image id (vm/<id>.ext4 under the store, temp + rename) holding capsa-vminit; the config
+ * disk is kept with the record, and each start gets a scratch dir (run/vm-<id>) with a copy of it (which
+ * carries the exit status back) and the copy-on-write file, so the cached image is never written. The
+ * monitor holds the VM's host process as the container's process, so logs, attach, stop, kill, wait, --rm
+ * and restarts are the container's. Backend here: User-mode Linux (linux.uml), since this host's /dev/kvm
+ * (PVM) never brings a stock kernel to user space.
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
@@ -183,17 +185,6 @@ static int build_config(struct capsa_image_store *s, const struct capsa_image *i
 	return rc;
 }
 
-static volatile sig_atomic_t vm_pgid, vm_signal;
-
-/* capsa itself is interrupted or terminated: the VM goes with it (the whole UML process group), never left.
- */
-static void on_signal(int sig)
-{
-	vm_signal = sig;
-	if (vm_pgid > 0)
-		kill(-vm_pgid, SIGKILL);
-}
-
 /* UML's own files go to uml_dir/UML_UMID (the mconsole socket among them). */
 #define UML_UMID "capsa"
 
@@ -251,34 +242,7 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 	_exit(127);
 }
 
-/* Runs linux.uml in its own process group; returns its wait status. Nothing of it survives the call. */
-static int spawn_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd, int *st,
-		     struct capsa_error **err)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return capsa_error_errno(err, "fork");
-	if (pid == 0)
-		exec_uml(scratch, disk, memory, out_fd, err_fd);
-	setpgid(pid, pid);
-	vm_pgid = pid;
-	struct sigaction sa = {.sa_handler = on_signal}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	int rc = 0;
-	while (waitpid(pid, st, 0) < 0)
-		if (errno != EINTR) {
-			rc = capsa_error_errno(err, "waitpid linux.uml");
-			break;
-		}
-	kill(-pid, SIGKILL); /* UML's helper processes, if any are left */
-	vm_pgid = 0;
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	return rc;
-}
-
+/* The kernel's reason for stopping: its panic line, else its last line. */
 static char *last_line(const char *path)
 {
 	_cleanup_free_ char *data = NULL;
@@ -289,6 +253,10 @@ static char *last_line(const char *path)
 		capsa_error_free(e);
 		return xstrdup("no kernel output");
 	}
+	/* A panic's own line says more than the stack dump that follows it. */
+	char *panic = strstr(data, "Kernel panic");
+	if (panic)
+		return xstrndup(panic, strcspn(panic, "\r\n"));
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
 		data[--len] = '\0';
 	char *nl = strrchr(data, '\n');
@@ -298,14 +266,13 @@ static char *last_line(const char *path)
 int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
 {
 	if (o->n_ports || o->publish_all)
-		return capsa_error_set(err, EINVAL, "--vm: -p/-P: a micro-VM has no network in this version");
+		return capsa_error_set(err, 0, "--vm: -p/-P: a micro-VM has no network in this version");
 	/* The one place a VM's network is decided: the default network is none for a VM for now. */
 	if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "default") != 0)
-		return capsa_error_set(err, EINVAL,
-				       "--vm: --network %s: a micro-VM has no network in this version",
-				       o->network);
+		return capsa_error_set(
+			err, 0, "--vm: --network %s: a micro-VM has no network in this version", o->network);
 	if (o->tty || o->interactive)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_set(err, 0,
 				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");
 	if (o->hypervisor && strcmp(o->hypervisor, "uml") != 0) {
 		if (strcmp(o->hypervisor, "kvm") != 0)
@@ -324,62 +291,6 @@ int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
 			"kernel never reaches user space); install user-mode-linux",
 			uml_path());
 	return 0;
-}
-
-int capsa_engine_vm_run(struct capsa_engine *e, const struct capsa_run_opts *o, int out_fd, int err_fd,
-			int *exit_code, struct capsa_error **err)
-{
-	_cleanup_free_ char *disk = NULL;
-	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
-
-	*exit_code = 125;
-	if (engine_vm_check(o, err) < 0)
-		return -1;
-	{
-		_cleanup_image_store_ struct capsa_image_store *s = NULL;
-		const struct capsa_image *img;
-		if (capsa_image_store_open(e->root, true, &s, err) < 0 ||
-		    capsa_image_lookup(s, o->image, &img, err) < 0)
-			return -1;
-		if (build_config(s, img, o, block, NULL, err) < 0 ||
-		    ensure_ext4(s, img, o->image, &disk, err) < 0)
-			return -1;
-	}
-	/* Scratch: config+status disk, COW file, UML's own dir and memory file; all removed below. */
-	_cleanup_free_ char *tmpl = xasprintf("%s/vm-XXXXXX", e->run_root);
-	if (capsa_mkdir_p(e->run_root, 0700, err) < 0)
-		return -1;
-	if (!mkdtemp(tmpl))
-		return capsa_error_errno(err, "mkdtemp %s", tmpl);
-	_cleanup_free_ char *cfg = xasprintf("%s/config", tmpl);
-	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", tmpl);
-	int rc = -1, st = 0;
-	_cleanup_free_ char *back = NULL; /* before the first goto: a jump may not skip a cleanup's init */
-	size_t len = 0;
-	if (capsa_write_file_atomic_at(AT_FDCWD, cfg, block, CAPSA_VMCFG_SIZE, 0600, err) < 0 ||
-	    spawn_uml(tmpl, disk, o->memory, out_fd, err_fd, &st, err) < 0)
-		goto out;
-	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, err) < 0)
-		goto out;
-	int code;
-	if (len < CAPSA_VMCFG_SIZE ||
-	    capsa_vmcfg_status_parse(back + CAPSA_VMCFG_STATUS_OFF, 512, &code) < 0) {
-		_cleanup_free_ char *why = last_line(kern);
-		if (!vm_signal) {
-			/* A panic ends linux.uml with SIGABRT: the guest never ran the process to its end. */
-			capsa_error_set(err, 0,
-					"--vm: the guest stopped without an exit status (%s %d; kernel: %s)",
-					WIFSIGNALED(st) ? "linux.uml killed by signal" : "linux.uml exit",
-					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), why);
-			goto out;
-		}
-		code = 128 + SIGKILL; /* killed from outside, like a container's init */
-	}
-	*exit_code = code;
-	rc = 0;
-out:
-	capsa_rm_rf_at(AT_FDCWD, tmpl);
-	return rc;
 }
 
 /* ---- a micro-VM as a container: the monitor holds the VM's host process as the container's process ---- */
@@ -411,6 +322,13 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 		return -1;
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0 || write_atomic_nosync(dfd, VM_CONFIG_FILE, block, CAPSA_VMCFG_SIZE, 0600, err) < 0)
+		return -1;
+	/* rootfs/<id>/image is how the image store knows an image is in use (rmi refuses it, prune keeps it
+	 * and its disk); removed with the container like any container's rootfs dir. */
+	_cleanup_free_ char *use = xasprintf("%s/rootfs/%s", e->root, c->id);
+	_cleanup_free_ char *use_file = xasprintf("%s/image", use);
+	if (capsa_mkdir_p(use, 0700, err) < 0 ||
+	    capsa_write_file_atomic_at(AT_FDCWD, use_file, img->id, strlen(img->id), 0600, err) < 0)
 		return -1;
 	c->vm = xstrdup("uml");
 	return ctr_write_record(e, c, true, err);

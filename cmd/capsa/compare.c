@@ -49,8 +49,10 @@ static int one_run(const char *root, const char *image, char *const *cmd, size_t
 	argv[a++] = "--root";
 	argv[a++] = (char *)root;
 	argv[a++] = "run";
-	argv[a++] = vm ? "--vm" : "--rm";
-	if (!vm) {
+	argv[a++] = "--rm";
+	if (vm) {
+		argv[a++] = "--vm"; /* a micro-VM is a container too: --rm removes its record */
+	} else {
 		argv[a++] = "--network";
 		argv[a++] = "none";
 	}
