@@ -356,6 +356,13 @@ int capsa_engine_kill(struct capsa_engine *e, struct capsa_ctr *c, int sig, stru
 	if (c->status != CAPSA_CTR_RUNNING && c->status != CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "cannot kill container %s: container %.12s is not running",
 				       c->name, c->id);
+	/* A micro-VM's host process turns the stop signals into SIGTERM for the guest's processes. */
+	if (c->vm && sig != SIGKILL && sig != SIGTERM && sig != SIGINT && sig != SIGQUIT && sig != SIGHUP)
+		return capsa_error_set(
+			err, 0,
+			"cannot kill container %s with signal %d: a micro-VM takes SIGKILL, or "
+			"SIGTERM, SIGINT, SIGQUIT and SIGHUP (its processes get SIGTERM)",
+			c->name, sig);
 	if (monitor_alive(c))
 		return simple_request(e, c, FRAME_KILL, sig, false, err);
 	return capsa_container_kill(&e->rt, c->id, sig, false, err);
@@ -378,5 +385,8 @@ int capsa_engine_pause(struct capsa_engine *e, struct capsa_ctr *c, bool pause, 
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
 	if (!pause && c->status != CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "container %.12s is not paused", c->id);
+	if (c->vm)
+		return capsa_error_set(err, 0, "container %.12s is a micro-VM: pause is not supported yet",
+				       c->id);
 	return capsa_container_pause(&e->rt, c->id, pause, err);
 }
