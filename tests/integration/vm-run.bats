@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # `capsa run --vm`: the image's process in a User-mode Linux micro-VM (this host's /dev/kvm is PVM, where a
 # stock kernel never reaches user space), with a container's output and exit codes, leaving nothing behind.
+# A micro-VM is a container for the user: a record in ps (marked), logs, stop, kill, wait, rm, restart.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -25,20 +26,38 @@ setup() {
 	[ -x "$UML" ] || skip "$UML is not installed (user-mode-linux; make deps)"
 	[ -x "$CAPSA_TOP/build/capsa-vminit" ] || skip "build/capsa-vminit is not built (make all)"
 	capsa_setup_tmp
-	STORE="$TEST_TMP/store"
+	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 }
 
 teardown() {
+	capsa_cli_cleanup
 	capsa_teardown_tmp
 }
 
-# Nothing of a VM run is left: no UML process, no scratch dir (config, COW file, UML's dir), no mount.
+# Nothing of a VM that ended is left running: no UML process, no scratch dir (config, COW file, UML's dir),
+# no mount. (The containers' records stay until rm, as a container's.)
 assert_vm_clean() {
 	! pgrep -f "uml_dir=$STORE" >/dev/null
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
-	[ -z "$(find "$STORE/rootfs" -mindepth 1 -maxdepth 1 2>/dev/null)" ]
 	! grep -q " $STORE" /proc/self/mountinfo
+}
+
+# ... and after rm, not even a record or the image's in-use mark.
+assert_vm_gone() {
+	assert_vm_clean
+	[ -z "$(c ps -aq)" ]
+	[ -z "$(find "$STORE/containers" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]
+	[ -z "$(find "$STORE/rootfs" -mindepth 1 -maxdepth 1 2>/dev/null)" ]
+}
+
+# Waits (bounded, a minute: a UML boot takes seconds on a busy host) until the container's log has text.
+wait_log() {
+	for _ in $(seq 1 600); do
+		c logs "$1" 2>&1 | grep -q "$2" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 @test "run --vm: stdout and stderr come out apart, and the exit code is the process's" {
@@ -93,8 +112,8 @@ assert_vm_clean() {
 	[ "$output" -gt "$small" ]
 }
 
-@test "run --vm: SIGTERM to capsa kills the VM (137) and leaves nothing" {
-	"$CAPSA" --root "$STORE" run --vm bb sh -c 'echo up; exec sleep 300' >"$TEST_TMP/out" &
+@test "run --vm: SIGTERM to capsa reaches the guest's process (143, as a container's) and leaves nothing" {
+	"$CAPSA" --root "$STORE" run --vm --name "$(cid fg)" bb sh -c 'echo up; exec sleep 300' >"$TEST_TMP/out" &
 	pid=$!
 	# the guest's boot takes seconds on a busy host: poll for longer than wait_for's 10 s
 	for _ in $(seq 1 600); do grep -q up "$TEST_TMP/out" && break; sleep 0.1; done
@@ -102,7 +121,8 @@ assert_vm_clean() {
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 137 ]
+	[ "$rc" -eq 143 ]
+	[ "$(c inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(cid fg)")" = "exited 143" ]
 	assert_vm_clean
 }
 
@@ -112,26 +132,109 @@ assert_vm_clean() {
 	for f in "$STORE"/vm/*.ext4; do
 		dd if=/dev/zero of="$f" bs=1k seek=1 count=64 conv=notrunc status=none
 	done
-	run c run --vm bb true
+	run c run --vm --name "$(cid p)" bb true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"stopped without an exit status"* ]]
+	[[ "$output" == *"stopped without an exit status"*"Kernel panic"* ]]
+	# the reason is the container's error, and in its log
+	[[ "$(c inspect -f '{{.State.Error}}' "$(cid p)")" == *"stopped without an exit status"* ]]
+	[[ "$(c logs "$(cid p)" 2>&1)" == *"stopped without an exit status"* ]]
 	assert_vm_clean
 }
 
-@test "run --vm: bad input is refused with the flag and the reason" {
+@test "run --vm: bad input is refused with the flag and the reason, leaving nothing" {
 	run c run --vm -p 8080:80 bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"-p"*"no network"* ]]
-	run c run --vm -d bb true
+	run c run --vm --network capsa-test-nonet bb true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"-d"*"foreground"* ]]
-	run c run --vm capsa-test-no-such-image true
+	[[ "$output" == *"--network capsa-test-nonet"*"no network"* ]]
+	run c run --vm -t bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"-i/-t"*"stdin"* ]]
+	run c run --vm --pull never capsa-test-no-such-image true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"capsa-test-no-such-image"* ]]
 	CAPSA_UML=/nonexistent/linux.uml run c run --vm bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"/nonexistent/linux.uml"*"User-mode Linux"* ]]
+	assert_vm_gone
+}
+
+@test "run --vm -d: a record in ps (marked vm), logs, inspect, and wait gives the guest's exit code" {
+	id=$(c run -d --vm --name "$(cid d)" -m 128m bb sh -c 'echo one; echo two >&2; exit 5')
+	[ "${#id}" -eq 64 ]
+	run c wait "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = 5 ]
+	run c logs "$(cid d)"
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = two ]
+	run c ps -a
+	[[ "$output" == *"bb (vm)"*"Exited (5)"*"$(cid d)"* ]]
+	[ "$(c ps -a --filter type=vm --format '{{.Names}} {{.Type}}')" = "$(cid d) vm" ]
+	[ -z "$(c ps -aq --filter type=container)" ]
+	[ "$(c inspect -f '{{.HostConfig.Runtime}} {{.Vm.Backend}} {{.Vm.Memory}}' "$id")" = "capsa-vm-uml uml 134217728" ]
 	assert_vm_clean
+	c rm "$id" >/dev/null
+	assert_vm_gone
+}
+
+@test "run --vm: stop (SIGTERM to the guest's process: 143), restart, kill (137), a signal a VM cannot take" {
+	id=$(c run -d --vm --name "$(cid s)" bb sh -c 'echo up; exec sleep 300')
+	wait_log "$id" up
+	[ "$(c inspect -f '{{.State.Status}}' "$id")" = running ]
+	run c kill -s USR1 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"signal 10"*"micro-VM takes SIGKILL"* ]]
+	c stop -t 60 "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")" = "exited 143" ]
+	assert_vm_clean
+	c restart "$id" >/dev/null
+	for _ in $(seq 1 600); do [ "$(c logs "$id" | grep -c up)" -ge 2 ] && break; sleep 0.1; done
+	[ "$(c logs "$id" | grep -c up)" -eq 2 ]
+	c kill "$id" >/dev/null
+	run c wait "$id"
+	[ "$output" = 137 ]
+	assert_vm_clean
+	run c exec "$id" true
+	[ "$status" -ne 0 ]
+	c rm "$id" >/dev/null
+	assert_vm_gone
+}
+
+@test "run --vm: rm -f of a running VM, --rm, and a name in use" {
+	id=$(c run -d --vm --name "$(cid r)" bb sleep 300)
+	run c run -d --vm --name "$(cid r)" bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"\"/$(cid r)\" is already in use"* ]]
+	c rm -f "$id" >/dev/null
+	assert_vm_gone
+	run c run --rm --vm bb sh -c 'echo bye; exit 2'
+	[ "$status" -eq 2 ]
+	[ "$output" = bye ]
+	assert_vm_gone
+}
+
+@test "run --vm: after kill -9 of the monitor, rm -f leaves nothing" {
+	id=$(c run -d --vm --name "$(cid k)" bb sh -c 'echo up; exec sleep 300')
+	wait_log "$id" up
+	mon=$(pgrep -f "capsa-monitor id=$id")
+	[ -n "$mon" ]
+	kill -9 $mon
+	c rm -f "$id" >/dev/null
+	assert_vm_gone
+}
+
+@test "rmi: an image a VM container uses is refused; once removed, its VM disk goes with it" {
+	c run --vm --name "$(cid i)" bb true
+	[ "$(find "$STORE/vm" -name '*.ext4' | wc -l)" -eq 1 ]
+	run c rmi bb
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"in use by a container"* ]]
+	c rm "$(cid i)" >/dev/null
+	c rmi bb >/dev/null
+	[ -z "$(find "$STORE/vm" -name '*.ext4')" ]
+	assert_vm_gone
 }
 
 @test "compare: a container and a VM of the same command, with exit codes, and an SVG chart" {
