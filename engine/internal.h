@@ -114,6 +114,12 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 /* Kills what is left of the VM (even with its monitor gone), takes the host process's note of a guest
  * that died without a status into c->error, removes the scratch dir. Never fails. */
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c);
+/* The VM's exit code from the config disk read back (len bytes, NULL when unreadable): the guest's status,
+ * else 137 when the VM was killed (killed, or linux.uml's wait status says SIGKILL), else -1 (the guest
+ * stopped without a status: a panic). */
+int engine_vm_exit_code(const char *disk, size_t len, int wait_status, bool killed);
+/* UML's management-console datagram for cmd into buf; its length, or -1 when cmd does not fit. */
+ssize_t engine_vm_mconsole_request(const char *cmd, void *buf, size_t cap);
 
 /* Classifies a runtime error text as docker does: 127 not found, 126 cannot invoke, 125 otherwise. */
 int exec_error_code(const struct capsa_error *e);

@@ -336,23 +336,50 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 
 /* Asks the guest kernel, through UML's management console, for a SysRq: 'e' sends SIGTERM to every process
  * but init, which then reports the process's status and powers off. -1 when the console is not up. */
-static int mconsole_sysrq(const char *scratch, char key)
+ssize_t engine_vm_mconsole_request(const char *cmd, void *buf, size_t cap)
 {
 	struct {
 		uint32_t magic, version, len;
 		char data[512];
 	} req = {.magic = 0xcafebabe, .version = 2};
-	req.len = (uint32_t)snprintf(req.data, sizeof(req.data), "sysrq %c", key);
+	size_t n = strlen(cmd);
+	/* UML refuses a request whose data fills the buffer: it NUL-terminates in place. */
+	if (n >= sizeof(req.data) || cap < sizeof(req))
+		return -1;
+	memcpy(req.data, cmd, n);
+	req.len = (uint32_t)n;
+	memcpy(buf, &req, sizeof(req));
+	return (ssize_t)sizeof(req);
+}
+
+static int mconsole_sysrq(const char *scratch, char key)
+{
+	char cmd[16], req[600];
+	snprintf(cmd, sizeof(cmd), "sysrq %c", key);
+	ssize_t len = engine_vm_mconsole_request(cmd, req, sizeof(req));
 	struct sockaddr_un to = {.sun_family = AF_UNIX};
-	if ((size_t)snprintf(to.sun_path, sizeof(to.sun_path), "%s/%s/mconsole", scratch, UML_UMID) >=
-	    sizeof(to.sun_path))
+	if (len < 0 || (size_t)snprintf(to.sun_path, sizeof(to.sun_path), "%s/%s/mconsole", scratch,
+					UML_UMID) >= sizeof(to.sun_path))
 		return -1;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	sa_family_t fam = AF_UNIX;
 	/* Autobind (an abstract address): UML replies to the sender, and nothing is left on disk. */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&fam, sizeof(fam)) < 0)
 		return -1;
-	return sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -1 : 0;
+	return sendto(fd, req, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -1 : 0;
+}
+
+int engine_vm_exit_code(const char *disk, size_t len, int wait_status, bool killed)
+{
+	int code;
+	if (disk && len >= CAPSA_VMCFG_SIZE &&
+	    capsa_vmcfg_status_parse(disk + CAPSA_VMCFG_STATUS_OFF, 512, &code) == 0)
+		return code;
+	/* Killed from outside (capsa kill, a stop before the guest could be asked, kill -9 of linux.uml): as
+	 * a container's process killed by SIGKILL. Anything else without a status is the guest failing. */
+	if (killed || (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL))
+		return 128 + SIGKILL;
+	return -1;
 }
 
 /*
@@ -417,14 +444,11 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 	_cleanup_free_ char *back = NULL;
 	size_t len = 0;
 	struct capsa_error *e = NULL;
-	int code;
-	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, &e) == 0 &&
-	    len >= CAPSA_VMCFG_SIZE &&
-	    capsa_vmcfg_status_parse(back + CAPSA_VMCFG_STATUS_OFF, 512, &code) == 0)
-		_exit(code & 0xff);
-	capsa_error_free(e);
-	if (killed || (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
-		_exit(128 + SIGKILL);
+	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, &e) < 0)
+		capsa_error_free(e);
+	int code = engine_vm_exit_code(back, len, st, killed);
+	if (code >= 0)
+		_exit(code);
 	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", scratch);
 	_cleanup_free_ char *why = last_line(kern);
 	_cleanup_free_ char *msg =

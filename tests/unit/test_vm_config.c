@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The micro-VM config block: round trip, the status record, and every kind of malformed block rejected. */
+/*
+ * The micro-VM config block: round trip, the status record, and every kind of malformed block rejected;
+ * then the host side of a VM container: the exit code read back from the status disk, and the request
+ * that asks UML's management console to stop the guest's processes.
+ */
 #include "tap.h"
+#include "engine/internal.h"
 #include "vm/vmconfig.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static char buf[CAPSA_VMCFG_SIZE];
 
@@ -27,6 +34,60 @@ static void rejects(const char *payload, size_t n, const char *want, const char 
 	raw(payload, n);
 	ok(capsa_vmcfg_decode(buf, sizeof(buf), &c, &why) < 0 && why && strstr(why, want), "rejects %s (%s)",
 	   name, why ? why : "accepted");
+}
+
+/* A wait status as waitpid gives it. */
+#define EXITED(n) ((n) << 8)
+#define SIGNALED(s) (s)
+
+static void exit_codes(void)
+{
+	static char disk[CAPSA_VMCFG_SIZE];
+	memset(disk, 0, sizeof(disk));
+	ok(engine_vm_exit_code(disk, sizeof(disk), EXITED(0), false) == -1,
+	   "a clean UML exit without a status is the guest failing (-1)");
+	ok(engine_vm_exit_code(disk, sizeof(disk), SIGNALED(SIGABRT), false) == -1,
+	   "a panic (linux.uml SIGABRT) without a status is -1");
+	is_int(engine_vm_exit_code(disk, sizeof(disk), SIGNALED(SIGKILL), false), 137,
+	       "linux.uml killed by SIGKILL without a status: 137");
+	is_int(engine_vm_exit_code(disk, sizeof(disk), EXITED(0), true), 137, "a VM killed by capsa: 137");
+	is_int(engine_vm_exit_code(NULL, 0, SIGNALED(SIGKILL), true), 137,
+	       "killed, with no disk to read: 137");
+	ok(engine_vm_exit_code(NULL, 0, EXITED(0), false) == -1, "no disk to read, not killed: -1");
+	const int codes[] = {0, 1, 3, 127, 143, 255};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		capsa_vmcfg_status_format(codes[i], disk + CAPSA_VMCFG_STATUS_OFF);
+		is_int(engine_vm_exit_code(disk, sizeof(disk), EXITED(0), false), codes[i],
+		       "the guest's status %d is the exit code", codes[i]);
+	}
+	capsa_vmcfg_status_format(143, disk + CAPSA_VMCFG_STATUS_OFF);
+	is_int(engine_vm_exit_code(disk, sizeof(disk), SIGNALED(SIGKILL), true), 143,
+	       "a status written before the kill wins");
+	ok(engine_vm_exit_code(disk, CAPSA_VMCFG_SIZE - 1, EXITED(0), false) == -1,
+	   "a disk read back short has no status");
+	memcpy(disk + CAPSA_VMCFG_STATUS_OFF, "CAPSAEX1 999\n", 13);
+	ok(engine_vm_exit_code(disk, sizeof(disk), EXITED(0), false) == -1,
+	   "a malformed status is no status");
+}
+
+static void mconsole(void)
+{
+	char req[600];
+	uint32_t v[3];
+	ssize_t n = engine_vm_mconsole_request("sysrq e", req, sizeof(req));
+	is_int((int)n, 12 + 512, "a request is the header and 512 bytes of data");
+	memcpy(v, req, sizeof(v));
+	ok(v[0] == 0xcafebabe && v[1] == 2 && v[2] == 7, "magic, version 2, the command's length");
+	ok(memcmp(req + 12, "sysrq e", 7) == 0, "the command follows the header");
+	char cmd[513];
+	memset(cmd, 'x', sizeof(cmd));
+	cmd[511] = '\0';
+	ok(engine_vm_mconsole_request(cmd, req, sizeof(req)) > 0, "511 bytes fit");
+	cmd[511] = 'x';
+	cmd[512] = '\0';
+	ok(engine_vm_mconsole_request(cmd, req, sizeof(req)) == -1,
+	   "512 bytes do not (UML terminates in place)");
+	ok(engine_vm_mconsole_request("sysrq e", req, 100) == -1, "a buffer too small is refused");
 }
 
 int main(void)
@@ -128,5 +189,17 @@ int main(void)
 	ok(capsa_vmcfg_status_parse("CAPSAEX1 12", 11, &code) < 0, "unterminated status rejected");
 	ok(capsa_vmcfg_status_parse("CAPSAEX1 \n", 10, &code) < 0, "empty status rejected");
 	ok(capsa_vmcfg_status_parse("CAPSAEX1 -1\n", 12, &code) < 0, "negative status rejected");
+	ok(capsa_vmcfg_status_parse("CAPSAEX1 abc\n", 13, &code) < 0, "non-numeric status rejected");
+
+	/* An env value holding '=' round-trips. */
+	char *eqenv[] = {"X=1=2", NULL};
+	struct capsa_vmcfg eq = {.argv = argv, .argc = 1, .env = eqenv, .n_env = 1};
+	ok(capsa_vmcfg_encode(&eq, buf, &why) == 0 && capsa_vmcfg_decode(buf, sizeof(buf), &out, &why) == 0 &&
+		   out.n_env == 1 && strcmp(out.env[0], "X=1=2") == 0,
+	   "an env value with '=' is kept");
+	capsa_vmcfg_free(&out);
+
+	exit_codes();
+	mconsole();
 	return tap_done();
 }
