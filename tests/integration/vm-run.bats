@@ -202,6 +202,23 @@ wait_log() {
 	assert_vm_gone
 }
 
+@test "run --vm: a restart policy and create/start, as for a container" {
+	id=$(c run -d --vm --restart on-failure:2 --name "$(cid p)" bb sh -c 'echo run; exit 1')
+	# each restart boots the guest again: poll (bounded) until the policy gave up
+	for _ in $(seq 1 600); do
+		[ "$(c inspect -f '{{.State.Status}} {{.RestartCount}}' "$id")" = "exited 2" ] && break
+		sleep 0.1
+	done
+	[ "$(c inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$id")" = "exited 2 1" ]
+	[ "$(c logs "$id" | grep -c run)" -eq 3 ]
+	id2=$(c create --vm --name "$(cid c)" bb echo made)
+	[ "$(c inspect -f '{{.State.Status}}' "$id2")" = created ]
+	run c start -a "$id2"
+	[ "$status" -eq 0 ]
+	[ "$output" = made ]
+	assert_vm_clean
+}
+
 @test "run --vm: rm -f of a running VM, --rm, and a name in use" {
 	id=$(c run -d --vm --name "$(cid r)" bb sleep 300)
 	run c run -d --vm --name "$(cid r)" bb true
