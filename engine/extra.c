@@ -15,9 +15,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* What a micro-VM container (run --vm) has no host-side view of: its processes and files are the guest's. */
+static int refuse_vm(const struct capsa_ctr *c, const char *what, struct capsa_error **err)
+{
+	return capsa_error_set(err, 0, "container %.12s is a micro-VM: %s is not supported for it yet", c->id,
+			       what);
+}
+
 static int open_cgroup(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup **cg,
 		       struct capsa_error **err)
 {
+	if (c->vm)
+		return refuse_vm(c, "top/stats", err);
 	if (c->status != CAPSA_CTR_RUNNING && c->status != CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
 	_cleanup_oci_state_ struct oci_state *st = NULL;
@@ -326,6 +335,8 @@ int capsa_engine_cp(struct capsa_engine *e, const struct capsa_ctr *c, const cha
 		    const char *host_path, bool to_container, struct capsa_error **err)
 {
 	(void)e;
+	if (c->vm)
+		return refuse_vm(c, "cp", err);
 	_cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return capsa_error_errno(err, "open the root of %.12s", c->id);
@@ -361,6 +372,8 @@ int capsa_engine_export(struct capsa_engine *e, const struct capsa_ctr *c, int o
 			struct capsa_error **err)
 {
 	(void)e;
+	if (c->vm)
+		return refuse_vm(c, "export", err);
 	struct archive *disk = archive_read_disk_new();
 	struct archive *w = archive_write_new();
 	int ret = -1;
