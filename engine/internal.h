@@ -111,8 +111,9 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
  * with stdout/stderr on out_fd/err_fd; it boots the VM once a byte is written to *start_fd. */
 int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
 		    int *start_fd, struct capsa_error **err) CAPSA_WUR;
-/* Kills what is left of the VM (even with its monitor gone), takes the host process's note of a guest
- * that died without a status into c->error, removes the scratch dir. Never fails. */
+/* Kills what is left of the VM (even with its monitor gone, or its record unreadable), takes the host
+ * process's note of a guest that died without a status into c->error, removes the scratch dir. Never
+ * fails; only a stat for a container that is no VM. */
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c);
 /* The VM's exit code from the config disk read back (len bytes, NULL when unreadable): the guest's status,
  * else 137 when the VM was killed (killed, or linux.uml's wait status says SIGKILL), else -1 (the guest

@@ -254,8 +254,7 @@ int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error 
 			capsa_debug("delete %s: %s", c->id, e2->msg);
 		capsa_error_clear(&e2);
 	}
-	if (c->vm)
-		engine_vm_cleanup(e, c);
+	engine_vm_cleanup(e, c);
 	/* After the runtime's delete: nothing runs in the namespace any more. */
 	engine_network_teardown(e, c);
 	_cleanup_image_store_ struct capsa_image_store *s = NULL;

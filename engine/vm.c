@@ -505,6 +505,10 @@ static void kill_by_arg(const char *arg)
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 {
 	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
+	/* Called for every container removed (a record that cannot be read does not say it was a VM): a
+	 * container that is no VM and has no scratch dir costs one stat. */
+	if (c->vm == NULL && access(scratch, F_OK) < 0)
+		return;
 	_cleanup_free_ char *arg = xasprintf("uml_dir=%s", scratch);
 	kill_by_arg(arg);
 	_cleanup_free_ char *note_path = xasprintf("%s/%s", scratch, VM_ERROR_FILE);

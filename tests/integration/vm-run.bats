@@ -232,13 +232,19 @@ wait_log() {
 	assert_vm_gone
 }
 
-@test "run --vm: after kill -9 of the monitor, rm -f leaves nothing" {
+@test "run --vm: after kill -9 of the monitor, or with its record unreadable, rm -f leaves nothing" {
 	id=$(c run -d --vm --name "$(cid k)" bb sh -c 'echo up; exec sleep 300')
 	wait_log "$id" up
 	mon=$(pgrep -f "capsa-monitor id=$id")
 	[ -n "$mon" ]
 	kill -9 $mon
 	c rm -f "$id" >/dev/null
+	assert_vm_gone
+	# a running VM whose record cannot be read is still found from its id alone
+	id=$(c run -d --vm bb sh -c 'echo up; exec sleep 300')
+	wait_log "$id" up
+	echo garbage >"$STORE/containers/$id/container.json"
+	c rm -f "$id" >/dev/null 2>&1
 	assert_vm_gone
 }
 
