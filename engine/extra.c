@@ -25,10 +25,11 @@ static int refuse_vm(const struct capsa_ctr *c, const char *what, struct capsa_e
 static int open_cgroup(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup **cg,
 		       struct capsa_error **err)
 {
-	if (c->vm)
-		return refuse_vm(c, "top/stats", err);
 	if (c->status != CAPSA_CTR_RUNNING && c->status != CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
+	/* A micro-VM: the cgroup of its host processes (linux.uml and its helpers). */
+	if (c->vm)
+		return engine_vm_cgroup_open(e, c, cg, err);
 	_cleanup_oci_state_ struct oci_state *st = NULL;
 	if (capsa_container_state(&e->rt, c->id, &st, err) < 0)
 		return -1;

@@ -115,6 +115,10 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
  * process's note of a guest that died without a status into c->error, removes the scratch dir. Never
  * fails; only a stat for a container that is no VM. */
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c);
+/* The VM's cgroup (its host processes; made at each start, removed by engine_vm_cleanup). */
+struct capsa_cgroup;
+int engine_vm_cgroup_open(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup **out,
+			  struct capsa_error **err) CAPSA_WUR;
 /* The VM's exit code from the config disk read back (len bytes, NULL when unreadable): the guest's status,
  * else 137 when the VM was killed (killed, or linux.uml's wait status says SIGKILL), else -1 (the guest
  * stopped without a status: a panic). */

@@ -522,7 +522,9 @@ static bool finish(struct monitor *m, int64_t wall_ns)
 	bool have = false;
 	struct capsa_error *e = NULL;
 	int64_t peak = -1;
-	if (m->cg == NULL || c->stats_file) {
+	if (c->vm && m->cg == NULL && engine_vm_cgroup_open(m->e, c, &m->cg, &e) < 0)
+		capsa_error_clear(&e);
+	if (!c->vm && (m->cg == NULL || c->stats_file)) {
 		_cleanup_oci_state_ struct oci_state *os = NULL;
 		if (capsa_container_state(&m->e->rt, c->id, &os, &e) < 0) {
 			capsa_error_clear(&e);

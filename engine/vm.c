@@ -10,7 +10,9 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "cgroups/cgroups.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "image/image.h"
 #include "vm/vm.h"
@@ -297,6 +299,7 @@ int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
 
 #define VM_CONFIG_FILE "vm.config"
 #define VM_ERROR_FILE "error"
+#define VM_CGROUP_FILE "vm.cgroup"
 /* What the VM's host process gets when its monitor dies (a signal no one sends to a VM). */
 #define VM_ORPHANED (SIGRTMIN + 3)
 
@@ -329,6 +332,14 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	_cleanup_free_ char *use_file = xasprintf("%s/image", use);
 	if (capsa_mkdir_p(use, 0700, err) < 0 ||
 	    capsa_write_file_atomic_at(AT_FDCWD, use_file, img->id, strlen(img->id), 0600, err) < 0)
+		return -1;
+	/* The VM's host processes get a cgroup as a container's process does (same parent): CPU limits,
+	 * accounting for stats, and one place to kill them all. */
+	const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv("CAPSA_CGROUP_PARENT");
+	if (parent == NULL || *parent == '\0')
+		parent = "/capsa";
+	_cleanup_free_ char *cg = xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, c->id);
+	if (write_atomic_nosync(dfd, VM_CGROUP_FILE, cg, strlen(cg), 0600, err) < 0)
 		return -1;
 	c->vm = xstrdup("uml");
 	return ctr_write_record(e, c, true, err);
@@ -502,6 +513,45 @@ static void kill_by_arg(const char *arg)
 		usleep(10000);
 }
 
+static int vm_cgroup(struct capsa_engine *e, const struct capsa_ctr *c, bool create,
+		     struct capsa_cgroup **out, struct capsa_error **err)
+{
+	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
+	_cleanup_free_ char *path = NULL;
+	if (dfd < 0 || capsa_read_file_at(dfd, VM_CGROUP_FILE, 4096, &path, NULL, err) < 0)
+		return -1;
+	if (!create)
+		return capsa_cgroup_open(path, out, err);
+	if (capsa_cgroup_create(path, c->id, out, err) < 0)
+		return -1;
+	/* --cpus and the shares apply to the whole VM. Its memory is the guest's mem=, not a cgroup limit:
+	 * UML's memory file (tmpfs) is charged here, and a limit at mem= would kill the VM at boot. */
+	struct oci_cpu cpu = {0};
+	if (c->nano_cpus > 0) {
+		cpu.period = (struct oci_opt_u64){true, 100000};
+		cpu.quota = (struct oci_opt_i64){true, c->nano_cpus / 10000};
+	}
+	if (c->cpu_shares > 0)
+		cpu.shares = (struct oci_opt_u64){true, (uint64_t)c->cpu_shares};
+	cpu.cpus = c->cpuset_cpus;
+	struct oci_resources res = {.cpu = &cpu};
+	if (capsa_cgroup_apply(*out, &res, err) < 0) {
+		struct capsa_error *e2 = NULL;
+		if (capsa_cgroup_destroy(*out, &e2) < 0)
+			capsa_error_free(e2);
+		capsa_cgroup_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int engine_vm_cgroup_open(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup **out,
+			  struct capsa_error **err)
+{
+	return vm_cgroup(e, c, false, out, err);
+}
+
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 {
 	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
@@ -509,6 +559,15 @@ void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 	 * container that is no VM and has no scratch dir costs one stat. */
 	if (c->vm == NULL && access(scratch, F_OK) < 0)
 		return;
+	struct capsa_cgroup *cg = NULL;
+	struct capsa_error *e2 = NULL;
+	if (vm_cgroup(e, c, false, &cg, &e2) == 0) {
+		if (capsa_cgroup_kill_all(cg, SIGKILL, &e2) < 0 || capsa_cgroup_destroy(cg, &e2) < 0)
+			capsa_warn("vm %.12s: cgroup: %s", c->id, e2->msg);
+		capsa_cgroup_free(cg);
+	}
+	capsa_error_free(e2);
+	/* Without a cgroup (or a process moved out of it): found by their command line. */
 	_cleanup_free_ char *arg = xasprintf("uml_dir=%s", scratch);
 	kill_by_arg(arg);
 	_cleanup_free_ char *note_path = xasprintf("%s/%s", scratch, VM_ERROR_FILE);
@@ -553,13 +612,17 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 		capsa_rm_rf_at(AT_FDCWD, scratch);
 		return -1;
 	}
-	pid_t p = fork();
+	struct capsa_cgroup *cg = NULL;
+	pid_t p = vm_cgroup(e, c, true, &cg, err) < 0 ? -2 : fork();
 	if (p < 0) {
-		int saved = errno;
+		if (p == -1)
+			capsa_error_errno(err, "fork the VM");
 		close(sp[0]);
 		close(sp[1]);
 		capsa_rm_rf_at(AT_FDCWD, scratch);
-		return capsa_error_set(err, saved, "fork the VM");
+		engine_vm_cleanup(e, c);
+		capsa_cgroup_free(cg);
+		return -1;
 	}
 	if (p == 0) {
 		/* Only the streams and the go survive into the VM's host process (3, 4 and 5). */
@@ -571,6 +634,16 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 		vm_host(scratch, disk, c->memory, 5);
 	}
 	close(sp[0]);
+	/* Before the go: the VM's processes are all born in the cgroup. */
+	int rc = capsa_cgroup_enter(cg, p, err);
+	capsa_cgroup_free(cg);
+	if (rc < 0) {
+		close(sp[1]);
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+		engine_vm_cleanup(e, c);
+		return capsa_error_prefix(err, "the VM of %.12s", c->id);
+	}
 	*start_fd = sp[1];
 	*pid = p;
 	return 0;

@@ -39,6 +39,7 @@ teardown() {
 # no mount. (The containers' records stay until rm, as a container's.)
 assert_vm_clean() {
 	! pgrep -f "uml_dir=$STORE" >/dev/null
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null)" ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
 	! grep -q " $STORE" /proc/self/mountinfo
 }
@@ -179,10 +180,16 @@ wait_log() {
 	assert_vm_gone
 }
 
-@test "run --vm: stop (SIGTERM to the guest's process: 143), restart, kill (137), a signal a VM cannot take" {
-	id=$(c run -d --vm --name "$(cid s)" bb sh -c 'echo up; exec sleep 300')
+@test "run --vm: cgroup (--cpus, top, stats), stop (SIGTERM to the guest's process: 143), restart, kill (137), a signal a VM cannot take" {
+	id=$(c run -d --vm --cpus 0.5 --name "$(cid s)" bb sh -c 'echo up; exec sleep 300')
 	wait_log "$id" up
 	[ "$(c inspect -f '{{.State.Status}}' "$id")" = running ]
+	# the VM's host processes have the container's cgroup: --cpus, top and stats
+	q=$(cat /sys/fs/cgroup/cpu/"$CAPSA_CGROUP_PARENT/$id"/cpu.cfs_quota_us 2>/dev/null ||
+		cut -d' ' -f1 /sys/fs/cgroup/"$CAPSA_CGROUP_PARENT/$id"/cpu.max)
+	[ "$q" = 50000 ]
+	[[ "$(c top "$id")" == *linux.uml* ]]
+	[[ "$(c stats --no-stream "$id")" == *"$(cid s)"* ]]
 	run c kill -s USR1 "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"signal 10"*"micro-VM takes SIGKILL"* ]]
