@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -80,7 +79,8 @@ static int copy_file(const char *src, int dirfd, const char *name, struct capsa_
 	return capsa_write_file_atomic_at(dirfd, name, data, len, 0755, err);
 }
 
-/* vm/<image id>.ext4: made once per image (flattened rootfs + /capsa-vminit), atomically. */
+/* vm/<image id>.ext4: made once per image (flattened rootfs + /capsa-vminit), atomically, under the image
+ * store's exclusive lock. */
 static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *img, const char *ref,
 		       char **out, struct capsa_error **err)
 {
@@ -95,16 +95,18 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	}
 	if (capsa_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	unsigned char r[8];
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return capsa_error_errno(err, "getrandom");
-	_cleanup_free_ char *cid = xasprintf("capsa-vm-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
-					     r[3], r[4], r[5], r[6], r[7]);
+	/* The caller holds the store's exclusive lock: no one else makes this disk now, so names fixed per
+	 * image are safe, and what a killed run left under them is garbage, removed first. */
+	_cleanup_free_ char *cid = xasprintf("capsa-vm-%.16s", hex);
+	_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", dir, cid);
+	struct capsa_error *e1 = NULL;
+	if (capsa_image_rootfs_remove(s, cid, &e1) < 0)
+		capsa_error_free(e1);
+	unlink(tmp);
 	struct capsa_image_rootfs *rf = NULL;
 	struct capsa_rootfs_opts ro = {0};
 	if (capsa_image_rootfs_prepare(s, ref, cid, &ro, &rf, err) < 0)
 		return capsa_error_prefix(err, "flattening %s", ref);
-	_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", dir, cid);
 	_cleanup_free_ char *init = helper_path("capsa-vminit");
 	/* Room for the files, the journal and what the process writes (the COW file holds the writes). */
 	_cleanup_free_ char *size = xasprintf("%lldM", (long long)(img->size / (1 << 20)) * 13 / 10 + 64);

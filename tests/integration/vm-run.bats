@@ -267,6 +267,17 @@ wait_log() {
 	assert_vm_gone
 }
 
+@test "run --vm: what a run killed while making the VM disk left is cleared by the next one" {
+	hex=$(c image inspect -f '{{.Id}}' bb | sed 's/^sha256://')
+	mkdir -p "$STORE/vm" "$STORE/rootfs/capsa-vm-${hex:0:16}/rootfs"
+	echo half >"$STORE/vm/.capsa-vm-${hex:0:16}.tmp"
+	run c run --rm --vm bb echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	[ "$(ls -A "$STORE/vm")" = "$hex.ext4" ]
+	assert_vm_gone
+}
+
 @test "compare: a container and a VM of the same command, with exit codes, and an SVG chart" {
 	run c compare --runs 1 --svg "$TEST_TMP/chart.svg" bb sh -c 'echo hi; exit 4'
 	[ "$status" -eq 0 ]
