@@ -314,12 +314,10 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 		return -1;
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");
-	if (o->vm && engine_vm_check(o, err) < 0)
-		return -1;
 	const char *network =
 		o->network && strcmp(o->network, "default") ? o->network : capsa_engine_default_network();
-	if (o->vm)
-		network = "none"; /* engine_vm_check refused any other */
+	if (o->vm && engine_vm_check(o, &network, err) < 0)
+		return -1;
 	if (strcmp(network, "none") && strcmp(network, "host") &&
 	    capsa_network_name_validate(network, err) < 0)
 		return -1;

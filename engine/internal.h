@@ -99,9 +99,10 @@ void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char 
 /* inspect's NetworkSettings. */
 struct json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c);
 
-/* vm.c: a micro-VM container (`run --vm`). The one place a VM run's options are checked (networking
- * for VMs goes here): refuses what a VM cannot do yet with the flag and the reason. */
-int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err) CAPSA_WUR;
+/* vm.c: a micro-VM container (`run --vm`). The one place a VM run's options are checked and its network
+ * decided (*network: in, the one asked for or the default; out, the VM's): refuses what a VM cannot do
+ * yet with the flag and the reason. VM networking plugs in here and in engine_vm_spawn. */
+int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err) CAPSA_WUR;
 /* Instead of the rootfs and bundle: the config disk (containers/<id>/vm.config), the image's cached ext4,
  * the record's process and its "vm" backend. */
 int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,

@@ -267,11 +267,12 @@ static char *last_line(const char *path)
 	return xstrdup(nl ? nl + 1 : data);
 }
 
-int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
+int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err)
 {
+	/* The one place a VM's network is decided (VM networking goes here): none for now, whatever the
+	 * default network is; a network asked for by name, and ports, are refused. */
 	if (o->n_ports || o->publish_all)
 		return capsa_error_set(err, 0, "--vm: -p/-P: a micro-VM has no network in this version");
-	/* The one place a VM's network is decided: the default network is none for a VM for now. */
 	if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "default") != 0)
 		return capsa_error_set(
 			err, 0, "--vm: --network %s: a micro-VM has no network in this version", o->network);
@@ -294,6 +295,7 @@ int engine_vm_check(const struct capsa_run_opts *o, struct capsa_error **err)
 			"--vm: %s: User-mode Linux is needed (/dev/kvm here is PVM, where a stock "
 			"kernel never reaches user space); install user-mode-linux",
 			uml_path());
+	*network = "none";
 	return 0;
 }
 
