@@ -276,6 +276,13 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 	if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "default") != 0)
 		return capsa_error_set(
 			err, 0, "--vm: --network %s: a micro-VM has no network in this version", o->network);
+	int ss = o->stop_signal;
+	if (ss && ss != SIGTERM && ss != SIGINT && ss != SIGQUIT && ss != SIGHUP && ss != SIGKILL)
+		return capsa_error_set(
+			err, 0,
+			"--vm: --stop-signal %d: a micro-VM stops with SIGTERM, SIGINT, SIGQUIT, "
+			"SIGHUP (its processes get SIGTERM) or SIGKILL",
+			ss);
 	if (o->tty || o->interactive)
 		return capsa_error_set(err, 0,
 				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");

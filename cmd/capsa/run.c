@@ -120,7 +120,7 @@ static const char run_help[] =
 	"      --timeout DURATION   stop the container after DURATION (exit status 124 when it fired)\n"
 	"      --stats-file FILE    write a JSON summary (wall time, CPU, peak memory, I/O, exit) at exit\n"
 	"      --cgroup-parent PATH --detach-keys KEYS\n"
-	"      --vm                 run in a micro-VM (User-mode Linux here; -e -w -u -m --hostname apply)\n"
+	"      --vm                 a container whose process runs in a micro-VM (User-mode Linux here)\n"
 	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)

@@ -152,6 +152,9 @@ wait_log() {
 	run c run --vm -t bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"-i/-t"*"stdin"* ]]
+	run c run --vm --stop-signal USR1 bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--stop-signal 10"*"SIGTERM"* ]]
 	run c run --vm --pull never capsa-test-no-such-image true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"capsa-test-no-such-image"* ]]
