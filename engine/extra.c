@@ -233,7 +233,7 @@ int capsa_engine_df(struct capsa_engine *e, uint64_t *containers_bytes, uint64_t
 		_cleanup_free_ char *upper = xasprintf("rootfs/%s/upper", v[i]->id);
 		*containers_bytes += capsa_disk_usage_at(e->root_fd, upper);
 		/* A running micro-VM's writable layer is its COW file, in its scratch dir. */
-		_cleanup_free_ char *scratch = xasprintf("%s/vm-%.12s", e->run_root, v[i]->id);
+		_cleanup_free_ char *scratch = engine_vm_scratch(e, v[i]->id);
 		if (v[i]->vm)
 			*containers_bytes += capsa_disk_usage_at(AT_FDCWD, scratch);
 	}

@@ -116,6 +116,8 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
  * process's note of a guest that died without a status into c->error, removes the scratch dir. Never
  * fails; only a stat for a container that is no VM. */
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c);
+/* A VM's scratch dir (run/vm-<id12>: config disk copy, COW file, UML's dir and memory file). */
+char *engine_vm_scratch(struct capsa_engine *e, const char *id);
 /* The VM's cgroup (its host processes; made at each start, removed by engine_vm_cleanup). */
 struct capsa_cgroup;
 int engine_vm_cgroup_open(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_cgroup **out,

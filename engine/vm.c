@@ -316,7 +316,7 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 
 /* Per container, in the runtime dir (tmpfs: UML's memory file goes there). 12 hex digits keep UML's
  * mconsole socket path short enough for sun_path under any reasonable root. */
-static char *vm_scratch(struct capsa_engine *e, const char *id)
+char *engine_vm_scratch(struct capsa_engine *e, const char *id)
 {
 	return xasprintf("%s/vm-%.12s", e->run_root, id);
 }
@@ -565,7 +565,7 @@ int engine_vm_cgroup_open(struct capsa_engine *e, const struct capsa_ctr *c, str
 
 void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 {
-	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
+	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
 	/* Called for every container removed (a record that cannot be read does not say it was a VM): a
 	 * container that is no VM and has no scratch dir costs one stat. */
 	if (c->vm == NULL && access(scratch, F_OK) < 0)
@@ -594,7 +594,7 @@ void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
 		    int *start_fd, struct capsa_error **err)
 {
-	_cleanup_free_ char *scratch = vm_scratch(e, c->id);
+	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
 	_cleanup_free_ char *disk = vm_disk(e, c->image_id);
 	if (access(disk, R_OK) < 0)
 		return capsa_error_errno(err, "the VM's disk %s", disk);
