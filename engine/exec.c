@@ -47,14 +47,14 @@ int capsa_engine_exec(struct capsa_engine *e, struct capsa_ctr *c, const struct 
 		      int *exit_code, struct capsa_error **err)
 {
 	*exit_code = 126;
+	if (c->vm)
+		return capsa_error_set(
+			err, 0, "container %.12s is a micro-VM: exec into it is not supported yet", c->id);
 	if (c->status == CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "container %.12s is paused, unpause the container before exec",
 				       c->id);
 	if (c->status != CAPSA_CTR_RUNNING)
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
-	if (c->vm)
-		return capsa_error_set(
-			err, 0, "container %.12s is a micro-VM: exec into it is not supported yet", c->id);
 	_cleanup_free_ char *user = NULL;
 	if (r->user && resolve_user(c, r->user, &user, err) < 0)
 		return -1;

@@ -208,6 +208,14 @@ wait_log() {
 	assert_vm_clean
 	run c exec "$id" true
 	[ "$status" -ne 0 ]
+	[[ "$output" == *"micro-VM"* ]]
+	c rm "$id" >/dev/null
+	assert_vm_gone
+	# a process that ignores SIGTERM is killed after the stop timeout, as a container's
+	id=$(c run -d --vm bb sh -c 'trap "" TERM; echo up; while :; do sleep 1; done')
+	wait_log "$id" up
+	c stop -t 1 "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.ExitCode}}' "$id")" = 137 ]
 	c rm "$id" >/dev/null
 	assert_vm_gone
 }
