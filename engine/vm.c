@@ -356,8 +356,6 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	return ctr_write_record(e, c, true, err);
 }
 
-/* Asks the guest kernel, through UML's management console, for a SysRq: 'e' sends SIGTERM to every process
- * but init, which then reports the process's status and powers off. -1 when the console is not up. */
 ssize_t engine_vm_mconsole_request(const char *cmd, void *buf, size_t cap)
 {
 	struct {
@@ -374,6 +372,8 @@ ssize_t engine_vm_mconsole_request(const char *cmd, void *buf, size_t cap)
 	return (ssize_t)sizeof(req);
 }
 
+/* Asks the guest kernel, through UML's management console, for a SysRq: 'e' sends SIGTERM to every process
+ * but init, which then reports the process's status and powers off. -1 when the console is not up. */
 static int mconsole_sysrq(const char *scratch, char key)
 {
 	char cmd[16], req[600];
