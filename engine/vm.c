@@ -467,7 +467,7 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 	size_t len = 0;
 	struct capsa_error *e = NULL;
 	if (capsa_read_file_at(AT_FDCWD, cfg, CAPSA_VMCFG_SIZE, &back, &len, &e) < 0)
-		capsa_error_free(e);
+		capsa_error_clear(&e);
 	int code = engine_vm_exit_code(back, len, st, killed);
 	if (code >= 0)
 		_exit(code);
