@@ -250,7 +250,7 @@ wait_log() {
 	assert_vm_gone
 }
 
-@test "run --vm: after kill -9 of the monitor, or with its record unreadable, rm -f leaves nothing" {
+@test "run --vm: after kill -9 of the monitor or of linux.uml, or with its record unreadable, nothing is left" {
 	id=$(c run -d --vm --name "$(cid k)" bb sh -c 'echo up; exec sleep 300')
 	wait_log "$id" up
 	mon=$(pgrep -f "capsa-monitor id=$id")
@@ -258,7 +258,15 @@ wait_log() {
 	kill -9 $mon
 	c rm -f "$id" >/dev/null
 	assert_vm_gone
-	# a running VM whose record cannot be read is still found from its id alone
+	# linux.uml killed from outside: the VM ended by SIGKILL (137), and nothing of it is left
+	id=$(c run -d --vm bb sh -c 'echo up; exec sleep 300')
+	wait_log "$id" up
+	pkill -9 -f "uml_dir=$STORE/run/vm-${id:0:12}"
+	run c wait "$id"
+	[ "$output" = 137 ]
+	assert_vm_clean
+	c rm "$id" >/dev/null
+		# a running VM whose record cannot be read is still found from its id alone
 	id=$(c run -d --vm bb sh -c 'echo up; exec sleep 300')
 	wait_log "$id" up
 	echo garbage >"$STORE/containers/$id/container.json"
