@@ -5,6 +5,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	int64_t isize = 0;
 	for (size_t i = 0; i < ni; i++)
 		isize += imgs[i].size;
+	/* The micro-VM disks made from images (run --vm): image data, counted with the images. */
+	_cleanup_free_ char *vmdir = xasprintf("%s/vm", capsa_image_store_root(s));
+	isize += (int64_t)capsa_disk_usage_at(AT_FDCWD, vmdir);
 	_cleanup_free_ char *hi = cli_human_size(isize), *hc = cli_human_size((int64_t)cb),
 			    *hv = cli_human_size((int64_t)vb);
 	printf("%-14s %-8s %-8s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE");

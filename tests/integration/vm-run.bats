@@ -274,9 +274,12 @@ wait_log() {
 	assert_vm_gone
 }
 
-@test "rmi: an image a VM container uses is refused; once removed, its VM disk goes with it" {
+@test "rmi: an image a VM container uses is refused; once removed, its VM disk goes with it; df counts it" {
+	before=$(c system df | awk '$1 == "Images" {print $4}')
 	c run --vm --name "$(cid i)" bb true
 	[ "$(find "$STORE/vm" -name '*.ext4' | wc -l)" -eq 1 ]
+	# system df counts the VM disk with the images
+	[ "$(c system df | awk '$1 == "Images" {print $4}')" != "$before" ]
 	run c rmi bb
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"in use by a container"* ]]
