@@ -306,7 +306,12 @@ wait_log() {
 	[[ "${lines[0]}" == WORKLOAD*MODE*WALL* ]]
 	[[ "${lines[1]}" =~ ^command\ +container\ .*\ 4$ ]]
 	[[ "${lines[2]}" =~ ^command\ +vm\ .*\ 4$ ]]
-	python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName("rect")) == 4' \
+	# MEM(MiB), the cgroup's peak from each run's --stats-file: the VM's includes UML and its guest memory.
+	read -r _ _ _ _ _ _ _ cmem _ <<<"${lines[1]}"
+	read -r _ _ _ _ _ _ _ vmem _ <<<"${lines[2]}"
+	awk -v c="$cmem" -v v="$vmem" 'BEGIN { exit !(c >= 0 && v > 1) }'
+	# Two panels (wall time, memory) of two bars each, a background and a two-entry legend.
+	python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName("rect")) == 7; assert "host memory" in d.toxml()' \
 		"$TEST_TMP/chart.svg"
 	assert_vm_clean
 	# No container is left by the container runs (run --rm).
@@ -325,6 +330,10 @@ wait_log() {
 	run c compare --runs 1 --svg /nonexistent/dir/c.svg bb true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/nonexistent/dir/c.svg"* ]]
+	# A chart that can be written but whose runs fail is not left behind.
+	run c compare --runs 1 --svg "$TEST_TMP/c.svg" nosuchimage true
+	[ "$status" -ne 0 ]
+	[ ! -e "$TEST_TMP/c.svg" ]
 }
 
 @test "run --hypervisor: kvm is refused here naming PVM, uml runs, anything else is refused" {
