@@ -119,7 +119,8 @@ static const char run_help[] =
 	"  -l, --label K=V          --log-driver json-file|none  --log-opt max-size=S,max-file=N\n"
 	"      --timeout DURATION   stop the container after DURATION (exit status 124 when it fired)\n"
 	"      --stats-file FILE    write a JSON summary (wall time, CPU, peak memory, I/O, exit) at exit\n"
-	"      --cgroup-parent PATH --detach-keys KEYS\n"
+	"      --cgroup-parent PATH --detach-keys KEYS   --init (a small init as PID 1: signals, reaping)\n"
+	"      --pull missing|always|never  --platform OS/ARCH[/VARIANT]  (images from a registry)\n"
 	"      --vm                 a container whose process runs in a micro-VM (User-mode Linux here)\n"
 	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n";
 
