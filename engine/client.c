@@ -2,6 +2,7 @@
 /* The CLI's side of the monitor: start, attach (terminal, stdin, signals), stop, kill, wait, pause. */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -385,8 +386,15 @@ int capsa_engine_pause(struct capsa_engine *e, struct capsa_ctr *c, bool pause, 
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
 	if (!pause && c->status != CAPSA_CTR_PAUSED)
 		return capsa_error_set(err, 0, "container %.12s is not paused", c->id);
-	if (c->vm)
-		return capsa_error_set(err, 0, "container %.12s is a micro-VM: pause is not supported yet",
-				       c->id);
+	if (c->vm) {
+		/* The whole VM (UML's processes, and so the guest) is in the container's cgroup: frozen as
+		 * one. */
+		struct capsa_cgroup *cg = NULL;
+		if (engine_vm_cgroup_open(e, c, &cg, err) < 0)
+			return -1;
+		int r = capsa_cgroup_freeze(cg, pause, err);
+		capsa_cgroup_free(cg);
+		return r;
+	}
 	return capsa_container_pause(&e->rt, c->id, pause, err);
 }

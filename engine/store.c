@@ -2,6 +2,7 @@
 /* The containers directory: opening, the lock, lookup by name or id prefix, listing, removal. */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -113,6 +114,18 @@ static void refresh(struct capsa_engine *e, struct capsa_ctr *c)
 		st = NULL;
 	}
 	const char *rs = st ? st->status : NULL;
+	if (c->vm && alive) {
+		/* A micro-VM has no runtime state: paused is its cgroup's freezer. */
+		struct capsa_cgroup *cg = NULL;
+		struct capsa_error *e2 = NULL;
+		if (engine_vm_cgroup_open(e, c, &cg, &e2) == 0) {
+			int fr = capsa_cgroup_is_frozen(cg, &e2);
+			if (fr >= 0)
+				rs = fr ? "paused" : "running";
+			capsa_cgroup_free(cg);
+		}
+		capsa_error_free(e2);
+	}
 	if (rs && strcmp(rs, "paused") == 0 && c->status == CAPSA_CTR_RUNNING) {
 		c->status = CAPSA_CTR_PAUSED;
 	} else if (rs && strcmp(rs, "running") == 0 && c->status == CAPSA_CTR_PAUSED) {

@@ -220,6 +220,31 @@ wait_log() {
 	assert_vm_gone
 }
 
+@test "run --vm: pause freezes the whole VM (its cgroup), unpause thaws it; stop of a paused VM kills it" {
+	id=$(c run -d --vm bb sh -c 'i=0; while :; do i=$((i+1)); echo "n$i"; sleep 0.1; done')
+	wait_log "$id" n3
+	c pause "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.Status}} {{.State.Paused}}' "$id")" = "paused true" ]
+	[[ "$(c ps -f "id=$id" --format '{{.Status}}')" == *"(Paused)"* ]]
+	# Frozen: the guest's counter stops (a line already written may still be on its way, so look twice).
+	sleep 0.3
+	n=$(c logs "$id" | wc -l)
+	sleep 0.5
+	[ "$(c logs "$id" | wc -l)" -eq "$n" ]
+	run c pause "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is not running"* ]]
+	c unpause "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.Status}}' "$id")" = running ]
+	wait_log "$id" "n$((n + 3))"
+	c pause "$id" >/dev/null
+	c stop -t 1 "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")" = "exited 137" ]
+	assert_vm_clean
+	c rm "$id" >/dev/null
+	assert_vm_gone
+}
+
 @test "run --vm: a restart policy and create/start, as for a container" {
 	id=$(c run -d --vm --restart on-failure:2 --name "$(cid p)" bb sh -c 'echo run; exit 1')
 	# each restart boots the guest again: poll (bounded) until the policy gave up
