@@ -6,9 +6,11 @@ PREFIX ?= /usr/local
 BUILD ?= build
 VERSION := 0.1.0
 
-PKGS := json-c libcap libseccomp libarchive libnl-3.0 libnl-route-3.0
-# libcurl is dlopen()ed by image/registry.c at the first pull (headers only here).
-PKG_CFLAGS_CURL := $(shell pkg-config --cflags libcurl 2>/dev/null)
+PKGS := json-c libcap libseccomp libnl-3.0 libnl-route-3.0
+# libcurl is dlopen()ed by image/registry.c at the first pull, libarchive by image/archive_dl.c at the first
+# archive read or written (headers only here; tests that build archives themselves link libarchive).
+PKG_CFLAGS_CURL := $(shell pkg-config --cflags libcurl libarchive 2>/dev/null)
+ARCHIVE_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -67,12 +69,12 @@ $(BUILD)/capsa: $(CLI_OBJS) $(LIBCAPSA)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBCAPSA)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS) $(ARCHIVE_LIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBCAPSA)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS) $(ARCHIVE_LIBS)
 
 test-helpers: $(TEST_HELPER_BINS)
 

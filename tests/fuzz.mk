@@ -16,7 +16,7 @@ FUZZ_LIB_DIRS ?= $(LIB_DIRS)
 $(BUILD)/fuzzers/%: tests/fuzz/%.c $(LIBCAPSA)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS)
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBCAPSA) $(LIBS) $(ARCHIVE_LIBS)
 
 .PHONY: fuzz-build fuzz
 fuzz-build:
