@@ -11,28 +11,77 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <string.h>
+
+/*
+ * libnftables is loaded at the first rule change, not linked: it brings 6 more shared libraries (jansson,
+ * gmp, xtables, ...) to every process start, and only bridge networks use it.
+ */
+static struct {
+	struct nft_ctx *(*ctx_new)(uint32_t flags);
+	void (*ctx_free)(struct nft_ctx *ctx);
+	int (*ctx_buffer_output)(struct nft_ctx *ctx);
+	int (*ctx_buffer_error)(struct nft_ctx *ctx);
+	const char *(*ctx_get_error_buffer)(struct nft_ctx *ctx);
+	int (*run_cmd_from_buffer)(struct nft_ctx *nft, const char *buf);
+} nft;
+static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
+static char nft_load_error[256];
+
+static void nft_load(void)
+{
+	void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(nft_load_error, sizeof(nft_load_error), "%s (install libnftables1)", dlerror());
+		return;
+	}
+	static const char *const names[] = {"nft_ctx_new",
+					    "nft_ctx_free",
+					    "nft_ctx_buffer_output",
+					    "nft_ctx_buffer_error",
+					    "nft_ctx_get_error_buffer",
+					    "nft_run_cmd_from_buffer"};
+	void **slots[] = {(void **)&nft.ctx_new,
+			  (void **)&nft.ctx_free,
+			  (void **)&nft.ctx_buffer_output,
+			  (void **)&nft.ctx_buffer_error,
+			  (void **)&nft.ctx_get_error_buffer,
+			  (void **)&nft.run_cmd_from_buffer};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if ((*slots[i] = dlsym(h, names[i])) == NULL) {
+			snprintf(nft_load_error, sizeof(nft_load_error), "libnftables.so.1 has no %s",
+				 names[i]);
+			nft.run_cmd_from_buffer = NULL;
+			return;
+		}
+	}
+}
 
 static void nft_ctxp(struct nft_ctx **c)
 {
 	if (*c)
-		nft_ctx_free(*c);
+		nft.ctx_free(*c);
 }
 #define _cleanup_nft_ __attribute__((cleanup(nft_ctxp)))
 
 /* Runs commands; on failure the error names what and carries nft's own message (first line). */
 static int nft_run(const char *cmds, const char *what, struct capsa_error **err)
 {
-	_cleanup_nft_ struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	pthread_once(&nft_once, nft_load);
+	if (nft.run_cmd_from_buffer == NULL)
+		return capsa_error_set(err, 0, "%s: %s", what, nft_load_error);
+	_cleanup_nft_ struct nft_ctx *ctx = nft.ctx_new(NFT_CTX_DEFAULT);
 	if (ctx == NULL)
 		return capsa_error_set(err, ENOMEM, "%s: nftables context", what);
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	if (nft_run_cmd_from_buffer(ctx, cmds) == 0)
+	nft.ctx_buffer_output(ctx);
+	nft.ctx_buffer_error(ctx);
+	if (nft.run_cmd_from_buffer(ctx, cmds) == 0)
 		return 0;
-	const char *msg = nft_ctx_get_error_buffer(ctx);
+	const char *msg = nft.ctx_get_error_buffer(ctx);
 	_cleanup_free_ char *first = xstrndup(msg ? msg : "", msg ? strcspn(msg, "\n") : 0);
 	capsa_debug("nft failed: %s\n%s", cmds, msg ? msg : "");
 	return capsa_error_set(err, 0, "%s: %s", what, *first ? first : "nftables refused the rules");
