@@ -5,12 +5,12 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "common/base64.h"
 #include "common/path.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -271,15 +271,11 @@ static int decode_auth(const char *b64, char **user, char **pass, struct capsa_e
 	size_t len = strlen(b64);
 	if (len == 0 || len % 4 || len > 8192)
 		return capsa_error_set(err, 0, "\"auth\" is not base64 of user:password");
-	_cleanup_free_ unsigned char *raw = xmalloc(len / 4 * 3 + 1);
-	int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
-	if (n < 0)
+	_cleanup_free_ unsigned char *raw = NULL;
+	size_t n;
+	if (capsa_base64_decode(b64, len, &raw, &n) < 0)
 		return capsa_error_set(err, 0, "\"auth\" is not base64 of user:password");
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	for (size_t i = len; i > 0 && b64[i - 1] == '='; i--)
-		n--;
-	raw[n] = '\0';
-	if (memchr(raw, '\0', (size_t)n))
+	if (memchr(raw, '\0', n))
 		return capsa_error_set(err, 0, "\"auth\" decodes to text with a NUL byte");
 	char *colon = strchr((char *)raw, ':');
 	if (colon == NULL || colon == (char *)raw)
@@ -365,10 +361,7 @@ int capsa_registry_auth_get(const char *authfile, const char *domain, char **use
 static char *encode_auth(const char *user, const char *pass)
 {
 	_cleanup_free_ char *plain = xasprintf("%s:%s", user, pass);
-	size_t n = strlen(plain);
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)plain, (int)n);
-	return out;
+	return capsa_base64_encode(plain, strlen(plain));
 }
 
 int capsa_registry_auth_set(const char *authfile, const char *domain, const char *user, const char *pass,

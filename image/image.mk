@@ -1,2 +1,2 @@
-# image/ hashes with OpenSSL's libcrypto (SHA-NI/AVX2 code paths, several times a portable C sha256).
-LIBS += $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+# image/ hashes with OpenSSL's libcrypto (SHA-NI/AVX2 code paths, several times a portable C sha256),
+# dlopen()ed by image/digest.c at the first hash (headers only: no link flag here).

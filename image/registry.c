@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "common/base64.h"
 
 /* libcurl is loaded when a pull or login needs it, not linked: its dependencies (TLS, Kerberos, LDAP,
  * HTTP/2, ...) cost every other capsa command 3.4 ms of dynamic loading. No type-checking macros: the
@@ -411,9 +412,7 @@ static int authenticate(struct client *c, const char *www, struct capsa_error **
 			goto out;
 		}
 		_cleanup_free_ char *plain = xasprintf("%s:%s", c->user, c->pass ? c->pass : "");
-		size_t pn = strlen(plain);
-		_cleanup_free_ char *b64 = xmalloc(4 * ((pn + 2) / 3) + 1);
-		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)pn);
+		_cleanup_free_ char *b64 = capsa_base64_encode(plain, strlen(plain));
 		free(c->auth);
 		c->auth = xasprintf("Authorization: Basic %s", b64);
 		ret = 0;
