@@ -358,7 +358,7 @@ int container_create(struct create_ctx *c, struct capsa_error **err)
 	}
 	const struct oci_seccomp *sc = c->config->linux_ ? c->config->linux_->seccomp : NULL;
 	if (sc) {
-		if (capsa_seccomp_prepare(sc, &c->seccomp, err) < 0)
+		if (capsa_seccomp_prepare_cached(sc, c->rt->root, &c->seccomp, err) < 0)
 			return capsa_error_prefix(err, "create %s: config.json: linux.seccomp", o->id);
 		if (capsa_seccomp_has_notify(c->seccomp) &&
 		    (c->seccomp_listener = capsa_seccomp_listener_connect(sc->listener_path, err)) < 0)

@@ -315,7 +315,7 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 	if (build_process(&x, err) < 0 || validate(&x, err) < 0)
 		goto out;
 	if (x.config->linux_ && x.config->linux_->seccomp &&
-	    capsa_seccomp_prepare(x.config->linux_->seccomp, &x.seccomp, err) < 0)
+	    capsa_seccomp_prepare_cached(x.config->linux_->seccomp, rt->root, &x.seccomp, err) < 0)
 		goto out;
 	x.pidfd = (int)syscall(SYS_pidfd_open, c.state->pid, 0);
 	if (x.pidfd < 0) {

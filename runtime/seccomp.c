@@ -618,7 +618,7 @@ static uint64_t fnv1a(const void *data, size_t len)
 	return h;
 }
 
-int capsa_seccomp_save(const struct capsa_seccomp *f, int dirfd, const char *name, struct capsa_error **err)
+char *capsa_seccomp_encode(const struct capsa_seccomp *f, size_t *len)
 {
 	size_t insns = (size_t)f->prog.len * sizeof(struct sock_filter);
 	struct saved_header h = {.version = SAVED_VERSION,
@@ -626,25 +626,20 @@ int capsa_seccomp_save(const struct capsa_seccomp *f, int dirfd, const char *nam
 				 .notify = f->notify,
 				 .len = f->prog.len,
 				 .checksum = fnv1a(f->prog.filter, insns)};
-	_cleanup_free_ char *buf = xmalloc(sizeof(h) + insns);
+	char *buf = xmalloc(sizeof(h) + insns);
 
 	memcpy(h.magic, SAVED_MAGIC, sizeof(h.magic));
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), f->prog.filter, insns);
-	if (capsa_write_file_atomic_at(dirfd, name, buf, sizeof(h) + insns, 0600, err) < 0)
-		return capsa_error_prefix(err, "seccomp: save the compiled filter");
-	return 0;
+	*len = sizeof(h) + insns;
+	return buf;
 }
 
-int capsa_seccomp_restore(int dirfd, const char *name, struct capsa_seccomp **out, struct capsa_error **err)
+int capsa_seccomp_decode(const char *buf, size_t len, const char *name, struct capsa_seccomp **out,
+			 struct capsa_error **err)
 {
-	const size_t max = sizeof(struct saved_header) + BPF_MAXINSNS * sizeof(struct sock_filter);
-	_cleanup_free_ char *buf = NULL;
 	struct saved_header h;
-	size_t len = 0;
 
-	if (capsa_read_file_at(dirfd, name, max, &buf, &len, err) < 0)
-		return capsa_error_prefix(err, "seccomp: read the compiled filter");
 	if (len < sizeof(h))
 		return capsa_error_set(err, 0, "seccomp: %s: truncated header (%zu bytes)", name, len);
 	memcpy(&h, buf, sizeof(h));
@@ -672,6 +667,26 @@ int capsa_seccomp_restore(int dirfd, const char *name, struct capsa_seccomp **ou
 	memcpy(f->prog.filter, buf + sizeof(h), len - sizeof(h));
 	*out = f;
 	return 0;
+}
+
+int capsa_seccomp_save(const struct capsa_seccomp *f, int dirfd, const char *name, struct capsa_error **err)
+{
+	size_t len;
+	_cleanup_free_ char *buf = capsa_seccomp_encode(f, &len);
+	if (capsa_write_file_atomic_at(dirfd, name, buf, len, 0600, err) < 0)
+		return capsa_error_prefix(err, "seccomp: save the compiled filter");
+	return 0;
+}
+
+int capsa_seccomp_restore(int dirfd, const char *name, struct capsa_seccomp **out, struct capsa_error **err)
+{
+	const size_t max = sizeof(struct saved_header) + BPF_MAXINSNS * sizeof(struct sock_filter);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (capsa_read_file_at(dirfd, name, max, &buf, &len, err) < 0)
+		return capsa_error_prefix(err, "seccomp: read the compiled filter");
+	return capsa_seccomp_decode(buf, len, name, out, err);
 }
 
 void capsa_seccomp_free(struct capsa_seccomp *f)

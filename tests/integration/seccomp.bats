@@ -219,3 +219,38 @@ set_seccomp() {
 	[[ "$output" == *"No message of desired type"* ]]
 	[ ! -e "$BUNDLE/rootfs/tmp/capsa-denied" ]
 }
+
+@test "seccomp: compiled filters are cached under the runtime root; a changed profile or a damaged entry is compiled again" {
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]}'
+	set_args "$BUNDLE" sh -c 'mkdir /tmp/capsa-denied 2>&1; echo "rc=$?"'
+	# The first container makes the root (nothing cached yet), the second compiles and writes the entry.
+	rt run -b "$BUNDLE" "$(cid a)" >/dev/null
+	run rt run -b "$BUNDLE" "$(cid b)"
+	[[ "$output" == *"No message of desired type"* ]]
+	entries=("$RUNTIME_ROOT"/seccomp-cache/*)
+	[ "${#entries[@]}" -eq 1 ]
+	entry=${entries[0]}
+	# A hit: the same filter, so the same errno.
+	run rt run -b "$BUNDLE" "$(cid c)"
+	[[ "$output" == *"No message of desired type"* ]]
+	# Another errno: another profile, another entry, and the new errno (not the cached one).
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
+	run rt run -b "$BUNDLE" "$(cid d)"
+	[[ "$output" == *"Permission denied"* ]]
+	[ "$(ls "$RUNTIME_ROOT/seccomp-cache" | wc -l)" -eq 2 ]
+	# The first entry damaged (its last byte flipped): not used, compiled again, replaced.
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]}'
+	size=$(stat -c %s "$entry")
+	printf '\377' | dd of="$entry" bs=1 seek=$((size - 1)) conv=notrunc status=none
+	before=$(md5sum <"$entry")
+	run rt run -b "$BUNDLE" "$(cid e)"
+	[[ "$output" == *"No message of desired type"* ]]
+	[ "$(md5sum <"$entry")" != "$before" ]
+	run rt run -b "$BUNDLE" "$(cid f)"
+	[[ "$output" == *"No message of desired type"* ]]
+	# Another profile's entry under this one's name is not used either: the key inside is compared.
+	other=$(ls "$RUNTIME_ROOT"/seccomp-cache/* | grep -v "$entry")
+	cp "$other" "$entry"
+	run rt run -b "$BUNDLE" "$(cid g)"
+	[[ "$output" == *"No message of desired type"* ]]
+}
