@@ -112,7 +112,7 @@ int capsa_seccomp_decode(const char *buf, size_t len, const char *name, struct c
 			 struct capsa_error **err) CAPSA_WUR;
 
 /*
- * capsa_seccomp_prepare through a cache of compiled filters in the "seccomp-cache" directory under root (the
+ * capsa_seccomp_prepare through a cache of compiled filters in the "@seccomp-cache" directory under root (the
  * runtime's state root, a tmpfs: gone at reboot): compiling docker's default profile costs ~8 ms per
  * create, loading it back ~0.1 ms. An entry holds its whole key (every field of linux.seccomp, length-
  * prefixed, with the libseccomp version and the native architecture) and is used only when the key is

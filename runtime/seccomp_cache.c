@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The compiled-filter cache behind capsa_seccomp_prepare_cached (see seccomp.h). An entry is
- * seccomp-cache/<FNV-1a of the key, 16 hex digits>: "CAPSASKC", the key's length (u32), the key, then the
+ * @seccomp-cache/<FNV-1a of the key, 16 hex digits>: "CAPSASKC", the key's length (u32), the key, then the
  * filter in capsa_seccomp_encode's format. The file name only finds the entry; the whole key is compared,
  * so two profiles can never share a filter. Written without fsync (temp + rename): after a crash an entry is
  * whole or absent, and a torn one fails its checks and is compiled again.
@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_DIR "seccomp-cache"
+/* "@" is not allowed in a container id: no container can own this name. */
+#define CACHE_DIR "@seccomp-cache"
 #define CACHE_MAGIC "CAPSASKC"
 #define CACHE_MAX_ENTRIES 256
 #define KEY_MAX (4u << 20)

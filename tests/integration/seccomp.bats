@@ -227,7 +227,7 @@ set_seccomp() {
 	rt run -b "$BUNDLE" "$(cid a)" >/dev/null
 	run rt run -b "$BUNDLE" "$(cid b)"
 	[[ "$output" == *"No message of desired type"* ]]
-	entries=("$RUNTIME_ROOT"/seccomp-cache/*)
+	entries=("$RUNTIME_ROOT"/@seccomp-cache/*)
 	[ "${#entries[@]}" -eq 1 ]
 	entry=${entries[0]}
 	# A hit: the same filter, so the same errno.
@@ -237,7 +237,7 @@ set_seccomp() {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
 	run rt run -b "$BUNDLE" "$(cid d)"
 	[[ "$output" == *"Permission denied"* ]]
-	[ "$(ls "$RUNTIME_ROOT/seccomp-cache" | wc -l)" -eq 2 ]
+	[ "$(ls "$RUNTIME_ROOT/@seccomp-cache" | wc -l)" -eq 2 ]
 	# The first entry damaged (its last byte flipped): not used, compiled again, replaced.
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]}'
 	size=$(stat -c %s "$entry")
@@ -249,7 +249,7 @@ set_seccomp() {
 	run rt run -b "$BUNDLE" "$(cid f)"
 	[[ "$output" == *"No message of desired type"* ]]
 	# Another profile's entry under this one's name is not used either: the key inside is compared.
-	other=$(ls "$RUNTIME_ROOT"/seccomp-cache/* | grep -v "$entry")
+	other=$(ls "$RUNTIME_ROOT"/@seccomp-cache/* | grep -v "$entry")
 	cp "$other" "$entry"
 	run rt run -b "$BUNDLE" "$(cid g)"
 	[[ "$output" == *"No message of desired type"* ]]

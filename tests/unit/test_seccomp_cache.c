@@ -33,7 +33,7 @@ static bool keys_differ(const struct oci_seccomp *a, const struct oci_seccomp *b
 
 static size_t entries(char **only)
 {
-	_cleanup_free_ char *dir = xasprintf("%s/seccomp-cache", root);
+	_cleanup_free_ char *dir = xasprintf("%s/@seccomp-cache", root);
 	DIR *d = opendir(dir);
 	size_t n = 0;
 	if (!d)
@@ -153,7 +153,7 @@ int main(void)
 	_cleanup_free_ char *apath = NULL;
 	ok(fa && entries(NULL) == 2, "a second profile gets its own entry");
 	/* Find a's entry: the one that is not path. */
-	_cleanup_free_ char *dir = xasprintf("%s/seccomp-cache", root);
+	_cleanup_free_ char *dir = xasprintf("%s/@seccomp-cache", root);
 	DIR *dd = opendir(dir);
 	for (struct dirent *de; (de = readdir(dd));) {
 		_cleanup_free_ char *full = xasprintf("%s/%s", dir, de->d_name);
