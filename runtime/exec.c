@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -378,8 +379,20 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 		 * and cloned our child with CLONE_PARENT; we stay outside, so our later forks do too. */
 		int32_t pid;
 		pid_t mid = child;
+		int mst = 0;
+		/* It sends the pid (or why not) and exits at once. Waited for first: one killed before it
+		 * sent anything must end this exec, not leave it waiting on a socket its child may hold. */
+		while (waitpid(mid, &mst, 0) < 0 && errno == EINTR)
+			;
+		struct pollfd pf = {.fd = x.sync_parent, .events = POLLIN};
+		if (poll(&pf, 1, 0) != 1) {
+			child = -1;
+			capsa_error_set(err, 0, "join the container's namespaces: the helper process %s",
+					WIFSIGNALED(mst) ? strsignal(WTERMSIG(mst))
+							 : "exited without a word");
+			goto out;
+		}
 		int r = sync_recv(x.sync_parent, SYNC_INIT_PID, &pid, err);
-		waitpid(mid, NULL, 0);
 		child = r < 0 ? -1 : pid;
 		if (r < 0)
 			goto out;

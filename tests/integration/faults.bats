@@ -74,7 +74,8 @@ assert_store_clean() {
 		echo "left in rootfs/: $(ls -A "$STORE/rootfs")" >&2
 		return 1
 	}
-	[ -z "$(ls -A "$STORE/run" 2>/dev/null)" ] || {
+	# (the compiled seccomp filter cache is kept on purpose)
+	[ -z "$(ls -A "$STORE/run" 2>/dev/null | grep -v '^@seccomp-cache$')" ] || {
 		echo "left in run/: $(ls -A "$STORE/run")" >&2
 		return 1
 	}
@@ -156,11 +157,13 @@ walk() {
 @test "faults: kill -9 at each step of exec leaves the container running and exec usable" {
 	id=$(c run -d bb sleep 1000)
 	WALKED=0
+	# Followed past execve: capsa exec runs itself again from a sealed copy, and the steps that matter
+	# (joining the namespaces, the process) come after that.
 	for sc in openat clone clone3 setns execve write wait4; do
-		walk "$sc" 20 "$CAPSA" --root "$STORE" exec "$id" true
+		FOLLOW_EXEC=1 walk "$sc" 20 "$CAPSA" --root "$STORE" exec "$id" true
 	done
 	echo "# $WALKED kills during exec" >&3
-	[ "$WALKED" -gt 5 ]
+	[ "$WALKED" -gt 10 ]
 	[ "$(c inspect "$id" | jq -r '.[0].State.Running')" = true ]
 	run c exec "$id" echo still-here
 	[ "$status" -eq 0 ]
