@@ -668,7 +668,7 @@ static char *arg(const char *k, long long v)
  * keeps the pid, the init as its child, the subreaper flag and the blocked signals). Returns only when
  * the program cannot be executed; the full monitor then carries on.
  */
-static void become_small(struct monitor *m)
+static void become_small(struct monitor *m, bool created)
 {
 	struct capsa_ctr *c = m->c;
 	_cleanup_free_ char *prog = engine_helper_path(MONITOR_PROGRAM);
@@ -705,6 +705,7 @@ static void become_small(struct monitor *m)
 	argv[n++] = arg("stop-timeout", c->stop_timeout);
 	argv[n++] = arg("stop-signal", c->stop_signal ? c->stop_signal : SIGTERM);
 	argv[n++] = arg("restart-count", c->restart_count);
+	argv[n++] = arg("created", created);
 	argv[n++] = arg("monitor-start", (long long)c->monitor_start);
 	if (c->started_at)
 		argv[n++] = xasprintf("started-at=%s", c->started_at);
@@ -843,7 +844,7 @@ static void handle_frame(struct monitor *m, struct client *cl, const struct fram
 		}
 		int32_t pid = m->init;
 		frame_send(cl->fd, FRAME_STARTED, &pid, 4);
-		become_small(m);
+		become_small(m, false);
 		break;
 	}
 	case FRAME_STOP:
@@ -960,7 +961,7 @@ static void loop(struct monitor *m)
 					save_state(m);
 					return;
 				}
-				become_small(m);
+				become_small(m, false);
 			} else {
 				for (struct client *cl = m->clients; cl; cl = cl->next) {
 					if (cl->fd == fd) {
@@ -1064,6 +1065,10 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 	int32_t pid = m.init;
 	frame_send(sync_fd, FRAME_STARTED, &pid, 4);
 	close(sync_fd);
+	/* Created, waiting for `start` (which may be much later): the small program waits instead, and runs
+	 * `__monitor-start` when asked. A micro-VM's start is a pipe this process holds: it stays. */
+	if (!m.c->vm)
+		become_small(&m, true);
 	/* The heap came with the fork of the CLI (parsed image configs, the seccomp profile): give it back.
 	 */
 	malloc_trim(0);
@@ -1120,10 +1125,47 @@ void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
 		save_state(&m);
 		_exit(1);
 	}
-	become_small(&m);
+	become_small(&m, false);
 	malloc_trim(0);
 	loop(&m);
 	_exit(0);
+}
+
+/* `__monitor-start ID`, run by the small monitor of a created container: the start as the full monitor
+ * does it (runtime start, poststart hooks, the record); the error on stderr, its class as the status. */
+static int monitor_start_cmd(struct capsa_engine *e, const char *id)
+{
+	struct monitor m = {.e = e,
+			    .dirfd = -1,
+			    .log_fd = -1,
+			    .in_fd = -1,
+			    .master = -1,
+			    .listen_fd = -1,
+			    .vm_start = -1,
+			    .timeout_tfd = -1,
+			    .kill_tfd = -1,
+			    .restart_tfd = -1};
+	struct capsa_error *err = NULL;
+	_cleanup_close_ int dirfd = ctr_dir_open(e, id, &err);
+	int code = 0;
+	if (dirfd < 0 || ctr_read(e, id, &m.c, &err) < 0) {
+		code = 125;
+	} else {
+		m.dirfd = dirfd;
+		m.init = m.c->pid;
+		if (start_container(&m, &err) < 0) {
+			code = m.start_code;
+			save_state(&m); /* State.Error */
+		}
+	}
+	if (code) {
+		_cleanup_free_ char *t = capsa_error_text(err);
+		fprintf(stderr, "%s\n", t);
+	}
+	capsa_error_free(err);
+	capsa_cgroup_free(m.cg);
+	capsa_ctr_free(m.c);
+	return code;
 }
 
 int capsa_monitor_command(const char *root, int argc, char **argv)
@@ -1145,6 +1187,8 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 	}
 	if (capsa_engine_open(root, &e, &err) < 0)
 		goto fail;
+	if (strcmp(argv[0], MONITOR_START_CMD) == 0)
+		return monitor_start_cmd(e, argv[1]);
 	if (create_cmd) {
 		int sync_fd;
 		if (capsa_parse_i64(argv[2], &v[0]) < 0 || v[0] < 3 || v[0] > INT32_MAX ||
@@ -1181,5 +1225,5 @@ fail:;
 bool capsa_monitor_is_command(const char *name)
 {
 	return strcmp(name, MONITOR_EXIT_CMD) == 0 || strcmp(name, MONITOR_RESTART_CMD) == 0 ||
-	       strcmp(name, MONITOR_CREATE_CMD) == 0;
+	       strcmp(name, MONITOR_CREATE_CMD) == 0 || strcmp(name, MONITOR_START_CMD) == 0;
 }

@@ -6,7 +6,8 @@
  * which is most of what starting capsa costs. capsa's forked monitor executes a sealed copy of it to
  * create the container; the small capsa-monitor runs it to record an end or to restart.
  *
- * usage: capsa-monitor-full --root ROOT __monitor-create|__monitor-exit|__monitor-restart ID ...
+ * usage: capsa-monitor-full --root ROOT __monitor-create|__monitor-start|__monitor-exit|__monitor-restart ID
+ * ...
  */
 #define _GNU_SOURCE
 #include "common/error.h"
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[1], "--root") != 0 || !capsa_monitor_is_command(argv[3])) {
 		fprintf(stderr,
 			"capsa-monitor-full: usage: capsa-monitor-full --root ROOT __monitor-create|"
-			"__monitor-exit|__monitor-restart ID ... (run by capsa's monitor, not by people)\n");
+			"__monitor-start|__monitor-exit|__monitor-restart ID ... (run by capsa's monitor, not by people)\n");
 		return 125;
 	}
 	return capsa_monitor_command(argv[2], argc - 3, argv + 3);

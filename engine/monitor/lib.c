@@ -120,6 +120,10 @@ int mon_args_parse(int argc, char **argv, struct mon_args *a, char *errbuf, size
 			if (parse_i64(v, false, 1, 64, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a signal number");
 			a->stop_signal = (int)n;
+		} else if (KEY("created")) {
+			if (strcmp(v, "0") && strcmp(v, "1"))
+				return fail(errbuf, errlen, arg, "not 0 or 1");
+			a->created = v[0] == '1';
 		} else if (KEY("restart-count")) {
 			if (parse_i64(v, false, 0, INT32_MAX, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a count");

@@ -56,6 +56,9 @@ static int epfd = -1, sfd = -1, timeout_tfd = -1, kill_tfd = -1, restart_tfd = -
 static int in_fd = -1, log_fd = -1;
 static int64_t log_size;
 static bool running = true, stop_requested, timed_out;
+/* Created, not started: the init waits for `start`. A start that failed decides the exit code. */
+static bool created, start_failed;
+static int start_code;
 static struct timespec started_mono;
 static struct client *clients;
 static struct stream out_s = {.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
@@ -302,6 +305,64 @@ static void reply_error(int fd, int code, const char *msg)
 	frame_send(fd, FRAME_ERROR, p, len + 4);
 }
 
+static void exec_capsa(char **argv);
+
+/*
+ * `capsa start` of a created container: `capsa-monitor-full __monitor-start ID` as a child does what needs
+ * the library (the runtime's start, poststart hooks, the record); its stderr is the error to pass on and
+ * its exit status the exit-code class (125/126/127).
+ */
+static void start_container(struct client *cl)
+{
+	char *argv[] = {(char *)a.capsa, "--root", (char *)a.root, MONITOR_START_CMD, (char *)a.id, NULL};
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		reply_error(cl->fd, 125, "start: pipe failed");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(p[1], 2);
+		exec_capsa(argv);
+		dprintf(2, "execute %s: %s", a.capsa, strerror(errno));
+		_exit(125);
+	}
+	close(p[1]);
+	char msg[512];
+	size_t len = 0;
+	for (ssize_t n; pid > 0 && len < sizeof(msg) - 1;) {
+		n = read(p[0], msg + len, sizeof(msg) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(p[0]);
+	msg[len] = '\0';
+	while (len > 0 && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	int st = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int code = pid < 0 ? 125 : WIFEXITED(st) ? WEXITSTATUS(st) : 125;
+	if (code != 0) {
+		start_failed = true;
+		start_code = code == 126 || code == 127 ? code : 125;
+		reply_error(cl->fd, start_code, len ? msg : "start failed");
+		return;
+	}
+	created = false;
+	clock_gettime(CLOCK_MONOTONIC, &started_mono);
+	if (a.timeout_ns > 0)
+		arm(timeout_tfd, a.timeout_ns);
+	int32_t ipid = a.init;
+	frame_send(cl->fd, FRAME_STARTED, &ipid, 4);
+}
+
 static void handle_frame(struct client *cl, const struct frame_hdr *h, const char *data)
 {
 	int32_t v = 0;
@@ -327,14 +388,24 @@ static void handle_frame(struct client *cl, const struct frame_hdr *h, const cha
 		}
 		break;
 	case FRAME_START:
-		reply_error(cl->fd, 125, "the container is already started");
+		if (!created || !running) {
+			reply_error(cl->fd, 125, "the container is already started");
+			break;
+		}
+		start_container(cl);
 		break;
 	case FRAME_STOP:
+		if (created) {
+			/* Nothing runs yet (as the full monitor): only remembered, for the restart policy. */
+			stop_requested = true;
+			frame_send(cl->fd, FRAME_OK, NULL, 0);
+			break;
+		}
 		stop(v < 0 ? a.stop_timeout : v);
 		frame_send(cl->fd, FRAME_OK, NULL, 0);
 		break;
 	case FRAME_KILL:
-		if (!running) {
+		if (!running || created) {
 			reply_error(cl->fd, 125, "the container is not running");
 			break;
 		}
@@ -527,6 +598,11 @@ static bool container_exited(int status)
 	int code = WIFEXITED(status)	 ? WEXITSTATUS(status)
 		   : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
 					 : 255;
+	if (start_failed) {
+		/* As the full monitor: the start's code, and no restart for a container that never ran. */
+		code = start_code;
+		stop_requested = true;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	int64_t wall =
@@ -688,7 +764,8 @@ int main(int argc, char **argv)
 		cloexec(a.clients[i].fd);
 		client_add(a.clients[i].fd, a.clients[i].flags);
 	}
-	if (a.timeout_ns > 0)
+	created = a.created;
+	if (a.timeout_ns > 0 && !created)
 		arm(timeout_tfd, a.timeout_ns);
 	/* The init may have ended before the exec, its SIGCHLD read by the full monitor. */
 	reap();

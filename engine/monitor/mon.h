@@ -27,6 +27,7 @@ struct mon_args {
 	int64_t log_max_size, log_max_file, timeout_ns;
 	int stop_timeout, stop_signal, restart_count;
 	uint64_t monitor_start;
+	bool created; /* created, not started: START runs `capsa-monitor-full __monitor-start` */
 	struct {
 		int fd;
 		uint32_t flags;

@@ -53,6 +53,7 @@ struct frame_finish {
 #define MONITOR_EXIT_CMD "__monitor-exit"
 #define MONITOR_RESTART_CMD "__monitor-restart"
 #define MONITOR_CREATE_CMD "__monitor-create"
+#define MONITOR_START_CMD "__monitor-start"
 /* capsa's monitor half without the registry and archive libraries: faster to start (see engine.mk). */
 #define MONITOR_FULL_PROGRAM "capsa-monitor-full"
 /* Exit status of `capsa __monitor-exit` when the restart policy wants the container again. */

@@ -80,6 +80,39 @@ assert_gone() {
 	assert_gone "$id"
 }
 
+@test "a created container waits in the small monitor; start, stop and kill of it act as docker's" {
+	id=$(c create -e X=1 --timeout 300 bb sh -c 'echo "hello $X"; exit 3')
+	mon=$(state "$id" monitorPid)
+	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$mon/status")
+	echo "created monitor VmRSS: $rss kB"
+	[ "$rss" -lt 1024 ]
+	[ "$(state "$id" status)" = created ]
+	# kill of a created container is refused (nothing runs); stop is a no-op that leaves it created
+	run c kill "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is not running"* ]]
+	c stop "$id" >/dev/null
+	[ "$(state "$id" status)" = created ]
+	# start runs the start through capsa-monitor-full __monitor-start and streams as before
+	run c start -a "$id"
+	[ "$status" -eq 3 ]
+	[ "$output" = "hello 1" ]
+	[ "$(state "$id" status)" = exited ]
+	[ "$(state "$id" startedAt)" != null ]
+	run c start -a "$id"
+	[ "$status" -eq 3 ]
+	# a created container removed with rm -f leaves nothing, its small monitor included
+	id2=$(c create bb sleep 1000)
+	mon2=$(state "$id2" monitorPid)
+	c rm -f "$id2" >/dev/null
+	[ ! -e "/proc/$mon2" ] || grep -q '^State:.*Z' "/proc/$mon2/status"
+	[ ! -e "$STORE/containers/$id2" ]
+	run "$(dirname "$CAPSA")/capsa-monitor" id=abc root=/x capsa=/y created=2
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'argument "created=2": not 0 or 1'* ]]
+}
+
 @test "capsa-monitor and the hidden capsa commands refuse bad arguments, naming them" {
 	run "$(dirname "$CAPSA")/capsa-monitor" id=abc
 	[ "$status" -eq 125 ]

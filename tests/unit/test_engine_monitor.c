@@ -140,8 +140,11 @@ static void args(void)
 	ok(a.clients[0].fd == 9 && a.clients[0].flags == 10 && a.clients[1].fd == 11 &&
 		   a.clients[1].flags == 8,
 	   "clients' fds and flags");
-	ok(parse(GOOD, &a, err, sizeof(err)) == 0 && a.stop_signal == 15 && a.stop_timeout == 10,
-	   "defaults: SIGTERM, 10 s");
+	ok(parse(GOOD, &a, err, sizeof(err)) == 0 && a.stop_signal == 15 && a.stop_timeout == 10 &&
+		   !a.created,
+	   "defaults: SIGTERM, 10 s, started");
+	ok(parse(GOOD " created=1", &a, err, sizeof(err)) == 0 && a.created, "created=1: waits for start");
+	ok(parse(GOOD " created=0", &a, err, sizeof(err)) == 0 && !a.created, "created=0");
 
 	static const struct {
 		const char *line, *want;
@@ -162,6 +165,8 @@ static void args(void)
 		 "non-negative number"},
 		{GOOD " client=9", "argument \"client=9\": not FD:FLAGS"},
 		{GOOD " client=9:-1", "argument \"client=9:-1\": not FD:FLAGS"},
+		{GOOD " created=yes", "argument \"created=yes\": not 0 or 1"},
+		{GOOD " created=", "argument \"created=\": not 0 or 1"},
 		{GOOD " bogus=1", "argument \"bogus=1\": unknown key"},
 		{GOOD " novalue", "argument \"novalue\": not KEY=VALUE"},
 	};
