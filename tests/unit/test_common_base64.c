@@ -43,8 +43,8 @@ int main(void)
 		char *e = capsa_base64_encode(all, len);
 		unsigned char *d = NULL;
 		size_t n = 0;
-		ok(strlen(e) == 4 * ((len + 2) / 3) && capsa_base64_decode(e, strlen(e), &d, &n) == 0 && n == len &&
-			   memcmp(d, all, len) == 0,
+		ok(strlen(e) == 4 * ((len + 2) / 3) && capsa_base64_decode(e, strlen(e), &d, &n) == 0 &&
+			   n == len && memcmp(d, all, len) == 0,
 		   "every byte value round-trips (%zu bytes, with + and /)", len);
 		free(e);
 		free(d);
