@@ -336,3 +336,14 @@ uint64_t capsa_disk_usage_at(int dirfd, const char *name)
 	closedir(d);
 	return total;
 }
+
+uint64_t capsa_fnv1a64(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

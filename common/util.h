@@ -25,6 +25,8 @@ int capsa_write_existing_at(int dirfd, const char *path, const char *data, size_
 			    struct capsa_error **err) CAPSA_WUR;
 /* Like write(2) but loops over short writes and EINTR. */
 ssize_t capsa_write_all(int fd, const void *buf, size_t len);
+/* 64-bit FNV-1a: a fast hash for checksums and names, not for anything an attacker may choose. */
+uint64_t capsa_fnv1a64(const void *data, size_t len);
 ssize_t capsa_read_all(int fd, void *buf, size_t len);
 
 int capsa_mkdir_p(const char *path, mode_t mode, struct capsa_error **err) CAPSA_WUR;

@@ -79,6 +79,23 @@ static void warn_error(struct capsa_error **e, const char *what)
 	capsa_error_clear(e);
 }
 
+/* A monitor with nothing open yet (every fd -1), for the engine e. */
+static void monitor_init(struct monitor *m, struct capsa_engine *e)
+{
+	*m = (struct monitor){.e = e,
+			      .dirfd = -1,
+			      .log_fd = -1,
+			      .in_fd = -1,
+			      .master = -1,
+			      .listen_fd = -1,
+			      .vm_start = -1,
+			      .timeout_tfd = -1,
+			      .kill_tfd = -1,
+			      .restart_tfd = -1};
+	m->out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
+	m->err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
+}
+
 static void save_state(struct monitor *m)
 {
 	struct capsa_error *e = NULL;
@@ -1032,15 +1049,8 @@ static int setup(struct monitor *m, const char *id, struct capsa_error **err)
 
 void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 {
-	struct monitor m = {.e = e,
-			    .dirfd = -1,
-			    .log_fd = -1,
-			    .in_fd = -1,
-			    .master = -1,
-			    .listen_fd = -1,
-			    .vm_start = -1};
-	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
-	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
+	struct monitor m;
+	monitor_init(&m, e);
 	struct capsa_error *err = NULL;
 	capsa_log_set_program("capsa-monitor");
 	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
@@ -1079,13 +1089,8 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bool timed_out,
 		       bool stop_requested, int64_t wall_ns, struct capsa_error **err)
 {
-	struct monitor m = {.e = e,
-			    .dirfd = -1,
-			    .log_fd = -1,
-			    .in_fd = -1,
-			    .master = -1,
-			    .listen_fd = -1,
-			    .vm_start = -1};
+	struct monitor m;
+	monitor_init(&m, e);
 	_cleanup_close_ int dirfd = ctr_dir_open(e, id, err);
 	if (dirfd < 0 || ctr_read(e, id, &m.c, err) < 0)
 		return -1;
@@ -1101,15 +1106,8 @@ int capsa_monitor_exit(struct capsa_engine *e, const char *id, int exit_code, bo
 
 void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
 {
-	struct monitor m = {.e = e,
-			    .dirfd = -1,
-			    .log_fd = -1,
-			    .in_fd = -1,
-			    .master = -1,
-			    .listen_fd = -1,
-			    .vm_start = -1};
-	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = FRAME_STDOUT};
-	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = FRAME_STDERR};
+	struct monitor m;
+	monitor_init(&m, e);
 	struct capsa_error *err = NULL;
 	capsa_log_set_program("capsa-monitor");
 	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
@@ -1135,16 +1133,8 @@ void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
  * does it (runtime start, poststart hooks, the record); the error on stderr, its class as the status. */
 static int monitor_start_cmd(struct capsa_engine *e, const char *id)
 {
-	struct monitor m = {.e = e,
-			    .dirfd = -1,
-			    .log_fd = -1,
-			    .in_fd = -1,
-			    .master = -1,
-			    .listen_fd = -1,
-			    .vm_start = -1,
-			    .timeout_tfd = -1,
-			    .kill_tfd = -1,
-			    .restart_tfd = -1};
+	struct monitor m;
+	monitor_init(&m, e);
 	struct capsa_error *err = NULL;
 	_cleanup_close_ int dirfd = ctr_dir_open(e, id, &err);
 	int code = 0;

@@ -512,14 +512,6 @@ int capsa_engine_network_prune(struct capsa_engine *e, char ***removed, size_t *
 	return 0;
 }
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 int capsa_engine_network_list(struct capsa_engine *e, struct capsa_network_info **out, size_t *n,
 			      struct capsa_error **err)
 {
@@ -544,7 +536,7 @@ int capsa_engine_network_list(struct capsa_engine *e, struct capsa_network_info 
 			continue;
 		}
 		/* host and none are not stored: a stable id from the name. */
-		uint64_t h = fnv(fixed[i]);
+		uint64_t h = capsa_fnv1a64(fixed[i], strlen(fixed[i]));
 		char *id = xasprintf("%016llx%016llx%016llx%016llx", (unsigned long long)h,
 				     (unsigned long long)~h, (unsigned long long)(h * 31),
 				     (unsigned long long)(h ^ 0x5a5a));

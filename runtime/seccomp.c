@@ -607,17 +607,6 @@ struct saved_header {
 	uint64_t checksum;
 };
 
-static uint64_t fnv1a(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 char *capsa_seccomp_encode(const struct capsa_seccomp *f, size_t *len)
 {
 	size_t insns = (size_t)f->prog.len * sizeof(struct sock_filter);
@@ -625,7 +614,7 @@ char *capsa_seccomp_encode(const struct capsa_seccomp *f, size_t *len)
 				 .flags = f->flags,
 				 .notify = f->notify,
 				 .len = f->prog.len,
-				 .checksum = fnv1a(f->prog.filter, insns)};
+				 .checksum = capsa_fnv1a64(f->prog.filter, insns)};
 	char *buf = xmalloc(sizeof(h) + insns);
 
 	memcpy(h.magic, SAVED_MAGIC, sizeof(h.magic));
@@ -652,7 +641,7 @@ int capsa_seccomp_decode(const char *buf, size_t len, const char *name, struct c
 	    len - sizeof(h) != (size_t)h.len * sizeof(struct sock_filter))
 		return capsa_error_set(err, 0, "seccomp: %s: %u instructions do not match the file size %zu",
 				       name, h.len, len);
-	if (fnv1a(buf + sizeof(h), len - sizeof(h)) != h.checksum)
+	if (capsa_fnv1a64(buf + sizeof(h), len - sizeof(h)) != h.checksum)
 		return capsa_error_set(err, 0, "seccomp: %s: checksum mismatch", name);
 	if (h.notify > 1 || (h.flags & ~(unsigned int)(SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG |
 						       SECCOMP_FILTER_FLAG_SPEC_ALLOW |

@@ -104,17 +104,6 @@ char *capsa_seccomp_cache_key(const struct oci_seccomp *s, size_t *len)
 	return b.s;
 }
 
-static uint64_t fnv1a64(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The entry's filter when its key is exactly key; NULL (a miss) for anything else. */
 static struct capsa_seccomp *cache_read(int dirfd, const char *name, const char *key, size_t key_len)
 {
@@ -195,7 +184,7 @@ int capsa_seccomp_prepare_cached(const struct oci_seccomp *s, const char *root, 
 	if (key_len > KEY_MAX)
 		return capsa_seccomp_prepare(s, out, err);
 	char name[17];
-	snprintf(name, sizeof(name), "%016llx", (unsigned long long)fnv1a64(key, key_len));
+	snprintf(name, sizeof(name), "%016llx", (unsigned long long)capsa_fnv1a64(key, key_len));
 	if (mkdirat(root_fd, CACHE_DIR, 0700) < 0 && errno != EEXIST)
 		return capsa_seccomp_prepare(s, out, err);
 	_cleanup_close_ int dirfd =

@@ -340,6 +340,15 @@ static void test_disk_usage(void)
 	close(dfd);
 }
 
+/* The published FNV-1a 64-bit test vectors. */
+static void test_fnv(void)
+{
+	ok(capsa_fnv1a64("", 0) == 0xcbf29ce484222325ULL, "fnv1a64 of nothing is the offset basis");
+	ok(capsa_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL, "fnv1a64(\"a\")");
+	ok(capsa_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL, "fnv1a64(\"foobar\")");
+	ok(capsa_fnv1a64("a\0b", 3) != capsa_fnv1a64("a", 1), "bytes after a NUL count");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp) || (tmp_fd = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -353,6 +362,7 @@ int main(void)
 	test_io();
 	test_start_time();
 	test_disk_usage();
+	test_fnv();
 	close(tmp_fd);
 	capsa_rm_rf_at(AT_FDCWD, tmp);
 	return tap_done();
