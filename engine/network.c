@@ -873,6 +873,22 @@ static bool same_port(const struct capsa_port_map *a, const struct capsa_port_ma
 	return !strcmp(a->proto, b->proto) && a->ctr_port == b->ctr_port;
 }
 
+/* The container's end of the network from its record: its namespace (pinned at st->netns), the veth
+ * pair on the bridge with its address and routes, and the published ports' DNAT rules. */
+static int plumb(struct capsa_engine *e, const struct net_state *st, struct capsa_error **err)
+{
+	_cleanup_free_ char *nsdir = xasprintf("%s/netns", e->run_root);
+	if (capsa_mkdir_p(nsdir, 0700, err) < 0 || capsa_netns_create(st->netns, err) < 0)
+		return -1;
+	_cleanup_close_ int nsfd = open(st->netns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return capsa_error_errno(err, "open %s", st->netns);
+	if (capsa_veth_attach(st->veth, st->bridge, nsfd, st->mac, st->addr, st->prefix, st->gw, err) < 0 ||
+	    capsa_nft_ports_add(st->network, st->key, st->addr, st->ports, st->n_ports, err) < 0)
+		return -1;
+	return 0;
+}
+
 int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
 			 const struct capsa_run_opts *o, struct capsa_ctr *c, struct capsa_error **err)
 {
@@ -892,8 +908,6 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 	struct net_cfg n = {0};
 	struct net_state st = {0};
 	int ret = -1;
-	_cleanup_free_ char *nsdir = NULL;
-	_cleanup_close_ int nsfd = -1;
 	bool bare = false;
 	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
 	if (lock < 0 || net_load(ndir, c->network, &n, err) < 0)
@@ -972,16 +986,7 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 		goto out;
 	close(TAKE_FD(lock));
 
-	nsdir = xasprintf("%s/netns", e->run_root);
-	if (capsa_mkdir_p(nsdir, 0700, err) < 0 || capsa_netns_create(st.netns, err) < 0)
-		goto out;
-	nsfd = open(st.netns, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0) {
-		capsa_error_errno(err, "open %s", st.netns);
-		goto out;
-	}
-	if (capsa_veth_attach(st.veth, st.bridge, nsfd, st.mac, st.addr, st.prefix, st.gw, err) < 0 ||
-	    capsa_nft_ports_add(n.name, st.key, st.addr, st.ports, st.n_ports, err) < 0)
+	if (plumb(e, &st, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1037,8 +1042,7 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 {
 	struct net_state st = {0};
 	struct net_cfg n = {0};
-	_cleanup_close_ int ndir = -1, lock = -1, nsfd = -1;
-	_cleanup_free_ char *nsdir = NULL;
+	_cleanup_close_ int ndir = -1, lock = -1;
 	int ret = -1;
 	int r = net_state_read(e, c->id, &st, err);
 	if (r <= 0)
@@ -1067,23 +1071,14 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
 		goto out;
 	close(TAKE_FD(lock));
-	nsdir = xasprintf("%s/netns", e->run_root);
 	/* A file left without its mount, a veth or a chain left without the namespace: made afresh. */
-	if (capsa_mkdir_p(nsdir, 0700, err) < 0 || capsa_netns_remove(st.netns, err) < 0)
+	if (capsa_netns_remove(st.netns, err) < 0)
 		goto out;
 	if (capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
 		goto out;
 	if (st.n_ports)
 		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
-	if (capsa_netns_create(st.netns, err) < 0)
-		goto out;
-	nsfd = open(st.netns, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0) {
-		capsa_error_errno(err, "open %s", st.netns);
-		goto out;
-	}
-	if (capsa_veth_attach(st.veth, st.bridge, nsfd, st.mac, st.addr, st.prefix, st.gw, err) < 0 ||
-	    capsa_nft_ports_add(st.network, st.key, st.addr, st.ports, st.n_ports, err) < 0)
+	if (plumb(e, &st, err) < 0)
 		goto out;
 	ret = 0;
 out:
