@@ -91,6 +91,10 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
 /* Makes again what a reboot removed (namespace, veth, bridge, nft rules) from the record; 0 when nothing was
  * missing. */
+/* SIGKILLs the processes (not this one, not pid 1) with an argument equal to a1 or a2 (a2 may be NULL):
+ * with prog set, only those whose program's name starts with it, matching the arguments after it; with
+ * prog NULL, any argument. Returns how many were signalled. */
+size_t engine_kill_by_cmdline(const char *prog, const char *a1, const char *a2);
 int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err);
 /* The config joins the namespace made by setup; /etc/hosts and resolv.conf for it. */
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,

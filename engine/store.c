@@ -283,12 +283,12 @@ int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error 
 
 /* Kills every monitor program of container id: capsa-monitor carries "id=ID", capsa-monitor-full the id
  * as an argument. For a container whose record cannot say which process its monitor is. */
-static void kill_monitors_of(const char *id)
+size_t engine_kill_by_cmdline(const char *prog, const char *a1, const char *a2)
 {
 	_cleanup_closedir_ DIR *d = opendir("/proc");
+	size_t n = 0;
 	if (d == NULL)
-		return;
-	_cleanup_free_ char *tagged = xasprintf("id=%s", id);
+		return 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
@@ -296,20 +296,24 @@ static void kill_monitors_of(const char *id)
 		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
 		_cleanup_free_ char *cmd = NULL;
 		size_t len = 0;
+		/* A process that has exited (a zombie) reads empty: it holds nothing any more. */
 		if (capsa_read_file_at(AT_FDCWD, path, 1 << 16, &cmd, &len, NULL) < 0 || len == 0)
 			continue;
 		const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
-		if (!capsa_str_has_prefix(base, "capsa-monitor"))
+		if (prog && !capsa_str_has_prefix(base, prog))
 			continue;
-		for (size_t off = strlen(cmd) + 1; off < len; off += strlen(cmd + off) + 1) {
-			if (strcmp(cmd + off, id) == 0 || strcmp(cmd + off, tagged) == 0) {
+		for (size_t off = prog ? strlen(cmd) + 1 : 0; off < len; off += strlen(cmd + off) + 1) {
+			if (strcmp(cmd + off, a1) == 0 || (a2 && strcmp(cmd + off, a2) == 0)) {
 				int64_t pid;
-				if (capsa_parse_i64(de->d_name, &pid) == 0 && pid > 1 && pid != getpid())
+				if (capsa_parse_i64(de->d_name, &pid) == 0 && pid > 1 && pid != getpid()) {
 					kill((pid_t)pid, SIGKILL);
+					n++;
+				}
 				break;
 			}
 		}
 	}
+	return n;
 }
 
 /*
@@ -320,7 +324,11 @@ static int destroy_by_id(struct capsa_engine *e, const char *id, struct capsa_er
 {
 	_cleanup_ctr_ struct capsa_ctr *c = xzalloc(sizeof(*c));
 	c->id = xstrdup(id);
-	kill_monitors_of(id);
+	{
+		/* Its monitor, named by the id (full monitor) or id=ID (small one). */
+		_cleanup_free_ char *tagged = xasprintf("id=%s", id);
+		engine_kill_by_cmdline("capsa-monitor", id, tagged);
+	}
 	return ctr_destroy(e, c, err);
 }
 

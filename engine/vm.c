@@ -20,8 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -487,40 +485,10 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 /* SIGKILL to every process whose command line has the argument arg (linux.uml and its helpers carry
  * uml_dir=<scratch>): they are found even when the monitor and the host process are gone. Returns how many
  * it found. */
-static size_t kill_by_arg_once(const char *arg)
-{
-	_cleanup_closedir_ DIR *d = opendir("/proc");
-	size_t n = 0;
-	if (d == NULL)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
-		_cleanup_free_ char *cmd = NULL;
-		size_t len = 0;
-		/* A process that has exited (a zombie) reads empty: it holds nothing any more. */
-		if (capsa_read_file_at(AT_FDCWD, path, 1 << 16, &cmd, &len, NULL) < 0)
-			continue;
-		for (size_t off = 0; off < len; off += strlen(cmd + off) + 1) {
-			if (strcmp(cmd + off, arg) == 0) {
-				int64_t pid;
-				if (capsa_parse_i64(de->d_name, &pid) == 0 && pid > 1 && pid != getpid()) {
-					kill((pid_t)pid, SIGKILL);
-					n++;
-				}
-				break;
-			}
-		}
-	}
-	return n;
-}
-
 /* Until none is left: `rm -f` returns once the VM is gone, not merely signalled (bounded: 5 s). */
 static void kill_by_arg(const char *arg)
 {
-	for (int i = 0; i < 500 && kill_by_arg_once(arg) > 0; i++)
+	for (int i = 0; i < 500 && engine_kill_by_cmdline(NULL, arg, NULL) > 0; i++)
 		usleep(10000);
 }
 
