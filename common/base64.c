@@ -64,6 +64,11 @@ int capsa_base64_decode(const char *s, size_t len, unsigned char **out, size_t *
 			}
 			v = v << 6 | (uint32_t)x;
 		}
+		/* The bits the padding leaves over must be zero: one spelling for each byte string. */
+		if ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff))) {
+			free(buf);
+			return -1;
+		}
 		buf[k++] = (unsigned char)(v >> 16);
 		if (pad < 2)
 			buf[k++] = (unsigned char)(v >> 8);

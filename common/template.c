@@ -307,6 +307,10 @@ static int eval_action(const char *action, json_object *root, struct buf *out, s
 		t = xreallocarray(t, n + 1, sizeof(*t));
 		t[n++] = x;
 	}
+	if (n == 0) {
+		capsa_error_set(err, EINVAL, "missing value for command");
+		goto out;
+	}
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && t[i].kind != T_PIPE)

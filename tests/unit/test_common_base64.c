@@ -61,5 +61,7 @@ int main(void)
 	bad("Zm9-", "URL-safe alphabet");
 	bad("Zm9_", "URL-safe alphabet");
 	bad("Zm\x80v", "a byte above 127");
+	bad("Zm9=", "bits left over after one padding character");
+	bad("Zh==", "bits left over after two padding characters");
 	return tap_done();
 }
