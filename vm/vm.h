@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * capsa's own KVM virtual machine monitor: one process per VM, guest memory by mmap, one thread per vCPU,
- * an 8250 UART, an i8042 reset stub, an exit port, a pvpanic port and virtio-mmio block and console devices.
+ * an 8250 UART, an i8042 reset stub, an exit port, a pvpanic port and virtio-mmio block, console and net
+ * devices.
  *
  * Kernels: a bzImage (64-bit boot protocol), an ELF vmlinux through its PVH note, or any other ELF64
  * (capsa's guest test programs), which is started in 64-bit long mode with the first 4 GiB identity-mapped,
@@ -38,6 +39,8 @@ struct capsa_vm_config {
 	uint64_t timeout_ms;  /* 0: none; the VM is stopped when it runs longer */
 	bool allow_pvm_linux; /* boot a Linux kernel even on a PVM host (for a PVM guest kernel) */
 	bool no_eventfds; /* no ioeventfd/irqfd: each kick exits, each interrupt is two ioctls (to measure) */
+	int net_tap_fd;	  /* > 0: a tap (IFF_TAP|IFF_NO_PI) behind a virtio-net device (made non-blocking) */
+	uint8_t net_mac[6]; /* the guest's MAC; all zero: 02:ca:95:a0:00:01 */
 };
 
 enum capsa_vm_end {

@@ -4,7 +4,7 @@ GUEST_CFLAGS := -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fno-asynchr
 	-mno-red-zone -mgeneral-regs-only -fno-builtin -Wall -Wextra -Wno-unused-parameter -std=gnu11
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -T vm/guest/guest.ld
-GUEST_PROGS := hello blk console user smp
+GUEST_PROGS := hello blk console user smp net
 GUEST_ELFS := $(addprefix $(GUEST_DIR)/,$(addsuffix .elf,$(GUEST_PROGS))) $(GUEST_DIR)/hello-pvh.elf \
 	$(GUEST_DIR)/hello.bzImage
 GUEST_LIB := vm/guest/lib.c vm/guest/isr.S
