@@ -57,6 +57,17 @@ int capsa_vmcfg_encode(const struct capsa_vmcfg *c, char *buf, const char **why)
 		return -1;
 	if (c->tty && put(buf, &off, 't', "1", why) < 0)
 		return -1;
+	if (c->net) {
+		char rec[40];
+		if ((*why = capsa_vmcfg_net_check(c->net_addr, c->net_prefix, c->net_gw)) != NULL)
+			return -1;
+		snprintf(rec, sizeof(rec), "%u.%u.%u.%u/%u %u.%u.%u.%u", c->net_addr >> 24,
+			 (c->net_addr >> 16) & 255, (c->net_addr >> 8) & 255, c->net_addr & 255,
+			 c->net_prefix, c->net_gw >> 24, (c->net_gw >> 16) & 255, (c->net_gw >> 8) & 255,
+			 c->net_gw & 255);
+		if (put(buf, &off, 'n', rec, why) < 0)
+			return -1;
+	}
 	memcpy(buf, magic, sizeof(magic));
 	uint32_t n = (uint32_t)(off - HDR);
 	for (int i = 0; i < 4; i++)
@@ -92,6 +103,55 @@ static int parse_u32(const char *s, const char *end, uint32_t *out)
 			return -1;
 	}
 	*out = (uint32_t)v;
+	return 0;
+}
+
+const char *capsa_vmcfg_net_check(uint32_t addr, unsigned prefix, uint32_t gw)
+{
+	if (prefix < 8 || prefix > 30)
+		return "the network prefix is not 8..30";
+	uint32_t mask = ~0u << (32 - prefix);
+	if ((addr & mask) != (gw & mask))
+		return "the gateway is not in the address's subnet";
+	if ((addr & ~mask) == 0 || (addr & ~mask) == ~mask || (gw & ~mask) == 0 || (gw & ~mask) == ~mask)
+		return "the address or gateway is the subnet's network or broadcast address";
+	if (addr == gw)
+		return "the address is the gateway's";
+	return NULL;
+}
+
+/* A dotted quad of four decimal parts of at most three digits, followed by stop. */
+static const char *parse_quad(const char *s, char stop, uint32_t *out)
+{
+	uint32_t a = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, digits = 0;
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 3 || v > 255)
+			return NULL;
+		a = a << 8 | v;
+		if (i < 3 && *s++ != '.')
+			return NULL;
+	}
+	if (*s != stop)
+		return NULL;
+	*out = a;
+	return s;
+}
+
+int capsa_vmcfg_net_parse(const char *v, uint32_t *addr, unsigned *prefix, uint32_t *gw, const char **why)
+{
+	uint32_t p = 0;
+	const char *s = parse_quad(v, '/', addr), *sp;
+	if (!s || !(sp = strchr(s, ' ')) || parse_u32(s + 1, sp, &p) < 0 || sp - s > 3 ||
+	    !parse_quad(sp + 1, '\0', gw)) {
+		*why = "the network record is not A.B.C.D/P G.H.I.J";
+		return -1;
+	}
+	*prefix = p;
+	if ((*why = capsa_vmcfg_net_check(*addr, p, *gw)) != NULL)
+		return -1;
 	return 0;
 }
 
@@ -162,6 +222,15 @@ static int decode(const char *buf, size_t len, struct capsa_vmcfg *c, const char
 			break;
 		case 't':
 			c->tty = true;
+			break;
+		case 'n':
+			if (c->net) {
+				*why = "the network record is given twice";
+				return -1;
+			}
+			if (capsa_vmcfg_net_parse(v, &c->net_addr, &c->net_prefix, &c->net_gw, why) < 0)
+				return -1;
+			c->net = true;
 			break;
 		default:
 			*why = "the config has an unknown record";

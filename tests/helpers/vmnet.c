@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 	uint64_t count = 1, size = 64;
 	bool keep = false;
 	struct capsa_error *err = NULL;
+	_cleanup_free_ char *_t = NULL; /* an error's text, printed once before exiting */
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			if (capsa_tap_delete(optarg, &err) < 0) {
-				fprintf(stderr, "vmnet: %s\n", err->msg);
+				fprintf(stderr, "vmnet: %s\n", _t = capsa_error_text(err));
 				return 125;
 			}
 			return 0;
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 	const char *tap = argv[optind];
 	int fd = capsa_tap_create(tap, bridge, keep ? CAPSA_TAP_PERSIST : 0, &err);
 	if (fd < 0) {
-		fprintf(stderr, "vmnet: %s\n", err->msg);
+		fprintf(stderr, "vmnet: %s\n", _t = capsa_error_text(err));
 		return 125;
 	}
 	printf("host: tap %s up%s%s\n", tap, bridge ? " on " : "", bridge ? bridge : "");
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
 	}
 	pthread_join(th, NULL);
 	if (v.rc < 0) {
-		fprintf(stderr, "vmnet: %s\n", v.err->msg);
+		fprintf(stderr, "vmnet: %s\n", _t = capsa_error_text(v.err));
 		return 125;
 	}
 	const struct capsa_vm_exits *x = &v.res.exits;
@@ -231,7 +232,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)x->io, (unsigned long long)x->mmio, (unsigned long long)x->hlt);
 	int status = 0;
 	if (capsa_vm_result_status(&v.res, &status, &err) < 0) {
-		fprintf(stderr, "vmnet: %s\n", err->msg);
+		fprintf(stderr, "vmnet: %s\n", _t = capsa_error_text(err));
 		return 125;
 	}
 	return host < 0 ? 125 : status;
