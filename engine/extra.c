@@ -377,6 +377,8 @@ int capsa_engine_export(struct capsa_engine *e, const struct capsa_ctr *c, int o
 			struct capsa_error **err)
 {
 	(void)e;
+	if (capsa_archive_ready(err) < 0)
+		return -1;
 	if (c->vm)
 		return refuse_vm(c, "export", err);
 	struct archive *disk = archive_read_disk_new();

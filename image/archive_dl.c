@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/error.h"
+#include "image/image.h"
+
 #define LA_SONAME "libarchive.so.13"
 
 static void *la_handle;
@@ -23,6 +26,15 @@ static pthread_once_t la_once = PTHREAD_ONCE_INIT;
 static void la_open(void)
 {
 	la_handle = dlopen(LA_SONAME, RTLD_NOW | RTLD_LOCAL);
+}
+
+int capsa_archive_ready(struct capsa_error **err)
+{
+	pthread_once(&la_once, la_open);
+	if (la_handle == NULL)
+		return capsa_error_set(err, 0, "%s: %s (install libarchive13: image archives need it)",
+				       LA_SONAME, dlerror());
+	return 0;
 }
 
 /* An archive function is needed and libarchive cannot be loaded: as fatal as running out of memory. */

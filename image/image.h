@@ -267,6 +267,10 @@ int capsa_image_save(struct capsa_image_store *s, char *const *refs, size_t n_re
 int capsa_archive_format_parse(const char *s, enum capsa_archive_format *out,
 			       struct capsa_error **err) CAPSA_WUR;
 
+/* libarchive is loaded at its first use: whether it can be (every archive reader and writer checks first,
+ * so a host without it gets this error before anything is made, not an exit half-way). */
+int capsa_archive_ready(struct capsa_error **err) CAPSA_WUR;
+
 /* src: a rootfs tarball (any compression, "-" for stdin) or a directory. name may be NULL (untagged).
  * *id receives the new image id. */
 int capsa_image_import(struct capsa_image_store *s, const char *src, const char *name, char *const *changes,

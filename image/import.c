@@ -169,6 +169,8 @@ out:
 int capsa_image_import(struct capsa_image_store *s, const char *src, const char *name, char *const *changes,
 		       size_t n_changes, char **id, struct capsa_error **err)
 {
+	if (capsa_archive_ready(err) < 0)
+		return -1;
 	_cleanup_free_ char *norm = NULL;
 	if (name && capsa_image_ref_normalize(name, &norm, err) < 0)
 		return -1;

@@ -493,6 +493,8 @@ int capsa_image_load(struct capsa_image_store *s, const char *input, const struc
 		     char ***loaded, struct capsa_error **err)
 {
 	static const struct capsa_image_load_opts defaults;
+	if (capsa_archive_ready(err) < 0)
+		return -1;
 	if (o == NULL)
 		o = &defaults;
 	struct capsa_platform plat;

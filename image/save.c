@@ -154,6 +154,8 @@ static char *repo_of(const char *name)
 int capsa_image_save(struct capsa_image_store *s, char *const *refs, size_t n_refs, const char *output,
 		     enum capsa_archive_format format, struct capsa_error **err)
 {
+	if (capsa_archive_ready(err) < 0)
+		return -1;
 	if (n_refs == 0)
 		return capsa_error_set(err, 0, "save: no image given");
 	const struct capsa_image **imgs = xcalloc(n_refs, sizeof(*imgs));

@@ -556,6 +556,8 @@ int capsa_image_unpack_layer(int blobfd, int64_t blob_size, int dirfd, const cha
 			     const struct capsa_unpack_limits *lim, int64_t *diff_size,
 			     struct capsa_error **err)
 {
+	if (capsa_archive_ready(err) < 0)
+		return -1;
 	struct unpack u = {.rootfd = dirfd, .cache_fd = -1, .blobfd = blobfd};
 	char *got = NULL;
 	if (lim)

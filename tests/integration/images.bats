@@ -358,3 +358,34 @@ inspect() {
 	[ "$status" -eq 0 ]
 	pod system reset -f >/dev/null 2>&1 || true
 }
+
+@test "libraries loaded at first use: run works without libarchive, libcrypto and libnftables; others say which is missing" {
+	# In a private mount namespace the libraries named read as empty files (the host is not touched).
+	hide() {
+		local l
+		for l in "$@"; do
+			mount --bind /dev/null "$(readlink -f "/usr/lib/x86_64-linux-gnu/$l")" || return 1
+		done
+	}
+	export -f hide
+	export CAPSA STORE IMAGES_DIR TEST_TMP
+	c import "$IMAGES_DIR/rootfs" bb >/dev/null
+	all="libarchive.so.13 libcrypto.so.3 libnftables.so.1"
+	run unshare -m bash -c "hide $all && \"\$CAPSA\" --root \"\$STORE\" run --rm --network none bb echo runs-without"
+	[ "$status" -eq 0 ]
+	[ "$output" = runs-without ]
+	before=$(ls -A "$TEST_TMP")
+	run unshare -m bash -c "hide $all && \"\$CAPSA\" --root \"\$STORE\" save -o \"\$TEST_TMP/x.tar\" bb"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"libarchive.so.13"*"install libarchive13"* ]]
+	run unshare -m bash -c "hide $all && \"\$CAPSA\" --root \"\$STORE\" import \"\$IMAGES_DIR/rootfs\" again"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"libarchive.so.13"*"install libarchive13"* ]]
+	run unshare -m bash -c "hide libcrypto.so.3 && \"\$CAPSA\" --root \"\$STORE\" import \"\$IMAGES_DIR/rootfs\" again"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"libcrypto"*"install libssl3"* ]]
+	# refused before anything was made
+	[ "$(ls -A "$TEST_TMP")" = "$before" ]
+	[ -z "$(ls -A "$STORE/tmp" 2>/dev/null)" ]
+	[ -z "$(c images -q again)" ]
+}
