@@ -18,7 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -127,6 +133,62 @@ static void child(const struct capsa_vmcfg *c, int out, int errfd)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+static void set_sin(struct sockaddr *sa, uint32_t host_order)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(host_order);
+}
+
+static int if_up(int s, const char *name)
+{
+	struct ifreq r = {0};
+	snprintf(r.ifr_name, sizeof(r.ifr_name), "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &r) < 0)
+		return -1;
+	r.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return ioctl(s, SIOCSIFFLAGS, &r);
+}
+
+/*
+ * lo up always; with a network record, eth0 (UML's tuntap or virtio-net) gets the address, is set up and
+ * becomes the default route. Plain ioctls: the init stays static and free of netlink libraries.
+ * Returns NULL or what failed (errno set).
+ */
+static const char *net_setup(const struct capsa_vmcfg *c)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return "socket";
+	if (if_up(s, "lo") < 0)
+		say("lo", strerror(errno));
+	if (!c->net) {
+		close(s);
+		return NULL;
+	}
+	struct ifreq r = {0};
+	snprintf(r.ifr_name, sizeof(r.ifr_name), "eth0");
+	set_sin(&r.ifr_addr, c->net_addr);
+	if (ioctl(s, SIOCSIFADDR, &r) < 0)
+		return "eth0 address";
+	set_sin(&r.ifr_netmask, ~0u << (32 - c->net_prefix));
+	if (ioctl(s, SIOCSIFNETMASK, &r) < 0)
+		return "eth0 netmask";
+	if (if_up(s, "eth0") < 0)
+		return "eth0 up";
+	struct rtentry rt = {0};
+	set_sin(&rt.rt_dst, 0);
+	set_sin(&rt.rt_genmask, 0);
+	set_sin(&rt.rt_gateway, c->net_gw);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = "eth0";
+	if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+		return "default route";
+	close(s);
+	return NULL;
+}
+
 int main(void)
 {
 	struct capsa_vmcfg c;
@@ -153,6 +215,15 @@ int main(void)
 	int out = open_console(outdev), errfd = open_console(errdev);
 	if (out < 0 || errfd < 0) {
 		say(outdev, strerror(errno));
+		power_off();
+	}
+
+	const char *failed = net_setup(&c);
+	if (failed) {
+		/* A VM asked for a network runs with it or not at all; the reason goes to its stderr. */
+		dprintf(errfd, "capsa-vminit: network: %s: %s\n", failed, strerror(errno));
+		tcdrain(errfd);
+		write_status(cfgdev, 125);
 		power_off();
 	}
 
