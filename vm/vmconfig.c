@@ -177,7 +177,12 @@ static int decode(const char *buf, size_t len, struct capsa_vmcfg *c, const char
 	for (const char *p = buf + HDR, *end = buf + HDR + n; p < end;) {
 		char tag = *p++;
 		const char *v = p;
-		size_t vl = strlen(v);
+		/* A NUL tag at the very end leaves no value: its "value" would start past the block. */
+		size_t vl = strnlen(v, (size_t)(end - v));
+		if (vl == (size_t)(end - v)) {
+			*why = "the config's last record has no value";
+			return -1;
+		}
 		p += vl + 1;
 		switch (tag) {
 		case 'a':
