@@ -52,3 +52,6 @@ $(BUILD)/capsa-vminit: vm/init/vminit.c vm/vmconfig.c vm/vmconfig.h
 	@echo "  CCLD    $@"
 	@$(CC) -O2 -Wall -Wextra -I. -static -o $@ vm/init/vminit.c vm/vmconfig.c
 BINS += $(BUILD)/capsa-vminit
+
+# capsa's guest kernel (make vm-kernel), kept in its own folder.
+include vm/kernel/kernel.mk
