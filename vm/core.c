@@ -74,8 +74,8 @@ struct vm {
 };
 
 static const struct vm_device *const device_table[] = {
-	&vm_dev_uart,	    &vm_dev_i8042,	    &vm_dev_sysport,
-	&vm_dev_virtio_blk, &vm_dev_virtio_console, &vm_dev_virtio_net,
+	&vm_dev_uart,	     &vm_dev_i8042,	     &vm_dev_sysport,	 &vm_dev_virtio_blk,
+	&vm_dev_virtio_blk2, &vm_dev_virtio_console, &vm_dev_virtio_net,
 };
 
 /* SIGRTMIN+3 kicks a vCPU thread out of KVM_RUN; the handler does nothing, the EINTR is the point. */

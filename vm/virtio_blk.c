@@ -174,23 +174,22 @@ static void blk_destroy(void *state)
 	free(b);
 }
 
-static int blk_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
+static int blk_open(struct vm *vm, const char *path, bool readonly, unsigned *virtio_index, void **state,
 		    struct capsa_error **err)
 {
-	if (!cfg->disk)
+	if (!path)
 		return 0;
 	struct blk *b = xzalloc(sizeof(*b));
-	b->readonly = cfg->disk_readonly;
-	b->fd = open(cfg->disk, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	b->readonly = readonly;
+	b->fd = open(path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
-		capsa_error_errno(err, "disk %s", cfg->disk);
+		capsa_error_errno(err, "disk %s", path);
 		blk_destroy(b);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size % SECTOR) {
-		capsa_error_set(err, EINVAL, "disk %s is not a regular file of whole 512-byte sectors",
-				cfg->disk);
+		capsa_error_set(err, EINVAL, "disk %s is not a regular file of whole 512-byte sectors", path);
 		blk_destroy(b);
 		return -1;
 	}
@@ -211,4 +210,19 @@ static int blk_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *
 	return 0;
 }
 
+static int blk_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
+		    struct capsa_error **err)
+{
+	return blk_open(vm, cfg->disk, cfg->disk_readonly, virtio_index, state, err);
+}
+
+static int blk2_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
+		     struct capsa_error **err)
+{
+	return blk_open(vm, cfg->disk2, false, virtio_index, state, err);
+}
+
 const struct vm_device vm_dev_virtio_blk = {.name = "virtio-blk", .init = blk_init, .destroy = blk_destroy};
+/* Registered right after the first: Linux names them vda and vdb in virtio-mmio order. */
+const struct vm_device vm_dev_virtio_blk2 = {
+	.name = "virtio-blk (2)", .init = blk2_init, .destroy = blk_destroy};

@@ -32,6 +32,7 @@ struct capsa_vm_config {
 	const char *cmdline; /* NULL: empty */
 	const char *disk;    /* virtio-blk backing file, NULL: no disk */
 	bool disk_readonly;
+	const char *disk2;    /* a second virtio-blk (Linux's vdb), read-write: capsa's config/status disk */
 	int serial_out_fd;    /* UART output (kernel messages); -1: discarded */
 	int console_in_fd;    /* virtio-console input (guest's stdin); -1: no input */
 	int console_out_fd;   /* virtio-console output (guest's stdout); -1: no console device */
