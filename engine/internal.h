@@ -89,6 +89,10 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 			 struct capsa_error **err) CAPSA_WUR;
 /* Releases whatever the record lists (veth, netns mount, nft rules, address, ports); never fails. */
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
+/* A micro-VM's address and network record; the tap (named in the record) is made by engine/vm_net.c. */
+int engine_network_vm_attach(struct capsa_engine *e, const struct capsa_ctr *c, const char *tap,
+			     uint32_t *addr, uint32_t *gw, int *prefix, char **bridge,
+			     struct capsa_error **err) CAPSA_WUR;
 /* Makes again what a reboot removed (namespace, veth, bridge, nft rules) from the record; 0 when nothing was
  * missing. */
 /* SIGKILLs the processes (not this one, not pid 1) with an argument equal to a1 or a2 (a2 may be NULL):

@@ -997,6 +997,52 @@ out:
 	return ret;
 }
 
+/*
+ * A micro-VM's place on its network (engine/vm_net.c): an address from the network's IPAM and the record
+ * (network.json, "Veth" naming the VM's tap, no namespace) written before anything is made, so that
+ * engine_network_teardown releases it as a container's; the bridge and NAT made as for a container. The
+ * tap itself is the caller's to create on *bridge (caller frees). No published ports.
+ */
+int engine_network_vm_attach(struct capsa_engine *e, const struct capsa_ctr *c, const char *tap,
+			     uint32_t *addr, uint32_t *gw, int *prefix, char **bridge,
+			     struct capsa_error **err)
+{
+	_cleanup_close_ int ndir = networks_dir(e, err);
+	if (ndir < 0)
+		return -1;
+	struct net_cfg n = {0};
+	struct net_state st = {0};
+	int ret = -1;
+	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
+	if (lock < 0 || net_load(ndir, c->network, &n, err) < 0)
+		goto out;
+	st.network = xstrdup(n.name);
+	st.bridge = xstrdup(n.bridge);
+	st.veth = xstrdup(tap);
+	st.key = xstrndup(c->id, 12);
+	st.netns = xstrdup("");
+	st.gw = n.gw;
+	st.prefix = n.prefix;
+	if (alloc_address(e, ndir, &n, c->id, &st.addr, err) < 0)
+		goto out;
+	capsa_mac_from_ipv4(st.addr, st.mac);
+	if (net_state_write(e, c->id, &st, err) < 0 || capsa_ip_forward_enable(err) < 0 ||
+	    capsa_bridge_ensure(n.bridge, n.gw, n.prefix, err) < 0 ||
+	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
+		goto out;
+	*addr = st.addr;
+	*gw = st.gw;
+	*prefix = st.prefix;
+	*bridge = xstrdup(n.bridge);
+	ret = 0;
+out:
+	if (ret < 0)
+		capsa_error_prefix(err, "network %s", c->network);
+	net_cfg_clear(&n);
+	net_state_clear(&st);
+	return ret;
+}
+
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
 {
 	struct net_state st = {0};
