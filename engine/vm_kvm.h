@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The KVM backend of `capsa run --vm`: capsa's own VMM (vm/) boots the guest kernel from `make vm-kernel`
+ * with the image's ext4 disk read-only as vda, the config/status disk as vdb, the process's stdout and
+ * stderr on virtio-console hvc0 (vminit's choice) and kernel messages on the UART into kernel.log.
+ */
+#ifndef CAPSA_ENGINE_VM_KVM_H
+#define CAPSA_ENGINE_VM_KVM_H
+
+#include "common/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct capsa_run_opts;
+
+/* Where the guest kernel is looked for when --kernel is not given, relative to capsa's own directory:
+ * the build tree's build/vm-kernel/vmlinux, then PREFIX/lib/capsa/vmlinux of an installed capsa. */
+#define ENGINE_VM_KVM_KERNEL_BUILD "vm-kernel/vmlinux"
+#define ENGINE_VM_KVM_KERNEL_INSTALLED "../lib/capsa/vmlinux"
+
+/* The guest kernel's command line (the VMM appends one virtio_mmio.device= per device). quiet: no kernel
+ * messages below warnings, which also spares the UART's exits. */
+char *engine_vm_kvm_cmdline(bool quiet);
+
+/* The kernel to boot: `opt` (--kernel) when given, else the first of the two default places under
+ * exe_dir. -1 with an error naming the path(s) and the reason when there is none. */
+int engine_vm_kvm_kernel(const char *opt, const char *exe_dir, char **out,
+			 struct capsa_error **err) CAPSA_WUR;
+
+/* CAPSA_VM_ALLOW_PVM=1: a developer switch to boot the KVM backend on a PVM host anyway (the guest kernel
+ * runs until its first system call; enough to test the wiring up to there). */
+bool engine_vm_kvm_allow_pvm(void);
+
+/*
+ * Picks the backend for o: 1 for KVM (with the kernel's path in *kernel), 0 for User-mode Linux, -1 with
+ * the reason. --hypervisor kvm on a host whose KVM cannot run Linux fails with that reason; plain --vm uses
+ * KVM only where it can run Linux and a kernel is there, else UML.
+ */
+int engine_vm_kvm_choose(const struct capsa_run_opts *o, char **kernel, struct capsa_error **err) CAPSA_WUR;
+
+/* vCPUs for --cpus (nano CPUs, 0: unset): whole CPUs rounded up, 1..64. */
+unsigned engine_vm_kvm_vcpus(int64_t nano_cpus);
+
+/*
+ * In the VM's forked host process: runs the VMM until the guest ends and exits. Exit status: 0 when the
+ * guest powered off or wrote its exit port (the process's status is on the config disk), killed by SIGKILL
+ * when stop_fd became readable (as a killed container), 125 when the VM failed (the reason is appended to
+ * scratch/kernel.log, where the caller finds it).
+ */
+void __attribute__((noreturn)) engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk,
+						  int64_t memory, unsigned vcpus, int out_fd, int stop_fd);
+
+#endif
