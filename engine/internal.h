@@ -111,6 +111,12 @@ struct json_object *engine_network_settings(struct capsa_engine *e, const struct
  * decided (*network: in, the one asked for or the default; out, the VM's): refuses what a VM cannot do
  * yet with the flag and the reason. VM networking plugs in here and in engine_vm_spawn. */
 int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err) CAPSA_WUR;
+/* vm_net.c: a micro-VM on its network (UML): address, record and persistent tap capsa-t<id>, and eth0's
+ * address added to the encoded config block (CAPSA_VMCFG_SIZE bytes); nothing for --network none. */
+int engine_vm_net_setup(struct capsa_engine *e, const struct capsa_ctr *c, char *block,
+			struct capsa_error **err) CAPSA_WUR;
+/* linux.uml's "eth0=tuntap,TAP" when the VM's tap exists, else NULL (caller frees). */
+char *engine_vm_net_uml_arg(const char *id);
 /* Instead of the rootfs and bundle: the config disk (containers/<id>/vm.config), the image's cached ext4,
  * the record's process and its "vm" backend. */
 int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,

@@ -210,6 +210,8 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 	char *umldir = xasprintf("uml_dir=%s", scratch);
 	char *kern = xasprintf("%s/kernel.log", scratch);
 	const char *uml = uml_path();
+	/* scratch is run_root/vm-<first 12 of the id>; NULL (no network) ends argv there. */
+	char *eth0 = engine_vm_net_uml_arg(strrchr(scratch, '/') + 4);
 	char *argv[] = {(char *)uml,
 			mem,
 			ubda,
@@ -224,6 +226,7 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 			"con0=null,fd:1",
 			"con1=null,fd:3",
 			"con2=null,fd:4",
+			eth0,
 			NULL};
 	sigset_t none;
 	sigemptyset(&none);
@@ -267,13 +270,13 @@ static char *last_line(const char *path)
 
 int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err)
 {
-	/* The one place a VM's network is decided (VM networking goes here): none for now, whatever the
-	 * default network is; a network asked for by name, and ports, are refused. */
+	/* The one place a VM's network is decided: the one asked for or the default, as a container's
+	 * (engine/vm_net.c puts the VM on it); published ports are not there yet. */
 	if (o->n_ports || o->publish_all)
-		return capsa_error_set(err, 0, "--vm: -p/-P: a micro-VM has no network in this version");
-	if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "default") != 0)
-		return capsa_error_set(
-			err, 0, "--vm: --network %s: a micro-VM has no network in this version", o->network);
+		return capsa_error_set(err, 0,
+				       "--vm: -p/-P: a micro-VM cannot publish ports in this version");
+	if (!strcmp(*network, "host"))
+		return capsa_error_set(err, EINVAL, "--vm: --network host: a micro-VM has its own kernel");
 	int ss = o->stop_signal;
 	if (ss && ss != SIGTERM && ss != SIGINT && ss != SIGQUIT && ss != SIGHUP && ss != SIGKILL)
 		return capsa_error_set(
@@ -300,7 +303,6 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 			"--vm: %s: User-mode Linux is needed (/dev/kvm here is PVM, where a stock "
 			"kernel never reaches user space); install user-mode-linux",
 			uml_path());
-	*network = "none";
 	return 0;
 }
 
@@ -330,7 +332,8 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 {
 	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
 	_cleanup_free_ char *disk = NULL;
-	if (build_config(s, img, o, block, c, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0)
+	if (build_config(s, img, o, block, c, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0 ||
+	    engine_vm_net_setup(e, c, block, err) < 0)
 		return -1;
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0 || write_atomic_nosync(dfd, VM_CONFIG_FILE, block, CAPSA_VMCFG_SIZE, 0600, err) < 0)
