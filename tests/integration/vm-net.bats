@@ -21,6 +21,7 @@ teardown() {
 	ip link del "$TAP" 2>/dev/null || true
 	ip link del "$BR" 2>/dev/null || true
 	[ -z "${STORE:-}" ] || capsa_cli_cleanup
+	[ -z "${NET:-}" ] || c network rm "$NET" >/dev/null 2>&1 || true
 	capsa_teardown_tmp
 }
 
@@ -166,4 +167,86 @@ PY
 	grep -q "capsa-vminit: network: eth0 address: No such device" "$TEST_TMP/err"
 	[ ! -s "$TEST_TMP/out" ]
 	[ "$(dd if="$TEST_TMP/config" bs=1 skip=61440 count=12 2>/dev/null)" = "CAPSAEX1 125" ]
+}
+
+need_uml() {
+	UML=${CAPSA_UML:-/usr/bin/linux.uml}
+	[ -x "$UML" ] || skip "$UML is not installed (user-mode-linux; make deps)"
+	[ -x "$CAPSA_TOP/build/capsa-vminit" ] || skip "build/capsa-vminit is not built (make all)"
+	capsa_cli_setup
+	make_busybox_rootfs "$TEST_TMP/rootfs"
+	c import "$TEST_TMP/rootfs" bb >/dev/null
+	NET="$TEST_ID_PREFIX"
+	# A subnet of its own, from the temp dir's name, so tests running at once rarely collide.
+	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	PREFIX3="10.232.$X."
+	c network create --subnet "${PREFIX3}0/24" "$NET" >/dev/null
+}
+
+# Nothing of VM $1 (full id) is left: no tap, no address in the network's IPAM, no network record.
+assert_vm_net_gone() {
+	local id=$1
+	! ip link show "capsa-t${id:0:8}" 2>/dev/null
+	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null
+	[ ! -e "$STORE/containers/$id/network.json" ]
+}
+
+@test "vm-net: run --vm --network: eth0 has the network's address, the gateway answers, a container on the network too" {
+	need_uml
+	ctr=$(c run -d --network "$NET" --name "$(cid ctr)" bb sleep 300)
+	cip=$(c inspect "$ctr" | jq -r '.[0].NetworkSettings.Networks[].IPAddress')
+	[[ "$cip" == "$PREFIX3"* ]]
+	run c run --vm --network "$NET" --name "$(cid vm)" bb sh -c \
+		"ip -4 addr show eth0 | grep inet; ip route; ping -c 1 -W 30 ${PREFIX3}1 && ping -c 1 -W 30 $cip"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"inet ${PREFIX3}"*"/24"* ]]
+	[[ "$output" == *"default via ${PREFIX3}1 dev eth0"* ]]
+	[ "$(echo "$output" | grep -c '1 packets received')" -eq 2 ]
+	vm=$(c inspect --format '{{.Id}}' "$(cid vm)" 2>/dev/null || c ps -aq --no-trunc --filter "name=$(cid vm)")
+	[ -n "$vm" ]
+	ip link show "capsa-t${vm:0:8}" | grep -q "master"
+	c rm "$(cid vm)" >/dev/null
+	assert_vm_net_gone "$vm"
+	c rm -f "$ctr" >/dev/null
+}
+
+@test "vm-net: run --vm --rm on a network leaves no tap and no address; rm -f after kill -9 of linux.uml neither" {
+	need_uml
+	run c run --rm --vm --network "$NET" bb sh -c 'ip -4 addr show eth0 | grep -c inet'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1" ]
+	[ -z "$(ip -o link show | grep -o 'capsa-t[^:@]*' | while read -r t; do
+		ip -d link show "$t" | grep -q "master $(c network inspect "$NET" |
+			jq -r '.[0].Options["com.docker.network.bridge.name"]')" && echo "$t"
+	done)" ]
+	[ -z "$(cat "$STORE/networks/$NET/ipam" 2>/dev/null)" ]
+
+	vm=$(c run -d --vm --network "$NET" --name "$(cid k)" bb sleep 300)
+	local pid=""
+	for _ in $(seq 1 600); do
+		pid=$(pgrep -o -f "uml_dir=$STORE/run/vm-${vm:0:12}") && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+	ip link show "capsa-t${vm:0:8}" >/dev/null
+	kill -9 "$pid"
+	c rm -f "$vm" >/dev/null
+	assert_vm_net_gone "$vm"
+}
+
+@test "vm-net: run --vm refuses --network host, -p and an unknown network, with the reason, leaving nothing" {
+	need_uml
+	run c run --vm --network host bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--network host: a micro-VM has its own kernel"* ]]
+	run c run --vm --network "$NET" -p 8080:80 bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"-p/-P: a micro-VM cannot publish ports"* ]]
+	run c run --vm --network "${NET}-nosuch" bb true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"${NET}-nosuch"* ]]
+	[ -z "$(c ps -aq)" ]
+	[ -z "$(cat "$STORE/networks/$NET/ipam" 2>/dev/null)" ]
 }
