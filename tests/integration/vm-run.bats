@@ -145,10 +145,10 @@ wait_log() {
 @test "run --vm: bad input is refused with the flag and the reason, leaving nothing" {
 	run c run --vm -p 8080:80 bb true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"-p"*"no network"* ]]
+	[[ "$output" == *"-p"*"cannot publish ports"* ]]
 	run c run --vm --network capsa-test-nonet bb true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"--network capsa-test-nonet"*"no network"* ]]
+	[[ "$output" == *"network capsa-test-nonet not found"* ]]
 	run c run --vm -t bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"-i/-t"*"stdin"* ]]
