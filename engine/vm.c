@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "engine/vm_kvm.h"
 #include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -287,16 +288,15 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 	if (o->tty || o->interactive)
 		return capsa_error_set(err, 0,
 				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");
-	if (o->hypervisor && strcmp(o->hypervisor, "uml") != 0) {
-		if (strcmp(o->hypervisor, "kvm") != 0)
-			return capsa_error_set(err, EINVAL, "--hypervisor %s: not kvm or uml", o->hypervisor);
-		if (capsa_vm_check_linux_host(err) < 0)
-			return capsa_error_prefix(err, "--hypervisor kvm");
-		return capsa_error_set(
-			err, ENOTSUP,
-			"--hypervisor kvm: run --vm has no KVM backend yet (it needs a guest kernel "
-			"from make vm-kernel); use --hypervisor uml");
-	}
+	if (o->hypervisor && strcmp(o->hypervisor, "uml") != 0 && strcmp(o->hypervisor, "kvm") != 0)
+		return capsa_error_set(err, EINVAL, "--hypervisor %s: not kvm or uml", o->hypervisor);
+	if (o->kernel && o->hypervisor && strcmp(o->hypervisor, "uml") == 0)
+		return capsa_error_set(err, EINVAL, "--kernel %s: only for --hypervisor kvm", o->kernel);
+	/* The KVM backend (engine/vm_kvm.c) where it can run, else UML. */
+	_cleanup_free_ char *kernel = NULL;
+	int kvm = engine_vm_kvm_choose(o, &kernel, err);
+	if (kvm != 0)
+		return kvm < 0 ? -1 : 0;
 	if (access(uml_path(), X_OK) < 0)
 		return capsa_error_set(
 			err, errno,
@@ -310,6 +310,7 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 
 #define VM_CONFIG_FILE "vm.config"
 #define VM_ERROR_FILE "error"
+#define VM_KERNEL_FILE "vm.kernel" /* the KVM backend's guest kernel; absent for UML */
 #define VM_CGROUP_FILE "vm.cgroup"
 /* What the VM's host process gets when its monitor dies (a signal no one sends to a VM). */
 #define VM_ORPHANED (SIGRTMIN + 3)
@@ -353,7 +354,12 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	_cleanup_free_ char *cg = xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, c->id);
 	if (write_atomic_nosync(dfd, VM_CGROUP_FILE, cg, strlen(cg), 0600, err) < 0)
 		return -1;
-	c->vm = xstrdup("uml");
+	_cleanup_free_ char *kernel = NULL;
+	int kvm = engine_vm_kvm_choose(o, &kernel, err);
+	if (kvm < 0 ||
+	    (kvm && write_atomic_nosync(dfd, VM_KERNEL_FILE, kernel, strlen(kernel), 0600, err) < 0))
+		return -1;
+	c->vm = xstrdup(kvm ? "kvm" : "uml");
 	return ctr_write_record(e, c, true, err);
 }
 
@@ -411,8 +417,8 @@ int engine_vm_exit_code(const char *disk, size_t len, int wait_status, bool kill
  * with the guest process's status (from the status disk), 137 when the VM was killed, and 125 with the
  * reason on stderr (hence the log) when the guest stopped without a status (a panic).
  */
-static void __attribute__((noreturn))
-vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
+static void __attribute__((noreturn)) vm_host(const char *scratch, const char *disk, const char *kernel,
+					      unsigned vcpus, int64_t memory, int start_fd)
 {
 	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
 	/* Every signal is taken here, none is fatal: the VM's helper processes (UML's, in its process group)
@@ -433,11 +439,19 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 	if (n != 1)
 		_exit(125); /* the monitor gave up before the start */
 	close(start_fd);
+	/* The KVM backend's VMM stops when this pipe becomes readable. */
+	int stop[2] = {-1, -1};
+	if (kernel && pipe2(stop, O_CLOEXEC) < 0) {
+		dprintf(4, "capsa: --vm: pipe: %s\n", strerror(errno));
+		_exit(125);
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		dprintf(4, "capsa: --vm: fork: %s\n", strerror(errno));
 		_exit(125);
 	}
+	if (pid == 0 && kernel)
+		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, stop[0]);
 	if (pid == 0)
 		exec_uml(scratch, disk, memory, 3, 4);
 	setpgid(pid, pid);
@@ -457,7 +471,9 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 		 * is no one to ask: the VM is killed, as it is when its monitor died. Others are not for the
 		 * VM (capsa kill refuses them). */
 		bool term = sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP;
-		if (sig == VM_ORPHANED || (term && mconsole_sysrq(scratch, 'e') < 0)) {
+		bool asked =
+			term && (kernel ? write(stop[1], "s", 1) == 1 : mconsole_sysrq(scratch, 'e') == 0);
+		if (sig == VM_ORPHANED || (term && !asked)) {
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
@@ -475,8 +491,8 @@ vm_host(const char *scratch, const char *disk, int64_t memory, int start_fd)
 	_cleanup_free_ char *kern = xasprintf("%s/kernel.log", scratch);
 	_cleanup_free_ char *why = last_line(kern);
 	_cleanup_free_ char *msg =
-		xasprintf("--vm: the guest stopped without an exit status (%s %d; kernel: %s)",
-			  WIFSIGNALED(st) ? "linux.uml killed by signal" : "linux.uml exit",
+		xasprintf("--vm: the guest stopped without an exit status (%s %s %d; kernel: %s)",
+			  kernel ? "capsa-vmm" : "linux.uml", WIFSIGNALED(st) ? "killed by signal" : "exit",
 			  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), why);
 	dprintf(4, "capsa: %s\n", msg);
 	_cleanup_free_ char *note = xasprintf("%s/%s", scratch, VM_ERROR_FILE);
@@ -578,6 +594,10 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0 || capsa_read_file_at(dfd, VM_CONFIG_FILE, CAPSA_VMCFG_SIZE, &block, &len, err) < 0)
 		return -1;
+	_cleanup_free_ char *kernel = NULL;
+	if (c->vm && strcmp(c->vm, "kvm") == 0 &&
+	    capsa_read_file_at(dfd, VM_KERNEL_FILE, 4096, &kernel, NULL, err) < 0)
+		return -1;
 	if (len != CAPSA_VMCFG_SIZE)
 		return capsa_error_set(err, EINVAL, "%s: %zu bytes, not %d", VM_CONFIG_FILE, len,
 				       CAPSA_VMCFG_SIZE);
@@ -613,7 +633,7 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 		if (o < 0 || er < 0 || s < 0 || dup2(o, 3) < 0 || dup2(er, 4) < 0 || dup2(s, 5) < 0)
 			_exit(125);
 		close_range(6, ~0U, 0);
-		vm_host(scratch, disk, c->memory, 5);
+		vm_host(scratch, disk, kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory, 5);
 	}
 	close(sp[0]);
 	/* Before the go: the VM's processes are all born in the cgroup. */

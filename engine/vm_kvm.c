@@ -129,6 +129,20 @@ unsigned engine_vm_kvm_vcpus(int64_t nano_cpus)
 	return n > 64 ? 64 : (unsigned)n;
 }
 
+/* CAPSA_VM_KERNEL_LOG=FILE (a developer switch): the guest's kernel messages are kept there, since the
+ * scratch dir with kernel.log goes with the VM. */
+static void keep_kernel_log(const char *log)
+{
+	const char *to = getenv("CAPSA_VM_KERNEL_LOG");
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	struct capsa_error *e = NULL;
+	if (to && *to &&
+	    (capsa_read_file_at(AT_FDCWD, log, 4 << 20, &data, &len, &e) < 0 ||
+	     capsa_write_file_atomic_at(AT_FDCWD, to, data, len, 0600, &e) < 0))
+		capsa_error_free(e);
+}
+
 void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory,
 			unsigned vcpus, int out_fd, int stop_fd)
 {
@@ -163,6 +177,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 	if (capsa_vm_run(&cfg, &res, &err) < 0) {
 		if (klog >= 0)
 			dprintf(klog, "capsa-vmm: the VM could not start: %s\n", err->msg);
+		keep_kernel_log(log);
 		_exit(125);
 	}
 	/* The last line of the log: what the caller reports when the guest left no exit status. */
@@ -170,6 +185,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		dprintf(klog, "\ncapsa-vmm: the guest ended: %s%s%s%s (%llu exits)\n",
 			capsa_vm_end_name(res.end), res.detail ? " (" : "", res.detail ? res.detail : "",
 			res.detail ? ")" : "", (unsigned long long)res.exits.total);
+	keep_kernel_log(log);
 	switch (res.end) {
 	case CAPSA_VM_END_EXIT:
 	case CAPSA_VM_END_HALT:

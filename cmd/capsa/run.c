@@ -49,6 +49,7 @@ enum {
 	OPT_DETACH_KEYS,
 	OPT_VM,
 	OPT_HYPERVISOR,
+	OPT_KERNEL,
 };
 
 static const struct option run_opts[] = {
@@ -99,6 +100,7 @@ static const struct option run_opts[] = {
 	{"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
 	{"vm", no_argument, NULL, OPT_VM},
 	{"hypervisor", required_argument, NULL, OPT_HYPERVISOR},
+	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -122,7 +124,8 @@ static const char run_help[] =
 	"      --cgroup-parent PATH --detach-keys KEYS   --init (a small init as PID 1: signals, reaping)\n"
 	"      --pull missing|always|never  --platform OS/ARCH[/VARIANT]  (images from a registry)\n"
 	"      --vm                 a container whose process runs in a micro-VM (User-mode Linux here)\n"
-	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n";
+	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n"
+	"      --kernel PATH        the KVM backend's guest kernel (default: make vm-kernel's vmlinux)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)
 {
@@ -409,6 +412,10 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 		case OPT_HYPERVISOR:
 			o->vm = true;
 			o->hypervisor = optarg;
+			break;
+		case OPT_KERNEL:
+			o->vm = true;
+			o->kernel = optarg;
 			break;
 		case OPT_DETACH_KEYS: {
 			char *keys = NULL;
