@@ -155,7 +155,9 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 	prctl(PR_SET_NAME, "capsa-vmm", 0, 0, 0);
 	_cleanup_free_ char *log = xasprintf("%s/kernel.log", scratch);
 	_cleanup_free_ char *cfgdisk = xasprintf("%s/config", scratch);
-	_cleanup_free_ char *cmdline = engine_vm_kvm_cmdline(true);
+	/* Whoever keeps the kernel's messages wants all of them (the boot's exits count only otherwise). */
+	const char *keep = getenv("CAPSA_VM_KERNEL_LOG");
+	_cleanup_free_ char *cmdline = engine_vm_kvm_cmdline(!(keep && *keep));
 	int klog = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	struct capsa_vm_config cfg = {
 		.mem_mib = memory > 0 ? (uint64_t)memory >> 20 : 256,
