@@ -3,7 +3,8 @@
 # all alike), with the median wall time of the whole VMM process, its setup and run time, the VM exits it
 # counted and its peak RSS. Where qemu-system-x86_64 is installed, the same PVH guest program also runs under
 # `qemu -M microvm` (PVH entry, isa-debug-exit on the same port) side by side.
-# Linux guests are not benchmarked here on a PVM host (see vm/README.md): set CAPSA_VM_LINUX=/path/to/vmlinux
+# Then `capsa run --rm --vm IMAGE true` next to `capsa run --rm IMAGE true` (and qemu microvm with make
+# vm-kernel's kernel on hardware KVM hosts). Linux guests under the VMM alone are not benchmarked here on a PVM host (see vm/README.md): set CAPSA_VM_LINUX=/path/to/vmlinux
 # to time a Linux boot attempt anyway (it runs until it fails or CAPSA_VM_LINUX_TIMEOUT ms pass).
 set -euo pipefail
 RUNS=${RUNS:-10}
@@ -87,6 +88,66 @@ for n in "${names[@]}"; do
 	printf '%-16s %10s %10s %10s %10s %10s %8s %8s %9s\n' "$n" "$med" "$p10" "$p90" "$(median "$tmp/$n.setup")" \
 		"$(median "$tmp/$n.run")" "$total" "$io/$mmio" "$(median "$tmp/$n.rss")"
 done
+
+# `capsa run --rm IMAGE true` as a container and as a micro-VM (--vm: KVM where KVM runs Linux and make
+# vm-kernel's kernel is there, User-mode Linux otherwise), interleaved; peak memory from --stats-file (the
+# container's cgroup, the VM host process's: VMM or linux.uml). On hardware KVM hosts with qemu installed,
+# qemu -M microvm boots the same kernel with the same image disk. CAPSA_BENCH_RUN=0 skips this part.
+if [ "${CAPSA_BENCH_RUN:-1}" = 1 ]; then
+	CAPSA=$CAPSA_TOP/build/capsa
+	store=$tmp/store
+	mkdir -p "$tmp/rootfs"/{bin,proc,sys,dev,etc,tmp}
+	cp /bin/busybox "$tmp/rootfs/bin/busybox"
+	for a in sh true echo; do ln -sf busybox "$tmp/rootfs/bin/$a"; done
+	export CAPSA_CGROUP_PARENT=capsa-test-bench-vm-$$
+	trap 'rm -rf "$tmp"; find /sys/fs/cgroup -maxdepth 2 -name "$CAPSA_CGROUP_PARENT" -type d -exec rmdir {} + 2>/dev/null' EXIT
+	"$CAPSA" --root "$store" import "$tmp/rootfs" benchbb >/dev/null
+	# A first VM run builds the image's cached ext4 disk; it is not timed.
+	"$CAPSA" --root "$store" run --rm --vm benchbb true >/dev/null 2>&1 || true
+	KERNEL=$CAPSA_TOP/build/vm-kernel/vmlinux
+	modes=(container vm)
+	if [ -n "$QEMU" ] && [ -f "$KERNEL" ] && ! "$VMRUN" --pvm-check >/dev/null; then
+		modes+=(qemu-microvm)
+	fi
+	for ((r = 0; r < RUNS; r++)); do
+		for m in "${modes[@]}"; do
+			t0=$(now_ns)
+			case $m in
+			container) "$CAPSA" --root "$store" run --rm --stats-file "$tmp/$m.json" benchbb true ;;
+			vm) "$CAPSA" --root "$store" run --rm --vm --stats-file "$tmp/$m.json" benchbb true 2>"$tmp/vm.err" ;;
+			qemu-microvm)
+				/usr/bin/time -f '%M' -o "$tmp/qemu-run.rss" "$QEMU" -M microvm,x-option-roms=off,rtc=off \
+					-enable-kvm -cpu host -m 256 -nodefaults -no-user-config -display none -no-reboot \
+					-serial null -kernel "$KERNEL" -append "console=ttyS0 root=/dev/vda ro panic=-1 quiet" \
+					-drive "id=d,file=$(ls "$store"/vm/*.ext4 | head -1),format=raw,if=none,readonly=on" \
+					-device virtio-blk-device,drive=d >/dev/null 2>&1 || true
+				;;
+			esac >/dev/null || true
+			t1=$(now_ns)
+			echo $((t1 - t0)) >>"$tmp/run-$m.wall"
+			if [ "$m" = qemu-microvm ]; then
+				echo $(($(cat "$tmp/qemu-run.rss") * 1024)) >>"$tmp/run-$m.rss"
+			else
+				jq -r '.peak_memory_bytes // empty' "$tmp/$m.json" >>"$tmp/run-$m.rss" 2>/dev/null || true
+			fi
+		done
+	done
+	backend=$("$CAPSA" --root "$store" run --vm -d --name bench-backend benchbb true >/dev/null 2>&1 &&
+		"$CAPSA" --root "$store" inspect -f '{{.HostConfig.Runtime}}' bench-backend 2>/dev/null || echo '?')
+	"$CAPSA" --root "$store" rm -f bench-backend >/dev/null 2>&1 || true
+	echo
+	echo "capsa run --rm IMAGE true, $RUNS runs each, interleaved (VM backend: $backend)"
+	printf '%-14s %10s %10s %10s %8s %12s\n' mode wall_ms p10 p90 ratio peak_rss_kib
+	cmed=$(stats "$tmp/run-container.wall" | cut -d' ' -f1)
+	for m in "${modes[@]}"; do
+		read -r med p10 p90 < <(stats "$tmp/run-$m.wall")
+		rss=-
+		[ -s "$tmp/run-$m.rss" ] && rss=$(median "$tmp/run-$m.rss" | awk '{printf "%d", $1 / 1024}')
+		printf '%-14s %10s %10s %10s %8s %12s\n' "$m" "$med" "$p10" "$p90" \
+			"$(awk -v a="$med" -v b="$cmed" 'BEGIN {printf "%.1fx", a / b}')" "$rss"
+	done
+	[ -s "$tmp/vm.err" ] && echo "last VM run's stderr: $(tail -1 "$tmp/vm.err")"
+fi
 
 if [ -n "${CAPSA_VM_LINUX:-}" ]; then
 	echo
