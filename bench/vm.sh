@@ -84,7 +84,7 @@ for n in "${names[@]}"; do
 			"$(median "$tmp/$n.rss")"
 		continue
 	fi
-	read -r total io mmio <"$tmp/$n.exits" || { total=?; io=?; mmio=?; }
+	read -r total io mmio <"$tmp/$n.exits" || { total='?'; io='?'; mmio='?'; }
 	printf '%-16s %10s %10s %10s %10s %10s %8s %8s %9s\n' "$n" "$med" "$p10" "$p90" "$(median "$tmp/$n.setup")" \
 		"$(median "$tmp/$n.run")" "$total" "$io/$mmio" "$(median "$tmp/$n.rss")"
 done
@@ -105,6 +105,7 @@ if [ "${CAPSA_BENCH_RUN:-1}" = 1 ]; then
 	# A first VM run builds the image's cached ext4 disk; it is not timed.
 	"$CAPSA" --root "$store" run --rm --vm benchbb true >/dev/null 2>&1 || true
 	KERNEL=$CAPSA_TOP/build/vm-kernel/vmlinux
+	disks=("$store"/vm/*.ext4)
 	modes=(container vm)
 	if [ -n "$QEMU" ] && [ -f "$KERNEL" ] && ! "$VMRUN" --pvm-check >/dev/null; then
 		modes+=(qemu-microvm)
@@ -119,7 +120,7 @@ if [ "${CAPSA_BENCH_RUN:-1}" = 1 ]; then
 				/usr/bin/time -f '%M' -o "$tmp/qemu-run.rss" "$QEMU" -M microvm,x-option-roms=off,rtc=off \
 					-enable-kvm -cpu host -m 256 -nodefaults -no-user-config -display none -no-reboot \
 					-serial null -kernel "$KERNEL" -append "console=ttyS0 root=/dev/vda ro panic=-1 quiet" \
-					-drive "id=d,file=$(ls "$store"/vm/*.ext4 | head -1),format=raw,if=none,readonly=on" \
+					-drive "id=d,file=${disks[0]},format=raw,if=none,readonly=on" \
 					-device virtio-blk-device,drive=d >/dev/null 2>&1 || true
 				;;
 			esac >/dev/null || true
