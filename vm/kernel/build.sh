@@ -4,6 +4,8 @@
 # and the linux-source version are the same as for the last successful build.
 set -eu
 out=${1:?usage: build.sh OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 frag=$here/capsa.config
 
