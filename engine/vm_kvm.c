@@ -8,15 +8,19 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "netns/tap.h"
 #include "vm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,6 +133,34 @@ unsigned engine_vm_kvm_vcpus(int64_t nano_cpus)
 	return n > 64 ? 64 : (unsigned)n;
 }
 
+void engine_vm_kvm_mac(const char *id, uint8_t mac[6])
+{
+	uint64_t h = capsa_fnv1a64(id, strlen(id));
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0xca;
+	mac[2] = 0x95;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* The VM's tap on its network (made by engine/vm_net.c, persistent), opened as the VMM's packet queue; -1
+ * when the VM has no network. */
+static int open_tap(const char *id)
+{
+	char tap[CAPSA_TAP_NAME_MAX + 1];
+	if (capsa_tap_name_build(id, tap, sizeof(tap), NULL) < 0 || !capsa_tap_is_tap(tap))
+		return -1;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+	memcpy(ifr.ifr_name, tap, strlen(tap) + 1);
+	if (fd >= 0 && ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* CAPSA_VM_KERNEL_LOG=FILE (a developer switch): the guest's kernel messages are kept there, since the
  * scratch dir with kernel.log goes with the VM. */
 static void keep_kernel_log(const char *log)
@@ -158,6 +190,9 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 	/* Whoever keeps the kernel's messages wants all of them (the boot's exits count only otherwise). */
 	const char *keep = getenv("CAPSA_VM_KERNEL_LOG");
 	_cleanup_free_ char *cmdline = engine_vm_kvm_cmdline(!(keep && *keep));
+	/* scratch is run_root/vm-<first 12 of the id>, as the UML backend finds its tap. */
+	const char *id = strrchr(scratch, '/') ? strrchr(scratch, '/') + 4 : "";
+	int tap = open_tap(id);
 	int klog = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	struct capsa_vm_config cfg = {
 		.mem_mib = memory > 0 ? (uint64_t)memory >> 20 : 256,
@@ -172,8 +207,9 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		.console_out_fd = out_fd,
 		.stop_fd = stop_fd,
 		.allow_pvm_linux = engine_vm_kvm_allow_pvm(),
-		.net_tap_fd = -1,
+		.net_tap_fd = tap,
 	};
+	engine_vm_kvm_mac(id, cfg.net_mac);
 	struct capsa_vm_result res = {0};
 	struct capsa_error *err = NULL;
 	if (capsa_vm_run(&cfg, &res, &err) < 0) {

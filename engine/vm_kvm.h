@@ -39,6 +39,10 @@ bool engine_vm_kvm_allow_pvm(void);
  */
 int engine_vm_kvm_choose(const struct capsa_run_opts *o, char **kernel, struct capsa_error **err) CAPSA_WUR;
 
+/* The guest's MAC on its network: 02:ca:95 and three bytes of a hash of the container's id, so VMs on one
+ * bridge differ. */
+void engine_vm_kvm_mac(const char *id, uint8_t mac[6]);
+
 /* vCPUs for --cpus (nano CPUs, 0: unset): whole CPUs rounded up, 1..64. */
 unsigned engine_vm_kvm_vcpus(int64_t nano_cpus);
 

@@ -176,6 +176,21 @@ static void test_choose(void)
 	ok(k == NULL && err == NULL, "no kernel, no error");
 }
 
+static void test_mac(void)
+{
+	uint8_t a[6], b[6], a2[6];
+	engine_vm_kvm_mac("0123456789ab", a);
+	engine_vm_kvm_mac("0123456789ac", b);
+	engine_vm_kvm_mac("0123456789ab", a2);
+	ok(a[0] == 0x02 && a[1] == 0xca && a[2] == 0x95,
+	   "MAC prefix 02:ca:95 (locally administered, unicast)");
+	ok(memcmp(a, a2, 6) == 0, "the same id gives the same MAC (a restart keeps it)");
+	ok(memcmp(a, b, 6) != 0, "ids one character apart give different MACs");
+	uint64_t h = capsa_fnv1a64("0123456789ab", 12);
+	ok(a[3] == (uint8_t)(h >> 16) && a[4] == (uint8_t)(h >> 8) && a[5] == (uint8_t)h,
+	   "the last three bytes are the id's FNV-1a");
+}
+
 /* fuzz_vm_vmconfig's find: a NUL tag as the block's last byte has no value; the decoder read past it. */
 static void test_vmconfig_regression(void)
 {
@@ -201,6 +216,7 @@ int main(void)
 	test_cmdline();
 	test_kernel_lookup();
 	test_vcpus();
+	test_mac();
 	test_choose();
 	test_vmconfig_regression();
 	rmdir(tmpdir);
