@@ -111,3 +111,25 @@ assert_nothing_left() {
 	fi
 	assert_nothing_left
 }
+
+@test "vm-kvm: stop and kill of a running KVM VM end the VMM with 137 and leave nothing" {
+	[ "${CAPSA_SLOW_TESTS:-0}" = 1 ] || skip "slow (a kernel under PVM emulation): CAPSA_SLOW_TESTS=1"
+	[ -f "$KERNEL" ] || skip "$KERNEL is not built (make vm-kernel)"
+	[ -w /dev/kvm ] || skip "no /dev/kvm"
+	[ -x "$CAPSA_TOP/build/capsa-vminit" ] || skip "build/capsa-vminit is not built (make all)"
+	export CAPSA_VM_ALLOW_PVM=1
+	# Under PVM the guest kernel runs seconds of emulated boot before it fails; on hardware it sleeps:
+	# either way it is still running when stop (right after run -d returns) reaches it.
+	id=$(c run -d --hypervisor kvm bb sleep 100)
+	c stop "$id"
+	run c wait "$id"
+	[ "$output" = 137 ]
+	id2=$(c run -d --hypervisor kvm bb sleep 100)
+	c kill "$id2"
+	run c wait "$id2"
+	[ "$output" = 137 ]
+	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
+	! pgrep -f "$STORE" >/dev/null
+	c rm "$id" "$id2" >/dev/null
+	assert_nothing_left
+}
