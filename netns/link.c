@@ -215,6 +215,33 @@ static int link_up(struct nl_sock *s, const char *name, struct capsa_error **err
 	return 0;
 }
 
+int capsa_link_attach(const char *name, const char *bridge, struct capsa_error **err)
+{
+	_cleanup_nlsock_ struct nl_sock *s = route_sock(err);
+	if (s == NULL)
+		return -1;
+	_cleanup_link_ struct rtnl_link *l = NULL;
+	int r = rtnl_link_get_kernel(s, 0, name, &l);
+	if (r < 0)
+		return nl_fail(err, r, name);
+	_cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
+	if (bridge) {
+		int bridx = (int)if_nametoindex(bridge);
+		if (bridx == 0)
+			return capsa_error_errno(err, "bridge %s", bridge);
+		rtnl_link_set_master(ch, bridx);
+	}
+	/* Master and IFF_UP in one change, so the link never forwards while detached from the bridge. */
+	rtnl_link_set_flags(ch, IFF_UP);
+	r = rtnl_link_change(s, l, ch, 0);
+	if (r < 0) {
+		_cleanup_free_ char *what = bridge ? xasprintf("attach %s to bridge %s", name, bridge)
+						   : xasprintf("set %s up", name);
+		return nl_fail(err, r, what);
+	}
+	return 0;
+}
+
 static int write_knob(const char *path, const char *val, struct capsa_error **err)
 {
 	if (capsa_write_existing_at(AT_FDCWD, path, val, strlen(val), err) < 0)

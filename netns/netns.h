@@ -64,6 +64,8 @@ int capsa_netns_remove(const char *path, struct capsa_error **err) CAPSA_WUR;
  * 127.0.0.1 are DNATed out through it). */
 int capsa_bridge_ensure(const char *name, uint32_t gw, int prefix, struct capsa_error **err) CAPSA_WUR;
 /* Deletes a link by name; 0 when it was not there. */
+/* Puts the existing link name on bridge (if not NULL) and up, in one change. */
+int capsa_link_attach(const char *name, const char *bridge, struct capsa_error **err) CAPSA_WUR;
 int capsa_link_delete(const char *name, struct capsa_error **err) CAPSA_WUR;
 bool capsa_link_exists(const char *name);
 /*

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <netlink/route/link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,60 +57,6 @@ int capsa_tap_name_validate(const char *name, struct capsa_error **err)
 	return 0;
 }
 
-static void nl_sockp(struct nl_sock **s)
-{
-	if (*s)
-		nl_socket_free(*s);
-}
-static void rtnl_linkp(struct rtnl_link **l)
-{
-	if (*l)
-		rtnl_link_put(*l);
-}
-#define _cleanup_nlsock_ __attribute__((cleanup(nl_sockp)))
-#define _cleanup_link_ __attribute__((cleanup(rtnl_linkp)))
-
-static int nl_fail(struct capsa_error **err, int nle, const char *what)
-{
-	int e = nle == -NLE_NODEV || nle == -NLE_OBJ_NOTFOUND ? ENODEV
-		: nle == -NLE_PERM			      ? EPERM
-		: nle == -NLE_EXIST			      ? EEXIST
-							      : 0;
-	if (e)
-		return capsa_error_set(err, e, "%s", what);
-	return capsa_error_set(err, 0, "%s: %s", what, nl_geterror(nle));
-}
-
-/* Master and IFF_UP in one change, so the tap never forwards while detached from the bridge. */
-static int tap_attach(const char *name, const char *bridge, struct capsa_error **err)
-{
-	_cleanup_nlsock_ struct nl_sock *s = nl_socket_alloc();
-	if (s == NULL)
-		return capsa_error_set(err, ENOMEM, "netlink socket");
-	int r = nl_connect(s, NETLINK_ROUTE);
-	if (r < 0)
-		return nl_fail(err, r, "connect to rtnetlink");
-	_cleanup_link_ struct rtnl_link *l = NULL;
-	r = rtnl_link_get_kernel(s, 0, name, &l);
-	if (r < 0)
-		return nl_fail(err, r, name);
-	_cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
-	if (bridge) {
-		int bridx = (int)if_nametoindex(bridge);
-		if (bridx == 0)
-			return capsa_error_errno(err, "bridge %s", bridge);
-		rtnl_link_set_master(ch, bridx);
-	}
-	rtnl_link_set_flags(ch, IFF_UP);
-	r = rtnl_link_change(s, l, ch, 0);
-	if (r < 0) {
-		_cleanup_free_ char *what = bridge ? xasprintf("attach %s to bridge %s", name, bridge)
-						   : xasprintf("set %s up", name);
-		return nl_fail(err, r, what);
-	}
-	return 0;
-}
-
 int capsa_tap_create(const char *name, const char *bridge, unsigned flags, struct capsa_error **err)
 {
 	if (capsa_tap_name_validate(name, err) < 0)
@@ -136,7 +81,7 @@ int capsa_tap_create(const char *name, const char *bridge, unsigned flags, struc
 		capsa_error_errno(err, "make tap %s persistent", name);
 		return -1; /* closing the only fd removes a tap that is not persistent */
 	}
-	if (tap_attach(name, bridge, err) < 0) {
+	if (capsa_link_attach(name, bridge, err) < 0) {
 		capsa_error_prefix(err, "tap %s", name);
 		if (flags & CAPSA_TAP_PERSIST) {
 			_cleanup_error_ struct capsa_error *e2 = NULL;
