@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <termios.h>
 
 static bool active(const struct capsa_ctr *c)
@@ -21,15 +22,37 @@ static bool active(const struct capsa_ctr *c)
 	       c->status == CAPSA_CTR_RESTARTING;
 }
 
-static int connect_ctr(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
+/* *finishing is set (and no error) when the monitor no longer listens: it is recording the end or
+ * has just exited (the caller read the record while it was still there). */
+static int connect_ctr(struct capsa_engine *e, const struct capsa_ctr *c, bool *finishing,
+		       struct capsa_error **err)
 {
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0)
 		return -1;
 	int fd = monitor_connect(dfd);
-	if (fd < 0)
+	if (fd < 0) {
+		int saved = errno;
+		if (finishing && (saved == ECONNREFUSED || saved == ENOENT)) {
+			*finishing = true;
+			return -1;
+		}
+		errno = saved;
 		return capsa_error_errno(err, "connect to the monitor of %.12s", c->id);
+	}
 	return fd;
+}
+
+/* Waits until the monitor process that c names has exited (pidfd, no polling loop). */
+static void wait_monitor_gone(const struct capsa_ctr *c)
+{
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, c->monitor_pid, 0);
+	/* The pid may have been reused before pidfd_open: the start time tells. */
+	if (pfd < 0 || !monitor_alive(c))
+		return;
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
 }
 
 /* The exit code when the monitor hung up without telling: what it recorded. */
@@ -50,7 +73,7 @@ struct session {
 	struct capsa_engine *e;
 	const char *id;
 	int sock, in_fd, out_fd, err_fd;
-	bool tty, stdin_open, detached, got_exit;
+	bool tty, stdin_open, detached, got_exit, finishing;
 	int exit_code;
 	const char *keys;
 	size_t key_pos;
@@ -213,9 +236,9 @@ static int session_run(struct session *s, bool want_stdin, struct capsa_error **
 static int open_session(struct capsa_engine *e, struct capsa_ctr *c, const struct capsa_attach_opts *a,
 			struct session *s, bool start, int *fail_code, struct capsa_error **err)
 {
-	s->sock = connect_ctr(e, c, err);
+	s->sock = connect_ctr(e, c, a->wait_exit && !start ? &s->finishing : NULL, err);
 	if (s->sock < 0)
-		return -1;
+		return s->finishing ? 0 : -1;
 	uint32_t flags = (a->stdin_ ? HELLO_STDIN : 0) | (a->stdout_ ? HELLO_STDOUT : 0) |
 			 (a->stderr_ ? HELLO_STDERR : 0) | (a->wait_exit ? HELLO_WAIT | HELLO_FINISH : 0);
 	if (frame_send(s->sock, FRAME_HELLO, &flags, 4) < 0)
@@ -263,7 +286,9 @@ static int attach_common(struct capsa_engine *e, struct capsa_ctr *c, const stru
 			      .keys = a->detach_keys ? a->detach_keys : "\x10\x11"};
 	int fail = 125;
 	int ret = open_session(e, c, a, s, start, &fail, err);
-	if (ret == 0 && (a->stdout_ || a->stderr_ || a->stdin_ || a->wait_exit))
+	if (ret == 0 && s->finishing)
+		wait_monitor_gone(c);
+	else if (ret == 0 && (a->stdout_ || a->stderr_ || a->stdin_ || a->wait_exit))
 		ret = session_run(s, a->stdin_, err, &fail);
 	*exit_code = 0;
 	if (ret < 0)
@@ -314,7 +339,16 @@ int capsa_engine_attach(struct capsa_engine *e, struct capsa_ctr *c, const struc
 static int simple_request(struct capsa_engine *e, struct capsa_ctr *c, enum frame_type t, int32_t v,
 			  bool wait, struct capsa_error **err)
 {
-	_cleanup_close_ int fd = connect_ctr(e, c, err);
+	bool finishing = false;
+	_cleanup_close_ int fd = connect_ctr(e, c, &finishing, err);
+	if (fd < 0 && finishing) {
+		/* The container has ended and the monitor is recording it: a stop is done when that
+		 * is; there is nothing left to signal. */
+		if (!wait)
+			return capsa_error_set(err, 0, "container %.12s is not running", c->id);
+		wait_monitor_gone(c);
+		return 0;
+	}
 	if (fd < 0)
 		return -1;
 	uint32_t flags = wait ? HELLO_WAIT : 0;

@@ -265,6 +265,22 @@ assert_gone() {
 	assert_gone "$id"
 }
 
+@test "wait, stop and kill right after the end: the monitor that is recording it is waited for" {
+	# The monitor stops listening while it records the end (or has just exited): wait must take the
+	# record, not fail to connect. Several rounds, because the window is short.
+	for i in 1 2 3 4 5 6 7 8; do
+		id=$(c run -d bb sleep 1000)
+		c kill "$id" >/dev/null
+		[ "$(c wait "$id")" = 137 ]
+		c stop "$id" >/dev/null
+		run c kill "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"is not running"* ]]
+		c rm "$id" >/dev/null
+	done
+	[ -z "$(c ps -aq)" ]
+}
+
 @test "a create that fails while its monitor starts leaves neither the container nor the monitor" {
 	run c run --rm -v /capsa-test-nonexistent:/x bb true
 	[ "$status" -eq 125 ]
