@@ -28,12 +28,13 @@
 char *engine_vm_kvm_cmdline(bool quiet)
 {
 	/*
-	 * ttyS0 (the UART) carries kernel messages only; the process has hvc0. The root is read-only: the
-	 * image's disk is shared by every VM of that image. panic=-1 turns a panic into an immediate reboot,
-	 * which the VMM reports, instead of a guest that spins for ever. No PCI, ACPI or i8042 is built in,
-	 * so nothing is probed.
+	 * ttyS0 (the UART) carries kernel messages only; the process has hvc0. The root is writable: the
+	 * VMM makes the image's disk (shared by every VM of that image) copy-on-write, as UML's COW file
+	 * does for the other backend, so the file itself never changes. panic=-1 turns a panic into an
+	 * immediate reboot, which the VMM reports, instead of a guest that spins for ever. No PCI, ACPI or
+	 * i8042 is built in, so nothing is probed.
 	 */
-	return xasprintf("console=ttyS0 root=/dev/vda ro rootfstype=ext4 init=/capsa-vminit panic=-1 "
+	return xasprintf("console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/capsa-vminit panic=-1 "
 			 "reboot=t tsc=reliable%s",
 			 quiet ? " quiet loglevel=4" : "");
 }
@@ -200,7 +201,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		.kernel = kernel,
 		.cmdline = cmdline,
 		.disk = disk,
-		.disk_readonly = true,
+		.disk_cow_dir = scratch, /* the overlay: unlinked at once, in the VM's tmpfs scratch dir */
 		.disk2 = cfgdisk,
 		.serial_out_fd = klog,
 		.console_in_fd = -1,

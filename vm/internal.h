@@ -175,6 +175,21 @@ bool virtq_need_irq(const struct virtq *q, const struct vm_mem *m);
 size_t virtq_chain_read(const struct virtq_chain *c, size_t off, void *buf, size_t len);
 size_t virtq_chain_write(const struct virtq_chain *c, size_t off, const void *buf, size_t len);
 
+/* ---- blk_store.c: virtio-blk's backing store ---- */
+
+struct iovec;
+/* Reads or writes all len bytes at off through iov (n entries, consumed as it goes); -1 with errno. */
+int vm_blk_rw(int fd, bool write, struct iovec *iov, int n, uint64_t off, size_t len);
+/* Copy-on-write over base_fd: the guest's writes go to an unlinked sparse file made in dir. */
+struct vm_cow;
+int vm_cow_open(int base_fd, uint64_t sectors, const char *dir, struct vm_cow **out,
+		struct capsa_error **err) CAPSA_WUR;
+void vm_cow_free(struct vm_cow *c);
+/* len bytes at sector (whole sectors, inside the disk, n <= VIRTQ_MAX_SIZE); -1 with errno. */
+int vm_cow_io(struct vm_cow *c, bool write, const struct iovec *iov, int n, uint64_t sector, size_t len);
+/* How many sectors the guest has written (held by the overlay). */
+uint64_t vm_cow_written(const struct vm_cow *c);
+
 /* ---- virtio_mmio.c: the transport, separate from the devices ---- */
 
 struct virtio_mmio;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virtio-blk backed by a file. Requests run with preadv/pwritev straight into guest memory; every sector
- * range is checked against the file's size and every buffer against guest RAM (virtq.c) before any I/O.
+ * virtio-blk backed by a file (or copy-on-write over one, blk_store.c). Requests run with preadv/pwritev
+ * straight into guest memory; every sector range is checked against the file's size and every buffer
+ * against guest RAM (virtq.c) before any I/O.
  */
 #include "vm/internal.h"
 #include "common/cleanup.h"
@@ -33,6 +34,7 @@ struct blk {
 	struct virtio_mmio *t;
 	int fd;
 	bool readonly;
+	struct vm_cow *cow; /* NULL: writes go to the file */
 	uint64_t sectors;
 	struct virtio_dev_ops ops;
 	struct virtq_chain chain; /* big: kept here, not on the stack */
@@ -87,32 +89,18 @@ static uint8_t do_request(struct blk *b, const struct virtq_chain *c, uint32_t *
 		if (len % SECTOR || req.sector > b->sectors || len / SECTOR > b->sectors - req.sector)
 			return VIRTIO_BLK_S_IOERR;
 		int n = chain_iov(c, in, in ? 0 : sizeof(req), len, b->iov);
-		off_t off = (off_t)(req.sector * SECTOR);
-		size_t done = 0;
-		while (done < len) {
-			/* Short transfers happen (signals, big requests): move the iovecs on and go again. */
-			ssize_t r = in ? preadv(b->fd, b->iov, n, off + done)
-				       : pwritev(b->fd, b->iov, n, off + done);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return VIRTIO_BLK_S_IOERR;
-			done += r;
-			int skip = 0;
-			while (skip < n && (size_t)r >= b->iov[skip].iov_len)
-				r -= b->iov[skip++].iov_len;
-			memmove(b->iov, b->iov + skip, (n - skip) * sizeof(b->iov[0]));
-			n -= skip;
-			if (n > 0) {
-				b->iov[0].iov_base = (uint8_t *)b->iov[0].iov_base + r;
-				b->iov[0].iov_len -= r;
-			}
-		}
+		int r = b->cow ? vm_cow_io(b->cow, !in, b->iov, n, req.sector, len)
+			       : vm_blk_rw(b->fd, !in, b->iov, n, req.sector * SECTOR, len);
+		if (r < 0)
+			return VIRTIO_BLK_S_IOERR;
 		if (in)
 			*written += len;
 		return VIRTIO_BLK_S_OK;
 	}
 	case VIRTIO_BLK_T_FLUSH:
+		/* The overlay of a copy-on-write disk is thrown away with the VM: nothing to make durable. */
+		if (b->cow)
+			return VIRTIO_BLK_S_OK;
 		return fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[20] = "capsa-vda";
@@ -169,19 +157,20 @@ static void blk_destroy(void *state)
 {
 	struct blk *b = state;
 	virtio_mmio_destroy(b->t);
+	vm_cow_free(b->cow);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b);
 }
 
-static int blk_open(struct vm *vm, const char *path, bool readonly, unsigned *virtio_index, void **state,
-		    struct capsa_error **err)
+static int blk_open(struct vm *vm, const char *path, bool readonly, const char *cow_dir,
+		    unsigned *virtio_index, void **state, struct capsa_error **err)
 {
 	if (!path)
 		return 0;
 	struct blk *b = xzalloc(sizeof(*b));
-	b->readonly = readonly;
-	b->fd = open(path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	b->readonly = readonly && !cow_dir;
+	b->fd = open(path, (b->readonly || cow_dir ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		capsa_error_errno(err, "disk %s", path);
@@ -194,6 +183,11 @@ static int blk_open(struct vm *vm, const char *path, bool readonly, unsigned *vi
 		return -1;
 	}
 	b->sectors = st.st_size / SECTOR;
+	if (cow_dir && vm_cow_open(b->fd, b->sectors, cow_dir, &b->cow, err) < 0) {
+		capsa_error_prefix(err, "disk %s", path);
+		blk_destroy(b);
+		return -1;
+	}
 	b->ops = (struct virtio_dev_ops){
 		.device_id = VIRTIO_ID_BLOCK,
 		.features = VIRTIO_F_VERSION_1 | VIRTIO_BLK_F_FLUSH | (b->readonly ? VIRTIO_BLK_F_RO : 0),
@@ -213,13 +207,13 @@ static int blk_open(struct vm *vm, const char *path, bool readonly, unsigned *vi
 static int blk_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
 		    struct capsa_error **err)
 {
-	return blk_open(vm, cfg->disk, cfg->disk_readonly, virtio_index, state, err);
+	return blk_open(vm, cfg->disk, cfg->disk_readonly, cfg->disk_cow_dir, virtio_index, state, err);
 }
 
 static int blk2_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
 		     struct capsa_error **err)
 {
-	return blk_open(vm, cfg->disk2, false, virtio_index, state, err);
+	return blk_open(vm, cfg->disk2, false, NULL, virtio_index, state, err);
 }
 
 const struct vm_device vm_dev_virtio_blk = {.name = "virtio-blk", .init = blk_init, .destroy = blk_destroy};

@@ -32,6 +32,9 @@ struct capsa_vm_config {
 	const char *cmdline; /* NULL: empty */
 	const char *disk;    /* virtio-blk backing file, NULL: no disk */
 	bool disk_readonly;
+	/* Non-NULL: the disk is copy-on-write. The guest sees it writable, the file is opened read-only and
+	 * stays unchanged; the writes go to an unlinked file made in this directory and die with the VM. */
+	const char *disk_cow_dir;
 	const char *disk2;    /* a second virtio-blk (Linux's vdb), read-write: capsa's config/status disk */
 	int serial_out_fd;    /* UART output (kernel messages); -1: discarded */
 	int console_in_fd;    /* virtio-console input (guest's stdin); -1: no input */

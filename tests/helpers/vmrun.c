@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Test driver for capsa's VMM: runs a kernel or guest program and exits with the guest's status.
- *   vmrun [--mem MiB] [--cpus N] [--cmdline S] [--initrd F] [--disk F] [--disk-ro] [--console-in F]
- *         [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux] [--no-eventfds] KERNEL
+ *   vmrun [--mem MiB] [--cpus N] [--cmdline S] [--initrd F] [--disk F] [--disk-ro] [--disk-cow DIR]
+ *         [--console-in F] [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux]
+ *         [--no-eventfds] KERNEL
  *   vmrun --pvm-check   (exit 0 and a message when this host's KVM is PVM)
  * The UART goes to stdout, virtio-console output to --console-out (default: stdout), its input comes from
  * --console-in (default: stdin). A VMM error or an abnormal end exits 125 with "vmrun: <reason>" on stderr.
@@ -77,14 +78,23 @@ int main(int argc, char **argv)
 		.serial_out_fd = 1, .console_in_fd = 0, .console_out_fd = 1, .stop_fd = -1};
 	bool stats = false, check_leaks = false;
 	static const struct option opts[] = {
-		{"mem", required_argument, NULL, 'm'},	      {"cpus", required_argument, NULL, 'c'},
-		{"cmdline", required_argument, NULL, 'l'},    {"initrd", required_argument, NULL, 'i'},
-		{"disk", required_argument, NULL, 'd'},	      {"disk-ro", no_argument, NULL, 'r'},
-		{"console-in", required_argument, NULL, 'I'}, {"console-out", required_argument, NULL, 'O'},
-		{"timeout", required_argument, NULL, 't'},    {"stats", no_argument, NULL, 's'},
-		{"allow-pvm-linux", no_argument, NULL, 'P'},  {"pvm-check", no_argument, NULL, 'p'},
-		{"no-console", no_argument, NULL, 'n'},	      {"check-leaks", no_argument, NULL, 'L'},
-		{"no-eventfds", no_argument, NULL, 'E'},      {NULL, 0, NULL, 0},
+		{"mem", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"cmdline", required_argument, NULL, 'l'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"disk", required_argument, NULL, 'd'},
+		{"disk-ro", no_argument, NULL, 'r'},
+		{"console-in", required_argument, NULL, 'I'},
+		{"console-out", required_argument, NULL, 'O'},
+		{"timeout", required_argument, NULL, 't'},
+		{"stats", no_argument, NULL, 's'},
+		{"allow-pvm-linux", no_argument, NULL, 'P'},
+		{"pvm-check", no_argument, NULL, 'p'},
+		{"no-console", no_argument, NULL, 'n'},
+		{"check-leaks", no_argument, NULL, 'L'},
+		{"no-eventfds", no_argument, NULL, 'E'},
+		{"disk-cow", required_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
 	};
 	int o;
 	uint64_t v;
@@ -115,6 +125,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			cfg.disk_readonly = true;
+			break;
+		case 'C':
+			cfg.disk_cow_dir = optarg;
 			break;
 		case 'I':
 			cfg.console_in_fd = open_or_die(optarg, O_RDONLY);

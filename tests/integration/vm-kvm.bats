@@ -99,7 +99,7 @@ assert_nothing_left() {
 	grep -q '^Linux version 6\.' <<<"$log"
 	grep -q 'Booting paravirtualized kernel on KVM' <<<"$log"
 	# vda (the image), vdb (config/status) and hvc0 (the process's console), in virtio-mmio order.
-	grep -q 'Kernel command line: console=ttyS0 root=/dev/vda ro .*init=/capsa-vminit .*virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6 virtio_mmio.device=4K@0xd0002000:7' <<<"$log"
+	grep -q 'Kernel command line: console=ttyS0 root=/dev/vda rw .*init=/capsa-vminit .*virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6 virtio_mmio.device=4K@0xd0002000:7' <<<"$log"
 	grep -q 'Memory: [0-9]*K/19[0-9]*K available' <<<"$log"
 	if is_pvm; then
 		# The emulation gives up before user space: a clear failure, not a hang, and nothing left.

@@ -148,6 +148,25 @@ make_disk() {
 	[ "$(sha256sum <"$TEST_TMP/disk.img")" = "$before" ]
 }
 
+@test "vm: a copy-on-write disk takes the guest's writes, reads them back and leaves the file unchanged" {
+	make_disk
+	local before
+	before=$(sha256sum <"$TEST_TMP/disk.img")
+	mkdir "$TEST_TMP/cow"
+	run "$VMRUN" --no-console --disk "$TEST_TMP/disk.img" --disk-cow "$TEST_TMP/cow" --cmdline sectors=2048 \
+		"$GUESTS/blk.elf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"sector 1 written and read back, sectors 0-1 read in one request"* ]]
+	[ "$(sha256sum <"$TEST_TMP/disk.img")" = "$before" ]
+	# the overlay was never a name in the directory
+	[ -z "$(ls -A "$TEST_TMP/cow")" ]
+	# a directory that cannot hold it is refused up front, naming the disk and the directory
+	run "$VMRUN" --no-console --disk "$TEST_TMP/disk.img" --disk-cow "$TEST_TMP/capsa-test-none" "$GUESTS/blk.elf"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"disk $TEST_TMP/disk.img: copy-on-write overlay in $TEST_TMP/capsa-test-none: No such file or directory"* ]]
+}
+
 @test "vm: hostile virtqueue descriptors are refused, the VMM survives and the device works after a reset" {
 	make_disk
 	run "$VMRUN" --no-console --disk "$TEST_TMP/disk.img" --cmdline do=evil "$GUESTS/blk.elf"

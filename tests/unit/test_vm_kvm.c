@@ -34,8 +34,9 @@ static void test_cmdline(void)
 	_cleanup_free_ char *q = engine_vm_kvm_cmdline(true);
 	_cleanup_free_ char *loud = engine_vm_kvm_cmdline(false);
 	ok(has_word(q, "console=ttyS0"), "kernel messages on the UART (ttyS0)");
-	ok(has_word(q, "root=/dev/vda") && has_word(q, "ro") && has_word(q, "rootfstype=ext4"),
-	   "root is the image's disk vda, read-only, ext4 (no probing of file systems)");
+	ok(has_word(q, "root=/dev/vda") && has_word(q, "rw") && !has_word(q, "ro") &&
+		   has_word(q, "rootfstype=ext4"),
+	   "root is the image's disk vda, writable (the VMM makes it copy-on-write), ext4 (no probing)");
 	ok(has_word(q, "init=/capsa-vminit"), "init is capsa-vminit");
 	ok(has_word(q, "panic=-1"), "a panic reboots at once (the VMM reports it) instead of spinning");
 	ok(has_word(q, "quiet") && has_word(q, "loglevel=4"), "quiet: fewer UART exits");

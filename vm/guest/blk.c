@@ -18,7 +18,7 @@ struct req {
 
 static struct vq queues[1];
 static struct vdev dev;
-static uint8_t sector[512], readback[512];
+static uint8_t sector[512], readback[512], first[512], two[2][512];
 static struct req hdr;
 static volatile uint8_t status;
 
@@ -181,6 +181,7 @@ void guest_start(const char *cmdline)
 		printf("read of sector 0 failed\n");
 		exit(1);
 	}
+	memcpy(first, sector, sizeof(first));
 	sector[511] = 0;
 	for (int i = 0; i < 511; i++)
 		if (sector[i] == '\n')
@@ -199,12 +200,27 @@ void guest_start(const char *cmdline)
 		printf("write/read back of sector 1 failed\n");
 		exit(1);
 	}
+	/* Sectors 0 and 1 in one request, one buffer each: on a copy-on-write disk the first comes from the
+	 * image and the second from the overlay. */
+	hdr = (struct req){.type = T_IN, .sector = 0};
+	status = 0xff;
+	struct vbuf b2[4] = {{&hdr, sizeof(hdr), false},
+			     {two[0], 512, true},
+			     {two[1], 512, true},
+			     {(void *)&status, 1, true}};
+	vq_post(&dev, 0, b2, 4);
+	if (vq_wait(&dev, 0) < 0 || status != 0 || memcmp(two[0], first, 512) != 0 ||
+	    memcmp(two[1], sector, 512) != 0) {
+		printf("read of sectors 0-1 in one request failed\n");
+		exit(1);
+	}
 	if (request(T_FLUSH, 0, 0, false) != 0) {
 		printf("flush failed\n");
 		exit(1);
 	}
 	/* A read past the end must fail cleanly. */
 	long past = request(T_IN, cmdline_u64(cmdline, "sectors", 1u << 30), readback, true);
-	printf("sector 1 written and read back; read past the end: status %ld; irqs %u\n", past, dev.irqs);
+	printf("sector 1 written and read back, sectors 0-1 read in one request; read past the end: status %ld; irqs %u\n",
+	       past, dev.irqs);
 	exit(dev.irqs > 0 && past == 1 ? 0 : 1);
 }
