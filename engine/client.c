@@ -318,7 +318,8 @@ int capsa_engine_start(struct capsa_engine *e, struct capsa_ctr *c, const struct
 		return attach_common(e, c, a, false, exit_code, detached, err);
 	}
 	/* A stopped container's old monitor may still be finishing: a new one takes over. */
-	if ((c->status != CAPSA_CTR_CREATED || !monitor_alive(c)) && monitor_spawn(e, c, exit_code, err) < 0)
+	if ((c->status != CAPSA_CTR_CREATED || !monitor_alive(c)) &&
+	    monitor_spawn(e, c, true, exit_code, err) < 0)
 		return -1;
 	return attach_common(e, c, a, true, exit_code, detached, err);
 }

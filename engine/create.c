@@ -227,13 +227,14 @@ static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, 
 		if (!capsa_exe_is_sealed())
 			monitor_exec_create(e, c->id, sp[1]);
 		/* Nothing of the container is touched before go: a failed create removes its directory. */
-		if (monitor_wait_go(sp[1]) < 0)
+		int go = monitor_wait_go(sp[1]);
+		if (go < 0)
 			_exit(0);
 		_cleanup_free_ char *logpath = xasprintf("%s/containers/%s/monitor.log", e->root, c->id);
 		struct capsa_error *le = NULL;
 		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &le) < 0)
 			capsa_error_free(le);
-		capsa_monitor_main(e, c->id, sp[1]);
+		capsa_monitor_main(e, c->id, sp[1], go == MONITOR_GO_START);
 	}
 	close(sp[1]);
 	waitpid(pid, NULL, 0);
@@ -242,13 +243,14 @@ static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, 
 }
 
 /* The container is ready (record, rootfs, bundle): the monitor creates it; returns once it has. */
-static int monitor_go(struct capsa_engine *e, struct capsa_ctr *c, int sock, int *exit_code,
-		      struct capsa_error **err)
+static int monitor_go(struct capsa_engine *e, struct capsa_ctr *c, int sock, bool start_follows,
+		      int *exit_code, struct capsa_error **err)
 {
 	*exit_code = 125;
 	_cleanup_close_ int fd = sock;
+	char go = start_follows ? MONITOR_GO_START : MONITOR_GO_CREATE;
 	/* MSG_NOSIGNAL: a monitor that failed to start has said why and hung up. */
-	if (send(fd, "g", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+	if (send(fd, &go, 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
 		return capsa_error_errno(err, "talk to the monitor of %.12s", c->id);
 	struct frame_hdr h;
 	char *buf = xmalloc(FRAME_MAX + 1);
@@ -286,13 +288,14 @@ static int monitor_go(struct capsa_engine *e, struct capsa_ctr *c, int sock, int
 	return ret;
 }
 
-int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code, struct capsa_error **err)
+int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool start_follows, int *exit_code,
+		  struct capsa_error **err)
 {
 	int sock;
 	*exit_code = 125;
 	if (monitor_fork(e, c, &sock, err) < 0)
 		return -1;
-	return monitor_go(e, c, sock, exit_code, err);
+	return monitor_go(e, c, sock, start_follows, exit_code, err);
 }
 
 static void cleanup_failed(struct capsa_engine *e, struct capsa_ctr *c)
@@ -369,7 +372,7 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	/* The monitor starts (a sealed exec) while the rootfs and the config are prepared. */
 	int msock = -1;
 	if (monitor_fork(e, c, &msock, err) < 0 || prepare(e, o, c, err) < 0 ||
-	    monitor_go(e, c, TAKE_FD(msock), exit_code, err) < 0) {
+	    monitor_go(e, c, TAKE_FD(msock), o->start_follows, exit_code, err) < 0) {
 		if (msock >= 0)
 			close(msock);
 		cleanup_failed(e, c);

@@ -101,6 +101,9 @@ const char *capsa_ctr_status_name(enum capsa_ctr_status s);
 
 /* Everything `run` and `create` accept (the CLI fills it; engine turns it into a config). */
 struct capsa_run_opts {
+	/* run, not create: the start comes at once, so the monitor stays the full program until it has
+	 * started the container, instead of handing over to the small one and having it run the start. */
+	bool start_follows;
 	const char *image;
 	const char *name;
 	char **cmd; /* NULL: the image's */
@@ -374,7 +377,8 @@ int capsa_engine_export(struct capsa_engine *e, const struct capsa_ctr *c, int o
 int capsa_engine_seal_self(struct capsa_error **err) CAPSA_WUR;
 
 /* The monitor's entry point (called in the forked monitor process; never returns). */
-void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
+void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd, bool start_follows)
+	__attribute__((noreturn));
 /*
  * What the small monitor program (capsa-monitor) runs capsa for: `capsa __monitor-exit ID CODE TIMED_OUT
  * STOP_REQUESTED WALL_NS` records the end (runtime state deleted, OOM flag, stats file, --rm; exits 3

@@ -70,7 +70,7 @@ int frame_recv(int fd, struct frame_hdr *h, char *buf);
 int monitor_connect(int ctr_dirfd);
 
 /* monitor spawn (spawn.c): forks the monitor for c; returns once it created the container. */
-int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, int *exit_code,
+int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool start_follows, int *exit_code,
 		  struct capsa_error **err) CAPSA_WUR;
 
 /* monitor.c: the path of a program installed next to capsa's executable (build/ or PREFIX/bin), NULL
@@ -79,7 +79,10 @@ char *engine_helper_path(const char *name);
 /* In the forked monitor of an unsealed capsa: executes a sealed copy of capsa-monitor-full (or capsa) to
  * be the monitor. Never returns: on failure it says why on sync_fd and exits. */
 void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd) __attribute__((noreturn));
-/* The monitor's first step: the creator's go (0), or -1 when it gave up (closed the socket). */
+/* The creator's go, as the byte the monitor waits for first: a start follows at once, or not. */
+#define MONITOR_GO_CREATE 'g'
+#define MONITOR_GO_START 's'
+/* The monitor's first step: the creator's go (MONITOR_GO_*), or -1 when it gave up (closed the socket). */
 int monitor_wait_go(int sync_fd);
 
 /* network.c: the container's network, made before the config (its record says what to release). */

@@ -800,7 +800,7 @@ int monitor_wait_go(int sync_fd)
 	do {
 		n = read(sync_fd, &b, 1);
 	} while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+	return n == 1 && (b == MONITOR_GO_CREATE || b == MONITOR_GO_START) ? b : -1;
 }
 
 void monitor_exec_create(struct capsa_engine *e, const char *id, int sync_fd)
@@ -1047,7 +1047,7 @@ static int setup(struct monitor *m, const char *id, struct capsa_error **err)
 	return 0;
 }
 
-void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
+void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd, bool start_follows)
 {
 	struct monitor m;
 	monitor_init(&m, e);
@@ -1076,8 +1076,10 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd)
 	frame_send(sync_fd, FRAME_STARTED, &pid, 4);
 	close(sync_fd);
 	/* Created, waiting for `start` (which may be much later): the small program waits instead, and runs
-	 * `__monitor-start` when asked. A micro-VM's start is a pipe this process holds: it stays. */
-	if (!m.c->vm)
+	 * `__monitor-start` when asked. A micro-VM's start is a pipe this process holds: it stays. So does
+	 * the monitor of a run, whose start comes at once: this process starts it, then hands over (an exec
+	 * of the full program fewer). */
+	if (!m.c->vm && !start_follows)
 		become_small(&m, true);
 	/* The heap came with the fork of the CLI (parsed image configs, the seccomp profile): give it back.
 	 */
@@ -1190,12 +1192,13 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 		if (capsa_engine_seal_self(&err) < 0)
 			goto fail;
 		/* The create was given up before the container was ready: nothing to do. */
-		if (monitor_wait_go(sync_fd) < 0)
+		int go = monitor_wait_go(sync_fd);
+		if (go < 0)
 			return 0;
 		_cleanup_free_ char *logpath = xasprintf("%s/containers/%s/monitor.log", e->root, argv[1]);
 		if (capsa_log_init(logpath, CAPSA_LOG_TEXT, capsa_log_level(), &err) < 0)
 			capsa_error_clear(&err);
-		capsa_monitor_main(e, argv[1], sync_fd);
+		capsa_monitor_main(e, argv[1], sync_fd, go == MONITOR_GO_START);
 	}
 	if (!exit_cmd) {
 		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */

@@ -497,6 +497,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	_cleanup_engine_ struct capsa_engine *e = NULL;
 	_cleanup_ctr_ struct capsa_ctr *c = NULL;
 	int code = 125;
+	o.start_follows = true;
 	if (capsa_engine_open(cli->root, &e, err) < 0 || capsa_engine_create(e, &o, &c, &code, err) < 0) {
 		cli_run_opts_clear(&o);
 		return cli_fail("run", *err, code);
