@@ -138,8 +138,7 @@ int capsa_cgroup_v2_fd(struct capsa_cgroup *cg)
 	return d ? d->fd : -1;
 }
 
-/* The part of `path` below the mount's root; NULL when the mount cannot reach it. */
-static const char *below_root(const char *path, const char *root)
+const char *cgroup_below_root(const char *path, const char *root)
 {
 	if (strcmp(root, "/") == 0)
 		return path;
@@ -160,7 +159,7 @@ static int cg_new(const char *path, struct capsa_cgroup **out, struct capsa_erro
 	cg->v2 = -1;
 	cg->d = xcalloc(l->n, sizeof(*cg->d));
 	for (size_t i = 0; i < l->n; i++) {
-		const char *rel = below_root(path, l->h[i].root);
+		const char *rel = cgroup_below_root(path, l->h[i].root);
 		if (rel == NULL) {
 			capsa_debug("cgroup: %s is outside the mount %s (root %s)", path, l->h[i].mountpoint,
 				    l->h[i].root);

@@ -39,6 +39,12 @@ int capsa_cgroup_open(const char *resolved_path, struct capsa_cgroup **out,
 		      struct capsa_error **err) CAPSA_WUR;
 const char *capsa_cgroup_path(const struct capsa_cgroup *cg);
 void capsa_cgroup_free(struct capsa_cgroup *cg);
+/*
+ * On v1 and hybrid hosts, starts (on a detached thread, once per process) the RCU grace period that the
+ * first move of a process into a cgroup waits for, so it overlaps the caller's work instead of delaying
+ * the container's init (cgroups/prime.c says how). Call it as early as the container is decided on.
+ */
+void capsa_cgroup_prime(void);
 
 /* Moves a process into the cgroup (every hierarchy). */
 int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **err) CAPSA_WUR;

@@ -37,6 +37,11 @@ int cgroup_parse_mountinfo(const char *text, const char *base, struct cg_layout 
 void cgroup_layout_clear(struct cg_layout *l);
 /* The host's layout, parsed once. */
 const struct cg_layout *cgroup_host_layout(struct capsa_error **err);
+/* The part of `path` below the mount's root; NULL when the mount cannot reach it. */
+const char *cgroup_below_root(const char *path, const char *root);
+/* prime.c: the cgroup.procs that moves the caller to where it is (proc_cgroup: /proc/self/cgroup's
+ * text), in the first hierarchy that can; NULL on a pure v2 host or when none can. Caller frees. */
+char *cgroup_prime_target(const struct cg_layout *l, const char *proc_cgroup);
 /* True when hier h carries controller c ("memory", "name=systemd"). */
 bool cgroup_hier_has(const struct cg_hier *h, const char *c);
 

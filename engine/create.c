@@ -2,6 +2,7 @@
 /* `create`: id and name (reserved under the lock), rootfs, bundle, record, then the monitor. */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -226,6 +227,7 @@ static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, 
 		/* The container's init will be a clone of the monitor: from a sealed binary only. */
 		if (!capsa_exe_is_sealed())
 			monitor_exec_create(e, c->id, sp[1]);
+		capsa_cgroup_prime(); /* as the monitor's sealed exec does (engine/monitor.c) */
 		/* Nothing of the container is touched before go: a failed create removes its directory. */
 		int go = monitor_wait_go(sp[1]);
 		if (go < 0)
@@ -315,6 +317,8 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	*exit_code = 125;
 	if (o->name && capsa_container_name_validate(o->name, err) < 0)
 		return -1;
+	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm. */
+	capsa_cgroup_prime();
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");
 	const char *network =

@@ -6,6 +6,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "cgroups/cgroups.h"
 #include "runtime/runtime.h"
 
 #include <getopt.h>
