@@ -24,7 +24,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,10 +33,6 @@
 #include <time.h>
 
 extern char **environ;
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U /* Linux 6.3: an executable memfd even where memfd_noexec is set */
-#endif
 
 struct client {
 	int fd;
@@ -772,24 +767,15 @@ static void reply_error(int fd, int code, const char *msg)
 static void exec_sealed(const char *path, char **argv)
 {
 	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (src < 0 || fstat(src, &st) < 0)
+	struct capsa_error *err = NULL;
+	_cleanup_close_ int mfd = src < 0 ? -1 : capsa_sealed_copy(src, MONITOR_FULL_PROGRAM, &err);
+	if (mfd < 0) {
+		/* The caller reports errno. */
+		int e = err ? err->errnum : errno;
+		capsa_error_free(err);
+		errno = e ? e : EIO;
 		return;
-	_cleanup_close_ int mfd =
-		memfd_create(MONITOR_FULL_PROGRAM, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL)
-		mfd = memfd_create(MONITOR_FULL_PROGRAM, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		return;
-	for (off_t off = 0; off < st.st_size;) {
-		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
 	}
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		return;
 	fexecve(mfd, argv, environ);
 }
 

@@ -131,5 +131,10 @@ const char *capsa_cap_name(int value);	/* "CAP_CHOWN"; NULL when out of range */
  */
 int capsa_ensure_sealed_exe(char **argv, struct capsa_error **err) CAPSA_WUR;
 bool capsa_exe_is_sealed(void);
+/* A sealed (read-only for ever) memfd copy of the executable open at src, name for /proc; the fd. */
+int capsa_sealed_copy(int src, const char *name, struct capsa_error **err) CAPSA_WUR;
+/* How much of an ELF64 file of file_size bytes must be copied to run it (headers and every segment's
+ * bytes; head holds its first head_len bytes); file_size when head is not an ELF64 it understands. */
+uint64_t capsa_elf_exec_size(const void *head, size_t head_len, uint64_t file_size);
 
 #endif
