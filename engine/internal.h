@@ -92,9 +92,12 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 			 struct capsa_error **err) CAPSA_WUR;
 /* Releases whatever the record lists (veth, netns mount, nft rules, address, ports); never fails. */
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
-/* A micro-VM's address and network record; the tap (named in the record) is made by engine/vm_net.c. */
-int engine_network_vm_attach(struct capsa_engine *e, const struct capsa_ctr *c, const char *tap,
-			     uint32_t *addr, uint32_t *gw, int *prefix, char **bridge,
+/* A micro-VM joins its network as a container does (address, published ports, record), with the persistent
+ * tap named tap on the bridge instead of a namespace and veth. 1 with eth0's address, 0 for --network
+ * none. */
+int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s,
+			     const struct capsa_image *img, const struct capsa_run_opts *o,
+			     struct capsa_ctr *c, const char *tap, uint32_t *addr, uint32_t *gw, int *prefix,
 			     struct capsa_error **err) CAPSA_WUR;
 /* Makes again what a reboot removed (namespace, veth, bridge, nft rules) from the record; 0 when nothing was
  * missing. */
@@ -116,7 +119,8 @@ struct json_object *engine_network_settings(struct capsa_engine *e, const struct
 int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err) CAPSA_WUR;
 /* vm_net.c: a micro-VM on its network (UML): address, record and persistent tap capsa-t<id>, and eth0's
  * address added to the encoded config block (CAPSA_VMCFG_SIZE bytes); nothing for --network none. */
-int engine_vm_net_setup(struct capsa_engine *e, const struct capsa_ctr *c, char *block,
+int engine_vm_net_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+			const struct capsa_run_opts *o, struct capsa_ctr *c, char *block,
 			struct capsa_error **err) CAPSA_WUR;
 /* linux.uml's "eth0=tuntap,TAP" when the VM's tap exists, else NULL (caller frees). */
 char *engine_vm_net_uml_arg(const char *id);

@@ -14,10 +14,12 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "engine/vm_kvm.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "netns/netns.h"
+#include "netns/tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -889,24 +891,39 @@ static int plumb(struct capsa_engine *e, const struct net_state *st, struct caps
 	return 0;
 }
 
-int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
-			 const struct capsa_run_opts *o, struct capsa_ctr *c, struct capsa_error **err)
+/* A micro-VM's end of the network from its record: its persistent tap on the bridge (linux.uml opens it
+ * again by name in the monitor's process, long after this one) and the published ports' DNAT rules to the
+ * guest's address. */
+static int plumb_vm(const struct net_state *st, struct capsa_error **err)
+{
+	int fd = capsa_tap_create(st->veth, st->bridge, CAPSA_TAP_PERSIST, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return capsa_nft_ports_add(st->network, st->key, st->addr, st->ports, st->n_ports, err);
+}
+
+/*
+ * What a container and a micro-VM share when they join a network: the ports asked for (-p, then -P's
+ * ExposedPorts), an address and the host ports, each in the record (containers/<id>/network.json) before
+ * anything is made, the bridge and the network's NAT. link is the name of the host's end (a container's
+ * veth, a VM's tap), netns its namespace ("" for a VM). 1 with *st filled, 0 for --network none or host.
+ */
+static int join(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+		const struct capsa_run_opts *o, struct capsa_ctr *c, const char *link, const char *netns,
+		struct net_state *st, struct capsa_error **err)
 {
 	if (!strcmp(c->network, "none") || !strcmp(c->network, "host")) {
-		if (o->n_ports || o->publish_all) {
-			if (o->n_ports)
-				return capsa_error_set(
-					err, EINVAL,
-					"publishing ports needs a bridge network, not --network %s",
-					c->network);
-		}
+		if (o->n_ports)
+			return capsa_error_set(err, EINVAL,
+					       "publishing ports needs a bridge network, not --network %s",
+					       c->network);
 		return 0;
 	}
 	_cleanup_close_ int ndir = networks_dir(e, err);
 	if (ndir < 0)
 		return -1;
 	struct net_cfg n = {0};
-	struct net_state st = {0};
 	int ret = -1;
 	bool bare = false;
 	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
@@ -914,10 +931,10 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 		goto out;
 
 	/* The ports: -p as given, then -P's image ExposedPorts not already published. */
-	st.ports = xcalloc(o->n_ports + 1, sizeof(*st.ports));
+	st->ports = xcalloc(o->n_ports + 1, sizeof(*st->ports));
 	if (o->n_ports)
-		memcpy(st.ports, o->ports, o->n_ports * sizeof(*st.ports));
-	st.n_ports = o->n_ports;
+		memcpy(st->ports, o->ports, o->n_ports * sizeof(*st->ports));
+	st->n_ports = o->n_ports;
 	if (o->publish_all) {
 		struct capsa_image_config *ic = NULL;
 		if (capsa_image_get_config(s, img, &ic, err) < 0)
@@ -931,116 +948,96 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 				continue;
 			}
 			bool have = false;
-			for (size_t j = 0; j < st.n_ports && !have; j++)
-				have = same_port(&st.ports[j], &m);
+			for (size_t j = 0; j < st->n_ports && !have; j++)
+				have = same_port(&st->ports[j], &m);
 			if (have)
 				continue;
-			st.ports = xreallocarray(st.ports, st.n_ports + 1, sizeof(*st.ports));
-			st.ports[st.n_ports++] = m;
+			st->ports = xreallocarray(st->ports, st->n_ports + 1, sizeof(*st->ports));
+			st->ports[st->n_ports++] = m;
 		}
 		capsa_image_config_free(ic);
 	}
-	for (size_t i = 0; i < st.n_ports; i++)
+	for (size_t i = 0; i < st->n_ports; i++)
 		for (size_t j = 0; j < i; j++)
-			if (st.ports[i].host_port && st.ports[i].host_port == st.ports[j].host_port &&
-			    !strcmp(st.ports[i].proto, st.ports[j].proto)) {
+			if (st->ports[i].host_port && st->ports[i].host_port == st->ports[j].host_port &&
+			    !strcmp(st->ports[i].proto, st->ports[j].proto)) {
 				capsa_error_set(err, EINVAL, "host port %u/%s is published twice",
-						st.ports[i].host_port, st.ports[i].proto);
+						st->ports[i].host_port, st->ports[i].proto);
 				goto out;
 			}
 
-	st.network = xstrdup(n.name);
-	st.bridge = xstrdup(n.bridge);
-	st.veth = xasprintf("veth%.11s", c->id);
-	st.key = xstrndup(c->id, 12);
-	st.netns = xasprintf("%s/netns/%s", e->run_root, c->id);
-	st.gw = n.gw;
-	st.prefix = n.prefix;
+	st->network = xstrdup(n.name);
+	st->bridge = xstrdup(n.bridge);
+	st->veth = xstrdup(link);
+	st->key = xstrndup(c->id, 12);
+	st->netns = xstrdup(netns);
+	st->gw = n.gw;
+	st->prefix = n.prefix;
 	/* Written first with no address and no ports, then again with each: whatever is made from here on
 	 * is in the record when a later step fails (or the process is killed). */
-	if (alloc_address(e, ndir, &n, c->id, &st.addr, err) < 0)
+	if (alloc_address(e, ndir, &n, c->id, &st->addr, err) < 0)
 		goto out;
-	capsa_mac_from_ipv4(st.addr, st.mac);
-	struct capsa_port_map *want = st.ports;
-	size_t n_want = st.n_ports;
-	st.ports = NULL;
-	st.n_ports = 0;
-	if (net_state_write(e, c->id, &st, err) < 0) {
+	capsa_mac_from_ipv4(st->addr, st->mac);
+	struct capsa_port_map *want = st->ports;
+	size_t n_want = st->n_ports;
+	st->ports = NULL;
+	st->n_ports = 0;
+	if (net_state_write(e, c->id, st, err) < 0) {
 		free(want);
 		goto out;
 	}
-	st.ports = want;
-	st.n_ports = n_want;
-	if (alloc_ports(e, ndir, c, st.ports, st.n_ports, err) < 0) {
+	st->ports = want;
+	st->n_ports = n_want;
+	if (alloc_ports(e, ndir, c, st->ports, st->n_ports, err) < 0) {
 		bare = true; /* docker's words, as scripts look for them */
 		/* What was registered before the refusal is released through the record. */
-		size_t keep = st.n_ports;
-		st.n_ports = 0;
-		(void)net_state_write(e, c->id, &st, NULL);
-		st.n_ports = keep;
+		size_t keep = st->n_ports;
+		st->n_ports = 0;
+		(void)net_state_write(e, c->id, st, NULL);
+		st->n_ports = keep;
 		goto out;
 	}
-	if (net_state_write(e, c->id, &st, err) < 0 || capsa_ip_forward_enable(err) < 0 ||
+	if (net_state_write(e, c->id, st, err) < 0 || capsa_ip_forward_enable(err) < 0 ||
 	    capsa_bridge_ensure(n.bridge, n.gw, n.prefix, err) < 0 ||
 	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
 		goto out;
-	close(TAKE_FD(lock));
-
-	if (plumb(e, &st, err) < 0)
-		goto out;
-	ret = 0;
+	ret = 1;
 out:
 	if (ret < 0 && !bare)
 		capsa_error_prefix(err, "network %s", c->network);
 	net_cfg_clear(&n);
-	net_state_clear(&st);
 	return ret;
 }
 
-/*
- * A micro-VM's place on its network (engine/vm_net.c): an address from the network's IPAM and the record
- * (network.json, "Veth" naming the VM's tap, no namespace) written before anything is made, so that
- * engine_network_teardown releases it as a container's; the bridge and NAT made as for a container. The
- * tap itself is the caller's to create on *bridge (caller frees). No published ports.
- */
-int engine_network_vm_attach(struct capsa_engine *e, const struct capsa_ctr *c, const char *tap,
-			     uint32_t *addr, uint32_t *gw, int *prefix, char **bridge,
+int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+			 const struct capsa_run_opts *o, struct capsa_ctr *c, struct capsa_error **err)
+{
+	struct net_state st = {0};
+	_cleanup_free_ char *veth = xasprintf("veth%.11s", c->id);
+	_cleanup_free_ char *netns = xasprintf("%s/netns/%s", e->run_root, c->id);
+	int r = join(e, s, img, o, c, veth, netns, &st, err);
+	if (r > 0 && plumb(e, &st, err) < 0)
+		r = capsa_error_prefix(err, "network %s", c->network);
+	net_state_clear(&st);
+	return r < 0 ? -1 : 0;
+}
+
+int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s,
+			     const struct capsa_image *img, const struct capsa_run_opts *o,
+			     struct capsa_ctr *c, const char *tap, uint32_t *addr, uint32_t *gw, int *prefix,
 			     struct capsa_error **err)
 {
-	_cleanup_close_ int ndir = networks_dir(e, err);
-	if (ndir < 0)
-		return -1;
-	struct net_cfg n = {0};
 	struct net_state st = {0};
-	int ret = -1;
-	_cleanup_close_ int lock = lock_file(ndir, "lock", err);
-	if (lock < 0 || net_load(ndir, c->network, &n, err) < 0)
-		goto out;
-	st.network = xstrdup(n.name);
-	st.bridge = xstrdup(n.bridge);
-	st.veth = xstrdup(tap);
-	st.key = xstrndup(c->id, 12);
-	st.netns = xstrdup("");
-	st.gw = n.gw;
-	st.prefix = n.prefix;
-	if (alloc_address(e, ndir, &n, c->id, &st.addr, err) < 0)
-		goto out;
-	capsa_mac_from_ipv4(st.addr, st.mac);
-	if (net_state_write(e, c->id, &st, err) < 0 || capsa_ip_forward_enable(err) < 0 ||
-	    capsa_bridge_ensure(n.bridge, n.gw, n.prefix, err) < 0 ||
-	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
-		goto out;
-	*addr = st.addr;
-	*gw = st.gw;
-	*prefix = st.prefix;
-	*bridge = xstrdup(n.bridge);
-	ret = 0;
-out:
-	if (ret < 0)
-		capsa_error_prefix(err, "network %s", c->network);
-	net_cfg_clear(&n);
+	int r = join(e, s, img, o, c, tap, "", &st, err);
+	if (r > 0 && plumb_vm(&st, err) < 0)
+		r = capsa_error_prefix(err, "network %s", c->network);
+	if (r > 0) {
+		*addr = st.addr;
+		*gw = st.gw;
+		*prefix = st.prefix;
+	}
 	net_state_clear(&st);
-	return ret;
+	return r;
 }
 
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
@@ -1082,7 +1079,8 @@ static bool netns_mounted(const char *path)
 /*
  * Before each (re)start: what setup made in the kernel and under /run is gone after a reboot (or was
  * removed by hand) while the record, the address and the ports are still the container's. Made again
- * from the record, in the same order as setup; one statfs when all is still there.
+ * from the record, in the same order as setup; one statfs (a micro-VM: one look for its tap) when all is
+ * still there.
  */
 int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
 {
@@ -1093,7 +1091,9 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	int r = net_state_read(e, c->id, &st, err);
 	if (r <= 0)
 		return r;
-	if (netns_mounted(st.netns)) {
+	/* A micro-VM's record has no namespace: its tap (persistent, gone after a reboot) says the same. */
+	bool vm = st.netns[0] == '\0';
+	if (vm ? capsa_link_exists(st.veth) : netns_mounted(st.netns)) {
 		net_state_clear(&st);
 		return 0;
 	}
@@ -1117,14 +1117,15 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
 		goto out;
 	close(TAKE_FD(lock));
-	/* A file left without its mount, a veth or a chain left without the namespace: made afresh. */
-	if (capsa_netns_remove(st.netns, err) < 0)
+	/* A file left without its mount, a veth or a chain left without the namespace (or the tap): made
+	 * afresh. */
+	if (!vm && capsa_netns_remove(st.netns, err) < 0)
 		goto out;
-	if (capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
+	if (!vm && capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
 		goto out;
 	if (st.n_ports)
 		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
-	if (plumb(e, &st, err) < 0)
+	if (vm ? plumb_vm(&st, err) < 0 : plumb(e, &st, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1201,6 +1202,11 @@ json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_
 	struct net_state st = {0};
 	char a[16], g[16], mac[18] = "";
 	if (net_state_read(e, c->id, &st, NULL) > 0) {
+		/* A micro-VM's eth0 has the MAC its backend was given (engine/vm_net.c), not a veth's. */
+		if (c->vm) {
+			_cleanup_free_ char *id12 = xstrndup(c->id, 12);
+			engine_vm_kvm_mac(id12, st.mac);
+		}
 		capsa_ipv4_str(st.addr, a);
 		capsa_ipv4_str(st.gw, g);
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", st.mac[0], st.mac[1], st.mac[2],

@@ -272,10 +272,7 @@ static char *last_line(const char *path)
 int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err)
 {
 	/* The one place a VM's network is decided: the one asked for or the default, as a container's
-	 * (engine/vm_net.c puts the VM on it); published ports are not there yet. */
-	if (o->n_ports || o->publish_all)
-		return capsa_error_set(err, 0,
-				       "--vm: -p/-P: a micro-VM cannot publish ports in this version");
+	 * (engine/vm_net.c puts the VM on it, with its published ports). */
 	if (!strcmp(*network, "host"))
 		return capsa_error_set(err, EINVAL, "--vm: --network host: a micro-VM has its own kernel");
 	int ss = o->stop_signal;
@@ -334,7 +331,7 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
 	_cleanup_free_ char *disk = NULL;
 	if (build_config(s, img, o, block, c, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0 ||
-	    engine_vm_net_setup(e, c, block, err) < 0)
+	    engine_vm_net_setup(e, s, img, o, c, block, err) < 0)
 		return -1;
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
 	if (dfd < 0 || write_atomic_nosync(dfd, VM_CONFIG_FILE, block, CAPSA_VMCFG_SIZE, 0600, err) < 0)
@@ -589,6 +586,9 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 	engine_vm_cleanup(e, c);
 	free(c->error);
 	c->error = NULL;
+	/* As a container's start: what a reboot took (tap, ports' rules) is made again from the record. */
+	if (engine_network_ensure(e, c, err) < 0)
+		return -1;
 	_cleanup_free_ char *block = NULL;
 	size_t len = 0;
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);

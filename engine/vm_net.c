@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A micro-VM on a capsa network (UML backend): an address from the network's IPAM and its record
- * (engine_network_vm_attach), a persistent tap capsa-t<id> on the network's bridge that linux.uml opens by
- * name (eth0=tuntap,TAP), and eth0's address for the guest's init in the config disk. The record names the
- * tap, so rm (engine_network_teardown) deletes it and releases the address as it does a container's veth.
+ * A micro-VM on a capsa network: it joins as a container does (engine_network_vm_attach: an address from
+ * the network's IPAM, the published ports with their DNAT rules to the guest's address, the record), with
+ * a persistent tap capsa-t<id> on the network's bridge that linux.uml opens by name (eth0=tuntap,TAP) or
+ * the KVM backend's VMM as its virtio-net, and eth0's address for the guest's init in the config disk. The
+ * record names the tap, so rm (engine_network_teardown) deletes it, its rules and its ports and releases
+ * the address as it does a container's veth, and a restart makes them again (engine_network_ensure).
  */
 #include "engine/internal.h"
+#include "engine/vm_kvm.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -32,10 +35,11 @@ static int config_add_net(char *block, uint32_t addr, unsigned prefix, uint32_t 
 	return 0;
 }
 
-int engine_vm_net_setup(struct capsa_engine *e, const struct capsa_ctr *c, char *block,
+int engine_vm_net_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
+			const struct capsa_run_opts *o, struct capsa_ctr *c, char *block,
 			struct capsa_error **err)
 {
-	if (!c->network || !strcmp(c->network, "none"))
+	if (!c->network)
 		return 0;
 	if (!strcmp(c->network, "host"))
 		return capsa_error_set(err, EINVAL,
@@ -45,14 +49,9 @@ int engine_vm_net_setup(struct capsa_engine *e, const struct capsa_ctr *c, char 
 		return -1;
 	uint32_t addr, gw;
 	int prefix;
-	_cleanup_free_ char *bridge = NULL;
-	if (engine_network_vm_attach(e, c, tap, &addr, &gw, &prefix, &bridge, err) < 0)
-		return -1;
-	/* Persistent: linux.uml opens it again by name in the monitor's process, long after this one. */
-	int fd = capsa_tap_create(tap, bridge, CAPSA_TAP_PERSIST, err);
-	if (fd < 0)
-		return capsa_error_prefix(err, "network %s", c->network);
-	close(fd);
+	int r = engine_network_vm_attach(e, s, img, o, c, tap, &addr, &gw, &prefix, err);
+	if (r <= 0)
+		return r;
 	return config_add_net(block, addr, (unsigned)prefix, gw, err);
 }
 
@@ -62,5 +61,11 @@ char *engine_vm_net_uml_arg(const char *id)
 	char tap[CAPSA_TAP_NAME_MAX + 1];
 	if (capsa_tap_name_build(id, tap, sizeof(tap), NULL) < 0 || !capsa_tap_is_tap(tap))
 		return NULL;
-	return xasprintf("eth0=tuntap,%s", tap);
+	/* The KVM backend's MAC: fixed per VM, so after a restart the host's neighbour entry for the address
+	 * still points at the guest (UML picks a new MAC each boot, and the host would wait for the old one
+	 * to time out). */
+	uint8_t mac[6];
+	engine_vm_kvm_mac(id, mac);
+	return xasprintf("eth0=tuntap,%s,%02x:%02x:%02x:%02x:%02x:%02x", tap, mac[0], mac[1], mac[2], mac[3],
+			 mac[4], mac[5]);
 }
