@@ -68,6 +68,10 @@ int capsa_vmcfg_encode(const struct capsa_vmcfg *c, char *buf, const char **why)
 		if (put(buf, &off, 'n', rec, why) < 0)
 			return -1;
 	}
+	if (c->etc_hosts && put(buf, &off, 'H', c->etc_hosts, why) < 0)
+		return -1;
+	if (c->etc_resolv && put(buf, &off, 'R', c->etc_resolv, why) < 0)
+		return -1;
 	memcpy(buf, magic, sizeof(magic));
 	uint32_t n = (uint32_t)(off - HDR);
 	for (int i = 0; i < 4; i++)
@@ -237,6 +241,18 @@ static int decode(const char *buf, size_t len, struct capsa_vmcfg *c, const char
 				return -1;
 			c->net = true;
 			break;
+		case 'H':
+		case 'R': {
+			char **f = tag == 'H' ? &c->etc_hosts : &c->etc_resolv;
+			if (*f) {
+				*why = "the /etc/hosts or /etc/resolv.conf record is given twice";
+				return -1;
+			}
+			*f = strdup(v);
+			if (!*f)
+				goto oom;
+			break;
+		}
 		default:
 			*why = "the config has an unknown record";
 			return -1;
@@ -284,6 +300,8 @@ void capsa_vmcfg_free(struct capsa_vmcfg *c)
 	strv_free(c->env);
 	free(c->cwd);
 	free(c->hostname);
+	free(c->etc_hosts);
+	free(c->etc_resolv);
 	memset(c, 0, sizeof(*c));
 }
 

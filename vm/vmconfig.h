@@ -7,7 +7,8 @@
  *
  * Layout: [0, CAPSA_VMCFG_MAX) "CAPSAVM1", a u32 little-endian payload length, then records
  * "<tag><value>\0" (a: argument, e: "K=V", w: cwd, u: "uid:gid", h: hostname, t: "1" for a tty,
- * n: "A.B.C.D/P G.H.I.J" eth0's address, prefix and gateway);
+ * n: "A.B.C.D/P G.H.I.J" eth0's address, prefix and gateway, H: /etc/hosts, R: /etc/resolv.conf, each
+ * the file's whole text, as a container on the same network gets them);
  * [CAPSA_VMCFG_STATUS_OFF, +512) "CAPSAEX1 <code>\n" once the process exited.
  * Kept free of libcapsa so the static init can build it alone.
  */
@@ -35,6 +36,8 @@ struct capsa_vmcfg {
 	bool net;
 	uint32_t net_addr, net_gw;
 	unsigned net_prefix; /* 8..30, as capsa's networks */
+	/* The guest's /etc/hosts and /etc/resolv.conf (H and R); NULL: the image's own are kept. */
+	char *etc_hosts, *etc_resolv;
 };
 
 /* Encodes c into buf (CAPSA_VMCFG_SIZE bytes, zeroed here). -1 with *why when it does not fit or is bad. */
