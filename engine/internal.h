@@ -110,6 +110,8 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,
 			 struct capsa_error **err) CAPSA_WUR;
 void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char **hosts, char **resolv);
+/* spec.c: the text of a container's /etc/hosts and /etc/resolv.conf (a micro-VM's too); caller frees. */
+void engine_etc_texts(struct capsa_engine *e, const struct capsa_ctr *c, char **hosts, char **resolv);
 /* inspect's NetworkSettings. */
 struct json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c);
 
@@ -117,8 +119,9 @@ struct json_object *engine_network_settings(struct capsa_engine *e, const struct
  * decided (*network: in, the one asked for or the default; out, the VM's): refuses what a VM cannot do
  * yet with the flag and the reason. VM networking plugs in here and in engine_vm_spawn. */
 int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct capsa_error **err) CAPSA_WUR;
-/* vm_net.c: a micro-VM on its network (UML): address, record and persistent tap capsa-t<id>, and eth0's
- * address added to the encoded config block (CAPSA_VMCFG_SIZE bytes); nothing for --network none. */
+/* vm_net.c: a micro-VM on its network: address, published ports, record and persistent tap capsa-t<id>;
+ * eth0's address, the hostname, /etc/hosts and /etc/resolv.conf (as a container's) added to the encoded
+ * config block (CAPSA_VMCFG_SIZE bytes). */
 int engine_vm_net_setup(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
 			const struct capsa_run_opts *o, struct capsa_ctr *c, char *block,
 			struct capsa_error **err) CAPSA_WUR;

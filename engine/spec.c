@@ -184,6 +184,23 @@ static void env_set(struct oci_process *p, const char *key, const char *value, b
 	p->n_env++;
 }
 
+void engine_etc_texts(struct capsa_engine *e, const struct capsa_ctr *c, char **hosts, char **resolv)
+{
+	*hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			   "127.0.1.1\t%s\n",
+			   c->hostname);
+	*resolv = NULL;
+	size_t rlen = 0;
+	struct capsa_error *e2 = NULL;
+	if (strcmp(c->network, "none") == 0 ||
+	    capsa_read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, resolv, &rlen, &e2) < 0) {
+		capsa_error_free(e2);
+		free(*resolv);
+		*resolv = xstrdup("");
+	}
+	engine_network_etc(e, c, hosts, resolv);
+}
+
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf live in the container's directory and are bound in. */
 static int etc_files(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,
 		     struct capsa_error **err)
@@ -192,22 +209,9 @@ static int etc_files(struct capsa_engine *e, const struct capsa_ctr *c, struct o
 	if (dfd < 0)
 		return -1;
 	_cleanup_free_ char *hostname = xasprintf("%s\n", c->hostname);
-	_cleanup_free_ char *hosts =
-		xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			  "127.0.1.1\t%s\n",
-			  c->hostname);
-	_cleanup_free_ char *resolv = NULL;
-	size_t rlen = 0;
-	struct capsa_error *e2 = NULL;
-	if (strcmp(c->network, "none") == 0 ||
-	    capsa_read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, &rlen, &e2) < 0) {
-		capsa_error_free(e2);
-		free(resolv);
-		resolv = xstrdup("");
-		rlen = 0;
-	}
-	engine_network_etc(e, c, &hosts, &resolv);
-	rlen = strlen(resolv);
+	_cleanup_free_ char *hosts = NULL, *resolv = NULL;
+	engine_etc_texts(e, c, &hosts, &resolv);
+	size_t rlen = strlen(resolv);
 	struct {
 		const char *name, *text;
 		size_t len;

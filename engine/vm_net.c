@@ -17,17 +17,25 @@
 
 #include <string.h>
 
-/* Adds eth0's address to the encoded config block (decoded, amended, encoded again). */
-static int config_add_net(char *block, uint32_t addr, unsigned prefix, uint32_t gw, struct capsa_error **err)
+/* What the guest's init sets up besides the process (decoded, amended, encoded again): eth0's address when
+ * addr is not 0, the hostname (the container's, given or its id's first 12) and /etc/hosts and
+ * /etc/resolv.conf as a container with this record gets them. */
+static int config_amend(struct capsa_engine *e, const struct capsa_ctr *c, char *block, uint32_t addr,
+			unsigned prefix, uint32_t gw, struct capsa_error **err)
 {
 	struct capsa_vmcfg cfg;
 	const char *why = NULL;
 	if (capsa_vmcfg_decode(block, CAPSA_VMCFG_SIZE, &cfg, &why) < 0)
 		return capsa_error_set(err, EINVAL, "the VM config: %s", why);
-	cfg.net = true;
-	cfg.net_addr = addr;
-	cfg.net_prefix = prefix;
-	cfg.net_gw = gw;
+	if (addr) {
+		cfg.net = true;
+		cfg.net_addr = addr;
+		cfg.net_prefix = prefix;
+		cfg.net_gw = gw;
+	}
+	if (cfg.hostname == NULL && c->hostname)
+		cfg.hostname = xstrdup(c->hostname);
+	engine_etc_texts(e, c, &cfg.etc_hosts, &cfg.etc_resolv);
 	int r = capsa_vmcfg_encode(&cfg, block, &why);
 	capsa_vmcfg_free(&cfg);
 	if (r < 0)
@@ -47,12 +55,11 @@ int engine_vm_net_setup(struct capsa_engine *e, struct capsa_image_store *s, con
 	char tap[CAPSA_TAP_NAME_MAX + 1];
 	if (capsa_tap_name_build(c->id, tap, sizeof(tap), err) < 0)
 		return -1;
-	uint32_t addr, gw;
-	int prefix;
-	int r = engine_network_vm_attach(e, s, img, o, c, tap, &addr, &gw, &prefix, err);
-	if (r <= 0)
-		return r;
-	return config_add_net(block, addr, (unsigned)prefix, gw, err);
+	uint32_t addr = 0, gw = 0;
+	int prefix = 0;
+	if (engine_network_vm_attach(e, s, img, o, c, tap, &addr, &gw, &prefix, err) < 0)
+		return -1;
+	return config_amend(e, c, block, addr, (unsigned)prefix, gw, err);
 }
 
 /* id may be the first 12 characters of the container's id only: the tap's name takes the first 8. */

@@ -189,6 +189,71 @@ static const char *net_setup(const struct capsa_vmcfg *c)
 	return NULL;
 }
 
+/*
+ * Replaces /etc/<name> with text through a new file renamed over it, so that a link in the image (say to a
+ * resolver's file under /run) is replaced, not followed. All of it is the guest's own root disk, nothing
+ * of the host's. -1 with errno set.
+ */
+static int put_etc(int etc, const char *name, const char *text)
+{
+	char tmp[64];
+	size_t len = strlen(text), off = 0;
+
+	snprintf(tmp, sizeof(tmp), ".capsa-%s.tmp", name);
+	unlinkat(etc, tmp, 0);
+	int fd = openat(etc, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	int e = off < len ? (errno ? errno : EIO) : 0;
+	if (!e && fchmod(fd, 0644) < 0)
+		e = errno;
+	close(fd);
+	if (!e && renameat(etc, tmp, etc, name) < 0)
+		e = errno;
+	if (e) {
+		unlinkat(etc, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf as a container on the same network has them (the
+ * records the host made); NULL or the file that failed (errno set). */
+static const char *etc_setup(const struct capsa_vmcfg *c)
+{
+	if (!c->hostname && !c->etc_hosts && !c->etc_resolv)
+		return NULL;
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return "/etc";
+	int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return "/etc";
+	const char *failed = NULL;
+	if (c->hostname) {
+		char line[80];
+		snprintf(line, sizeof(line), "%s\n", c->hostname);
+		if (put_etc(etc, "hostname", line) < 0)
+			failed = "/etc/hostname";
+	}
+	if (!failed && c->etc_hosts && put_etc(etc, "hosts", c->etc_hosts) < 0)
+		failed = "/etc/hosts";
+	if (!failed && c->etc_resolv && put_etc(etc, "resolv.conf", c->etc_resolv) < 0)
+		failed = "/etc/resolv.conf";
+	int e = errno;
+	close(etc);
+	errno = e;
+	return failed;
+}
+
 int main(void)
 {
 	struct capsa_vmcfg c;
@@ -222,6 +287,13 @@ int main(void)
 	if (failed) {
 		/* A VM asked for a network runs with it or not at all; the reason goes to its stderr. */
 		dprintf(errfd, "capsa-vminit: network: %s: %s\n", failed, strerror(errno));
+		tcdrain(errfd);
+		write_status(cfgdev, 125);
+		power_off();
+	}
+	if ((failed = etc_setup(&c)) != NULL) {
+		/* As a container whose /etc files cannot be made: it does not run. */
+		dprintf(errfd, "capsa-vminit: %s: %s\n", failed, strerror(errno));
 		tcdrain(errfd);
 		write_status(cfgdev, 125);
 		power_off();
