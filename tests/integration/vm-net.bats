@@ -235,18 +235,167 @@ assert_vm_net_gone() {
 	assert_vm_net_gone "$vm"
 }
 
-@test "vm-net: run --vm refuses --network host, -p and an unknown network, with the reason, leaving nothing" {
+@test "vm-net: run --vm refuses --network host, -p without a bridge network and an unknown network, leaving nothing" {
 	need_uml
 	run c run --vm --network host bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"--network host: a micro-VM has its own kernel"* ]]
-	run c run --vm --network "$NET" -p 8080:80 bb true
+	run c run --vm --network none -p 8080:80 bb true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"-p/-P: a micro-VM cannot publish ports"* ]]
+	[[ "$output" == *"publishing ports needs a bridge network, not --network none"* ]]
+	run c run --vm --network "$NET" -p 8080:80 -p 8080:81 bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"network $NET: host port 8080/tcp is published twice"* ]]
+	run c run --vm --network "$NET" -p 80800:80 bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"80800"* ]]
 	run c run --vm --network "${NET}-nosuch" bb true
 	echo "$output"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"${NET}-nosuch"* ]]
 	[ -z "$(c ps -aq)" ]
 	[ -z "$(cat "$STORE/networks/$NET/ipam" 2>/dev/null)" ]
+	[ -z "$(cat "$STORE/networks/ports" 2>/dev/null)" ]
+}
+
+# A host port nobody listens on now (the kernel's choice of an ephemeral one).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
+}
+
+# Polls (bounded by tries, not by time: a UML boot takes 1.5-7 s here) until GET $1 answers $2.
+http_expect() {
+	local url=$1 want=$2 i out=""
+	for i in $(seq 1 300); do
+		out=$(curl -sS -m 2 "$url" 2>/dev/null) && [ "$out" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "no answer $want from $url (last: $out)" >&2
+	return 1
+}
+
+host_addr() {
+	ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1] }' | grep -v '^10\.' | head -1
+}
+
+# Nothing of VM $1 (full id) on its network, its ports included: no DNAT chain, no host port registered.
+assert_vm_ports_gone() {
+	local id=$1
+	assert_vm_net_gone "$id"
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+}
+
+# The guest's busybox httpd serves a file written in the guest (its root is writable).
+VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'
+
+@test "vm-net: run -d --vm -p answers on 127.0.0.1 and the host's address; port, ps and inspect; a taken port is refused" {
+	need_uml
+	port=$(free_port)
+	vm=$(c run -d --vm --network "$NET" --hostname web -p "$port:8080" --name "$(cid vm)" bb sh -c "$VM_HTTPD")
+	addr=$(c inspect "$vm" | jq -r '.[0].NetworkSettings.IPAddress')
+	[[ "$addr" == "$PREFIX3"* ]]
+	[ "$(c inspect "$vm" | jq -r '.[0].NetworkSettings.Ports["8080/tcp"][0].HostPort')" = "$port" ]
+	[ "$(c port "$vm")" = "8080/tcp -> 0.0.0.0:$port" ]
+	[ "$(c port "$vm" 8080/tcp)" = "0.0.0.0:$port" ]
+	[ "$(c ps --format '{{.Ports}}' -f "id=$vm")" = "0.0.0.0:$port->8080/tcp" ]
+	nft list chain ip "capsa-$NET" "c-${vm:0:12}" | grep -q "dnat to $addr:8080"
+	# The guest's eth0 has the MAC inspect reports.
+	mac=$(c inspect "$vm" | jq -r '.[0].NetworkSettings.MacAddress')
+	[[ "$mac" == 02:ca:95:* ]]
+	http_expect "http://127.0.0.1:$port/" "vm web"
+	ext=$(host_addr)
+	if [ -n "$ext" ]; then
+		http_expect "http://$ext:$port/" "vm web"
+	fi
+	ip neigh show "$addr" | grep -q "$mac"
+
+	# The port is the VM's: another VM or a container asking for it is refused with docker's words.
+	run c run -d --vm --network "$NET" --name "$(cid b)" -p "$port:80" bb true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"driver failed programming external connectivity on endpoint $(cid b)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	run c run -d --network "$NET" --name "$(cid c)" -p "$port:80" bb true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c ps -aq | wc -l)" -eq 1 ]
+	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
+	[ "$(grep -c . "$STORE/networks/$NET/ipam")" -eq 1 ]
+	# On the bridge: the VM's tap alone (no tap, no veth of the refused ones).
+	br=$(c network inspect "$NET" | jq -r '.[0].Options["com.docker.network.bridge.name"]')
+	[ "$(ip -o link show master "$br" | grep -c .)" -eq 1 ]
+
+	c rm -f "$vm" >/dev/null
+	assert_vm_ports_gone "$vm"
+	! curl -sS -m 2 "http://127.0.0.1:$port/"
+}
+
+@test "vm-net: a stopped VM starts again with its port after its tap and the network's rules are gone; restart" {
+	need_uml
+	port=$(free_port)
+	vm=$(c run -d --vm --network "$NET" -p "$port:8080" --name "$(cid vm)" bb sh -c "$VM_HTTPD")
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	c stop -t 10 "$vm" >/dev/null
+	# What a reboot takes: the tap and the nft table (the records stay).
+	ip link del "capsa-t${vm:0:8}"
+	nft delete table ip "capsa-$NET"
+	c start "$vm" >/dev/null
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	ip link show "capsa-t${vm:0:8}" | grep -q master
+	# A restart with all in place makes nothing twice, and the host's neighbour entry still fits.
+	c restart -t 10 "$vm" >/dev/null
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	[ "$(nft list chain ip "capsa-$NET" "c-${vm:0:12}" | grep -c dnat)" -eq 1 ]
+	c rm -f "$vm" >/dev/null
+	assert_vm_ports_gone "$vm"
+}
+
+@test "vm-net: -P on a VM publishes the image's ExposedPorts; rm -f after kill -9 of the monitor leaves no rule" {
+	need_uml
+	c import -c 'EXPOSE 8080' -c 'EXPOSE 53/udp' "$TEST_TMP/rootfs" bbx >/dev/null
+	vm=$(c run -d --vm --network "$NET" -P --name "$(cid vm)" bbx sh -c "$VM_HTTPD")
+	run c port "$vm"
+	[ "$(echo "$output" | grep -c .)" -eq 2 ]
+	[[ "$output" == *"53/udp -> 0.0.0.0:"* ]]
+	port=$(c port "$vm" 8080/tcp | cut -d: -f2)
+	[ "$port" -gt 0 ]
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	mon=$(jq -r .monitorPid "$STORE/containers/$vm/state.json")
+	[ "$mon" -gt 0 ]
+	kill -9 "$mon"
+	c rm -f "$vm" >/dev/null
+	assert_vm_ports_gone "$vm"
+	[ ! -s "$STORE/networks/ports" ]
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}"
+}
+
+@test "vm-net: the guest's hostname, /etc/hostname, /etc/hosts and /etc/resolv.conf are a container's on the network" {
+	need_uml
+	# A link in the image (to a resolver's file that is not there) is replaced, not followed.
+	ln -s ../run/nosuch/resolv.conf "$TEST_TMP/rootfs/etc/resolv.conf"
+	c import "$TEST_TMP/rootfs" bbl >/dev/null
+	show='hostname; echo --; cat /etc/hostname; echo --; cat /etc/hosts; echo --; cat /etc/resolv.conf'
+	run c run --vm --network "$NET" --name "$(cid vm)" bbl sh -c "$show"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	vm=$(c ps -aq --no-trunc --filter "name=$(cid vm)")
+	addr=$(c inspect "$vm" | jq -r '.[0].NetworkSettings.IPAddress')
+	[ "$(echo "$output" | head -1)" = "${vm:0:12}" ]
+	echo "$output" | grep -qE "^$addr[[:space:]]+${vm:0:12} $(cid vm)\$"
+	echo "$output" | grep -q '^nameserver '
+	! echo "$output" | grep -q '^nameserver 127\.'
+	# The container's files on the same network, with its own id, name and address put in their place.
+	ctr_out=$(c run --network "$NET" --name "$(cid ctr)" bb sh -c "$show")
+	ctr=$(c ps -aq --no-trunc --filter "name=$(cid ctr)")
+	caddr=$(c inspect "$ctr" | jq -r '.[0].NetworkSettings.IPAddress')
+	[ "$(echo "$ctr_out" | sed "s/${ctr:0:12}/ID/g; s/$(cid ctr)/NAME/; s/$caddr/ADDR/")" = \
+		"$(echo "$output" | sed "s/${vm:0:12}/ID/g; s/$(cid vm)/NAME/; s/$addr/ADDR/")" ]
+
+	# --network none: the hostname given, 127.0.1.1 for it, an empty resolv.conf, as a container's.
+	run c run --rm --vm --network none --hostname capsa-test-h bbl sh -c \
+		'hostname; cat /etc/hostname; grep capsa-test-h /etc/hosts; wc -c </etc/resolv.conf'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'capsa-test-h\ncapsa-test-h\n127.0.1.1\tcapsa-test-h\n0')" ]
 }
