@@ -304,6 +304,8 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	mac=$(c inspect "$vm" | jq -r '.[0].NetworkSettings.MacAddress')
 	[[ "$mac" == 02:ca:95:* ]]
 	http_expect "http://127.0.0.1:$port/" "vm web"
+	# The host's address on the network's bridge (the gateway) and its other address.
+	http_expect "http://${PREFIX3}1:$port/" "vm web"
 	ext=$(host_addr)
 	if [ -n "$ext" ]; then
 		http_expect "http://$ext:$port/" "vm web"
