@@ -99,8 +99,8 @@ int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s
 			     const struct capsa_image *img, const struct capsa_run_opts *o,
 			     struct capsa_ctr *c, const char *tap, uint32_t *addr, uint32_t *gw, int *prefix,
 			     struct capsa_error **err) CAPSA_WUR;
-/* Makes again what a reboot removed (namespace, veth, bridge, nft rules) from the record; 0 when nothing was
- * missing. */
+/* Makes again what a reboot removed (namespace and veth, or a micro-VM's tap; bridge, nft rules) from the
+ * record; 0 when nothing was missing. */
 /* SIGKILLs the processes (not this one, not pid 1) with an argument equal to a1 or a2 (a2 may be NULL):
  * with prog set, only those whose program's name starts with it, matching the arguments after it; with
  * prog NULL, any argument. Returns how many were signalled. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Bridge networks for containers: the network store, addresses and published ports, and what a container
- * gets (a network namespace with eth0 on the network's bridge, NAT, /etc files) and gives back.
+ * Bridge networks for containers and micro-VMs: the network store, addresses and published ports, and what
+ * a container gets (a network namespace with eth0 on the network's bridge, NAT, /etc files) and gives back;
+ * a micro-VM gets the same through one path (join), with a persistent tap instead of namespace and veth.
  *
  * Layout under the store root:
  *   networks/lock             flock: network create/remove and each container's allocation
