@@ -249,6 +249,19 @@ assert_vm_net_gone() {
 	run c run --vm --network "$NET" -p 80800:80 bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"80800"* ]]
+	# A port a socket on the host listens on (not capsa's) is refused with docker's words.
+	python3 -c 'import socket,time; s=socket.socket(); s.bind(("0.0.0.0", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)' >"$TEST_TMP/holder" &
+	holder=$!
+	until [ -s "$TEST_TMP/holder" ]; do sleep 0.05; done
+	lport=$(cat "$TEST_TMP/holder")
+	run c run --vm --network "$NET" --name "$(cid held)" -p "$lport:80" bb true
+	kill "$holder"
+	wait "$holder" || true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"endpoint $(cid held)"*"Bind for 0.0.0.0:$lport failed: port is already allocated"* ]]
+	br=$(c network inspect "$NET" | jq -r '.[0].Options["com.docker.network.bridge.name"]')
+	[ -z "$(ip -o link show master "$br" 2>/dev/null)" ]
 	run c run --vm --network "${NET}-nosuch" bb true
 	echo "$output"
 	[ "$status" -eq 125 ]
