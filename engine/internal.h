@@ -132,9 +132,15 @@ char *engine_vm_net_uml_arg(const char *id);
 int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
 		      const struct capsa_run_opts *o, struct capsa_ctr *c,
 		      struct capsa_error **err) CAPSA_WUR;
+/* A micro-VM's stdio as its monitor holds it, as a container's: out and err pipes (with -t: out is the pty
+ * master, err -1), in for -i (a pipe, or the master), master (-1 without -t). */
+struct engine_vm_stdio {
+	int out, err, in, master;
+};
 /* In the monitor: forks the VM's host process (the container's process: it exits with the guest's status)
- * with stdout/stderr on out_fd/err_fd; it boots the VM once a byte is written to *start_fd. */
-int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
+ * with its stdio made as c->tty and c->open_stdin ask (the monitor's ends in *io); it boots the VM once a
+ * byte is written to *start_fd. */
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_vm_stdio *io, pid_t *pid,
 		    int *start_fd, struct capsa_error **err) CAPSA_WUR;
 /* Kills what is left of the VM (even with its monitor gone, or its record unreadable), takes the host
  * process's note of a guest that died without a status into c->error, removes the scratch dir. Never

@@ -245,32 +245,23 @@ static void watch(struct monitor *m, int fd)
 	epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* A micro-VM: its host process is the container's process, with stdout and stderr on pipes as a container's.
- */
+/* A micro-VM: its host process is the container's process, with its stdio (pipes, or a pty with -t) as a
+ * container's. */
 static int spawn_vm(struct monitor *m, struct capsa_error **err)
 {
-	int out[2] = {-1, -1}, errp[2] = {-1, -1};
-	int ret = -1;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		capsa_error_errno(err, "pipe");
-	} else if (engine_vm_spawn(m->e, m->c, out[1], errp[1], &m->init, &m->vm_start, err) == 0) {
-		m->out.fd = TAKE_FD(out[0]);
-		m->err.fd = TAKE_FD(errp[0]);
-		fcntl(m->out.fd, F_SETFL, O_NONBLOCK);
-		fcntl(m->err.fd, F_SETFL, O_NONBLOCK);
-		watch(m, m->out.fd);
+	struct engine_vm_stdio io;
+	if (engine_vm_spawn(m->e, m->c, &io, &m->init, &m->vm_start, err) < 0)
+		return -1;
+	m->out.fd = io.out;
+	m->err.fd = io.err;
+	m->in_fd = io.in;
+	m->master = io.master;
+	watch(m, m->out.fd);
+	if (m->err.fd >= 0)
 		watch(m, m->err.fd);
-		m->c->pid = m->init;
-		m->start_failed = false;
-		ret = 0;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	return ret;
+	m->c->pid = m->init;
+	m->start_failed = false;
+	return 0;
 }
 
 /* The container's process gets sig: through the runtime, or straight to a micro-VM's host process (our

@@ -18,6 +18,7 @@
 #include "image/image.h"
 #include "vm/vm.h"
 #include "vm/vmconfig.h"
+#include "vm/vmstdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -199,11 +200,13 @@ static const char *uml_path(void)
 
 /*
  * In the forked child: linux.uml with guest memory `memory`, the image's disk behind a COW file and the
- * config disk from scratch, kernel messages to scratch/kernel.log, con1/con2 on out_fd/err_fd. Its own
- * process group (UML's helpers join it, so they can all be killed at once), dying with its parent.
+ * config disk from scratch, kernel messages to scratch/kernel.log, con1/con2 on out_fd/err_fd and con3's
+ * input (the encoded stdin) on in_fd. With a tty, con1 is the pty's slave both ways (in_fd) and con2 writes
+ * to it too: UML makes the slave raw and forwards its window size to the guest's tty1. Its own process
+ * group (UML's helpers join it, so they can all be killed at once), dying with its parent.
  */
 static void __attribute__((noreturn))
-exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd)
+exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd, int in_fd, bool tty)
 {
 	char *mem = xasprintf("mem=%lldM", (long long)(memory > 0 ? memory >> 20 : 256));
 	char *ubda = xasprintf("ubda=%s/cow,%s", scratch, disk);
@@ -225,8 +228,9 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 			umldir,
 			"con=null",
 			"con0=null,fd:1",
-			"con1=null,fd:3",
+			tty ? "con1=fd:5" : "con1=null,fd:3",
 			"con2=null,fd:4",
+			tty ? "con3=null" : "con3=fd:5,null",
 			eth0,
 			NULL};
 	sigset_t none;
@@ -236,12 +240,13 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int k = open(kern, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	/* fds 3 and 4 may be out_fd/err_fd themselves: move them above first. */
+	/* fds 3 to 5 may be out_fd/err_fd/in_fd themselves: move them above first. */
 	int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), e = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
-	if (k < 0 || nul < 0 || o < 0 || e < 0 || dup2(nul, 0) < 0 || dup2(k, 1) < 0 || dup2(k, 2) < 0 ||
-	    dup2(o, 3) < 0 || dup2(e, 4) < 0)
+	int i = fcntl(in_fd, F_DUPFD_CLOEXEC, 10);
+	if (k < 0 || nul < 0 || o < 0 || e < 0 || i < 0 || dup2(nul, 0) < 0 || dup2(k, 1) < 0 ||
+	    dup2(k, 2) < 0 || dup2(o, 3) < 0 || dup2(e, 4) < 0 || dup2(i, 5) < 0)
 		_exit(125);
-	capsa_cloexec_from(5);
+	capsa_cloexec_from(6);
 	/* UML backs guest memory with a file in TMPDIR: the scratch dir, removed afterwards. */
 	setenv("TMPDIR", scratch, 1);
 	execv(uml, argv);
@@ -282,9 +287,6 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 			"--vm: --stop-signal %d: a micro-VM stops with SIGTERM, SIGINT, SIGQUIT, "
 			"SIGHUP (its processes get SIGTERM) or SIGKILL",
 			ss);
-	if (o->tty || o->interactive)
-		return capsa_error_set(err, 0,
-				       "--vm: -i/-t: a micro-VM's stdin is not connected in this version");
 	if (o->hypervisor && strcmp(o->hypervisor, "uml") != 0 && strcmp(o->hypervisor, "kvm") != 0)
 		return capsa_error_set(err, EINVAL, "--hypervisor %s: not kvm or uml", o->hypervisor);
 	if (o->kernel && o->hypervisor && strcmp(o->hypervisor, "uml") == 0)
@@ -409,13 +411,73 @@ int engine_vm_exit_code(const char *disk, size_t len, int wait_status, bool kill
 }
 
 /*
+ * Stdin for the guest (vm/vmstdio.h), in a child of the VM's host process: what comes from in, encoded,
+ * then the end. It stays until killed (by its parent's death at the latest), holding the console's input
+ * open: UML hangs the guest's console up at EOF, dropping what the guest has not read yet.
+ */
+static void __attribute__((noreturn)) stdin_relay(int in, int to)
+{
+	static uint8_t buf[4096], enc[2 * sizeof(buf)];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		/* A guest gone (EPIPE: SIGPIPE is blocked here) has no use for the rest. */
+		if (capsa_write_all(to, enc, capsa_vmstdio_encode(buf, (size_t)n, enc)) < 0)
+			_exit(0);
+	}
+	size_t k = capsa_vmstdio_end(enc);
+	if (capsa_write_all(to, enc, k) < 0)
+		_exit(0);
+	close(in);
+	for (;;)
+		pause();
+}
+
+/*
+ * The console input the guest reads its stdin from: the pty's slave with a tty; else a pipe carrying the
+ * encoded stdin from fd in (a relay child, *relay) or, without -i (in < 0), just the end, its write side
+ * kept open here. -1 on failure.
+ */
+static int console_input(bool tty, int slave, int in, pid_t *relay)
+{
+	*relay = -1;
+	if (tty)
+		return slave;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (in < 0) {
+		uint8_t end[2];
+		size_t k = capsa_vmstdio_end(end);
+		return capsa_write_all(p[1], end, k) < 0 ? -1 : p[0];
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		stdin_relay(in, p[1]);
+	}
+	close(p[1]);
+	close(in);
+	*relay = pid;
+	return p[0];
+}
+
+/*
  * The VM's host process, forked by the monitor: what the monitor reaps, signals and records as the
- * container's process. fd 3/4 are the process's stdout/stderr pipes, start_fd the monitor's go. It exits
+ * container's process. fd 3/4 are the process's stdout/stderr pipes (both the pty's slave with a tty), fd 6
+ * its stdin pipe (with -i and no tty), start_fd the monitor's go. It exits
  * with the guest process's status (from the status disk), 137 when the VM was killed, and 125 with the
  * reason on stderr (hence the log) when the guest stopped without a status (a panic).
  */
 static void __attribute__((noreturn)) vm_host(const char *scratch, const char *disk, const char *kernel,
-					      unsigned vcpus, int64_t memory, int start_fd)
+					      unsigned vcpus, int64_t memory, int start_fd, bool tty, int in)
 {
 	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
 	/* Every signal is taken here, none is fatal: the VM's helper processes (UML's, in its process group)
@@ -442,15 +504,21 @@ static void __attribute__((noreturn)) vm_host(const char *scratch, const char *d
 		dprintf(4, "capsa: --vm: pipe: %s\n", strerror(errno));
 		_exit(125);
 	}
+	pid_t relay;
+	int con_in = console_input(tty, 3, in, &relay);
+	if (con_in < 0) {
+		dprintf(4, "capsa: --vm: stdin: %s\n", strerror(errno));
+		_exit(125);
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		dprintf(4, "capsa: --vm: fork: %s\n", strerror(errno));
 		_exit(125);
 	}
 	if (pid == 0 && kernel)
-		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, stop[0]);
+		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, con_in, stop[0]);
 	if (pid == 0)
-		exec_uml(scratch, disk, memory, 3, 4);
+		exec_uml(scratch, disk, memory, 3, 4, con_in, tty);
 	setpgid(pid, pid);
 	int st = 0;
 	bool killed = false;
@@ -476,6 +544,8 @@ static void __attribute__((noreturn)) vm_host(const char *scratch, const char *d
 		}
 	}
 	kill(-pid, SIGKILL); /* UML's helper processes, if any are left */
+	if (relay > 0)
+		kill(relay, SIGKILL);
 	_cleanup_free_ char *cfg = xasprintf("%s/config", scratch);
 	_cleanup_free_ char *back = NULL;
 	size_t len = 0;
@@ -575,7 +645,63 @@ void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 	capsa_rm_rf_at(AT_FDCWD, scratch);
 }
 
-int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int err_fd, pid_t *pid,
+/* The VM's stdio: the monitor's ends in io, the host process's in kid (out, err, in; -1 for none). */
+static int stdio_make(const struct capsa_ctr *c, struct engine_vm_stdio *io, int kid[3],
+		      struct capsa_error **err)
+{
+	int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
+	*io = (struct engine_vm_stdio){.out = -1, .err = -1, .in = -1, .master = -1};
+	kid[0] = kid[1] = kid[2] = -1;
+	if (c->tty) {
+		char name[64];
+		_cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0)
+			return capsa_error_errno(err, "the VM's terminal");
+		/* No one's controlling terminal yet: UML's window-size helper makes it its own. */
+		int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			return capsa_error_errno(err, "the VM's terminal %s", name);
+		fcntl(m, F_SETFL, O_NONBLOCK | O_RDWR);
+		io->master = io->out = TAKE_FD(m);
+		io->in = c->open_stdin ? io->master : -1;
+		kid[0] = slave;
+		kid[1] = slave;
+		return 0;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    (c->open_stdin && pipe2(in, O_CLOEXEC) < 0)) {
+		int e = errno;
+		int fds[] = {out[0], out[1], errp[0], errp[1], in[0], in[1]};
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return capsa_error_set(err, e, "pipe: %s", strerror(e));
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	*io = (struct engine_vm_stdio){.out = out[0], .err = errp[0], .in = in[1], .master = -1};
+	kid[0] = out[1];
+	kid[1] = errp[1];
+	kid[2] = in[0];
+	return 0;
+}
+
+static void stdio_close(struct engine_vm_stdio *io, int kid[3])
+{
+	int fds[] = {io->out,
+		     io->err,
+		     io->in == io->master ? -1 : io->in,
+		     io->master == io->out ? -1 : io->master,
+		     kid[0],
+		     kid[1] == kid[0] ? -1 : kid[1],
+		     kid[2]};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	*io = (struct engine_vm_stdio){.out = -1, .err = -1, .in = -1, .master = -1};
+}
+
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_vm_stdio *io, pid_t *pid,
 		    int *start_fd, struct capsa_error **err)
 {
 	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
@@ -606,11 +732,15 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 	if (mkdir(scratch, 0700) < 0)
 		return capsa_error_errno(err, "mkdir %s", scratch);
 	_cleanup_free_ char *cfg = xasprintf("%s/config", scratch);
-	int sp[2];
+	int sp[2], kid[3];
 	if (capsa_write_file_atomic_at(AT_FDCWD, cfg, block, len, 0600, err) < 0 ||
-	    pipe2(sp, O_CLOEXEC) < 0) {
-		if (!*err)
-			capsa_error_errno(err, "pipe");
+	    stdio_make(c, io, kid, err) < 0) {
+		capsa_rm_rf_at(AT_FDCWD, scratch);
+		return -1;
+	}
+	if (pipe2(sp, O_CLOEXEC) < 0) {
+		capsa_error_errno(err, "pipe");
+		stdio_close(io, kid);
 		capsa_rm_rf_at(AT_FDCWD, scratch);
 		return -1;
 	}
@@ -621,21 +751,30 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 			capsa_error_errno(err, "fork the VM");
 		close(sp[0]);
 		close(sp[1]);
+		stdio_close(io, kid);
 		capsa_rm_rf_at(AT_FDCWD, scratch);
 		engine_vm_cleanup(e, c);
 		capsa_cgroup_free(cg);
 		return -1;
 	}
 	if (p == 0) {
-		/* Only the streams and the go survive into the VM's host process (3, 4 and 5). */
-		int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), er = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
+		/* Only the streams and the go survive into the VM's host process (3 to 5, and 6 for -i). */
+		int o = fcntl(kid[0], F_DUPFD_CLOEXEC, 10), er = fcntl(kid[1], F_DUPFD_CLOEXEC, 10);
 		int s = fcntl(sp[0], F_DUPFD_CLOEXEC, 10);
-		if (o < 0 || er < 0 || s < 0 || dup2(o, 3) < 0 || dup2(er, 4) < 0 || dup2(s, 5) < 0)
+		int in = kid[2] >= 0 ? fcntl(kid[2], F_DUPFD_CLOEXEC, 10) : -1;
+		if (o < 0 || er < 0 || s < 0 || dup2(o, 3) < 0 || dup2(er, 4) < 0 || dup2(s, 5) < 0 ||
+		    (kid[2] >= 0 && (in < 0 || dup2(in, 6) < 0)))
 			_exit(125);
-		close_range(6, ~0U, 0);
-		vm_host(scratch, disk, kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory, 5);
+		close_range(kid[2] >= 0 ? 7 : 6, ~0U, 0);
+		vm_host(scratch, disk, kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory, 5, c->tty,
+			kid[2] >= 0 ? 6 : -1);
 	}
 	close(sp[0]);
+	/* The monitor keeps its own ends only: the pty's EIO and the pipes' EOF come when the VM is gone. */
+	for (int i = 0; i < 3; i++)
+		if (kid[i] >= 0 && (i == 0 || kid[i] != kid[0]))
+			close(kid[i]);
+	kid[0] = kid[1] = kid[2] = -1;
 	/* Before the go: the VM's processes are all born in the cgroup. */
 	int rc = capsa_cgroup_enter(cg, p, err);
 	capsa_cgroup_free(cg);
@@ -643,6 +782,7 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, int out_fd, int
 		close(sp[1]);
 		kill(p, SIGKILL);
 		waitpid(p, NULL, 0);
+		stdio_close(io, kid);
 		engine_vm_cleanup(e, c);
 		return capsa_error_prefix(err, "the VM of %.12s", c->id);
 	}

@@ -177,7 +177,7 @@ static void keep_kernel_log(const char *log)
 }
 
 void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory,
-			unsigned vcpus, int out_fd, int stop_fd)
+			unsigned vcpus, int out_fd, int in_fd, int stop_fd)
 {
 	/* The VMM's vCPU kicks are SIGRTMIN+3: nothing the host process blocked may stay blocked. */
 	sigset_t none;
@@ -204,7 +204,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		.disk_cow_dir = scratch, /* the overlay: unlinked at once, in the VM's tmpfs scratch dir */
 		.disk2 = cfgdisk,
 		.serial_out_fd = klog,
-		.console_in_fd = -1,
+		.console_in_fd = in_fd,
 		.console_out_fd = out_fd,
 		.stop_fd = stop_fd,
 		.allow_pvm_linux = engine_vm_kvm_allow_pvm(),

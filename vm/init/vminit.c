@@ -3,18 +3,22 @@
  * capsa-vminit: PID 1 of a capsa micro-VM (static). Mounts proc, sys and dev, reads the container's config
  * from the second disk, runs the process with its stdio on the console meant for it, writes the exit status
  * back to that disk and powers off. One path for both backends; only the device names differ:
- *   KVM: config /dev/vdb, stdout and stderr on /dev/hvc0 (virtio-console)
+ *   KVM: config /dev/vdb, stdout and stderr on /dev/hvc0 (virtio-console), stdin from its input side
  *   UML: config /dev/ubdb, stdout on /dev/tty1 and stderr on /dev/tty2 (con1=/con2= host fds), so kernel
- *        messages on tty0 never mix with the container's output.
+ *        messages on tty0 never mix with the container's output; stdin from /dev/tty3.
+ * Stdin arrives encoded (vm/vmstdio.h) and a relay turns it into a pipe that ends when the host's ends.
+ * With -t the process gets the stdout console (its host side the monitor's pty) as its terminal instead.
  * The root disk is the image's ext4 behind a copy-on-write layer (UML's COW file, or a scratch overlay
  * under KVM), so the image file itself is never written.
  */
 #define _GNU_SOURCE
 #include "vm/vmconfig.h"
+#include "vm/vmstdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,13 +114,94 @@ static void write_status(const char *dev, int code)
 	close(fd);
 }
 
-static void child(const struct capsa_vmcfg *c, int out, int errfd)
+/* A console in the line discipline's default (cooked) mode, for a process that gets it as its terminal. */
+static void tty_sane(int fd)
 {
-	int in = open("/dev/null", O_RDONLY);
+	struct termios t;
 
-	if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(126);
+	if (tcgetattr(fd, &t) < 0)
+		return;
+	t.c_iflag = ICRNL | IXON | IMAXBEL | IUTF8;
+	t.c_oflag = OPOST | ONLCR;
+	t.c_cflag = (t.c_cflag & ~(tcflag_t)(CSIZE | PARENB)) | CS8 | CREAD;
+	t.c_lflag = ISIG | ICANON | IEXTEN | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE;
+	tcsetattr(fd, TCSANOW, &t);
+}
+
+/* The relay (a child of PID 1): the console's stream decoded into the process's stdin pipe, closed at the
+ * end the host sent (see vm/vmstdio.h). */
+static void __attribute__((noreturn)) stdin_relay(int con, int to)
+{
+	static uint8_t buf[4096], plain[4096];
+	struct capsa_vmstdio_dec d = {0};
+
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		ssize_t n = read(con, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		size_t k;
+		int r = capsa_vmstdio_decode(&d, buf, (size_t)n, plain, &k);
+		for (size_t off = 0; off < k;) {
+			ssize_t w = write(to, plain + off, k - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				_exit(0); /* the process closed its stdin */
+			off += (size_t)w;
+		}
+		if (r != 0)
+			_exit(0);
+	}
+}
+
+/*
+ * The process's stdin, opened by PID 1 so that the relay is its child, not the process's: with a tty the
+ * terminal itself (ttydev, cooked), else a pipe fed from the stdin console (UML's tty3, KVM's hvc0 whose
+ * output is the process's). -1 with errno set.
+ */
+static int stdin_open(const struct capsa_vmcfg *c, const char *ttydev)
+{
+	if (c->tty) {
+		int fd = open(ttydev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0)
+			tty_sane(fd);
+		return fd;
+	}
+	const char *dev = strncmp(ttydev, "/dev/tty", 8) == 0 ? "/dev/tty3" : ttydev;
+	int con = open_console(dev), p[2];
+	if (con < 0)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(con);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		stdin_relay(con, p[1]);
+	}
+	int e = errno;
+	close(con);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		errno = e;
+		return -1;
+	}
+	return p[0];
+}
+
+static void child(const struct capsa_vmcfg *c, int in, int out, int errfd)
+{
 	setsid();
+	/* With -t the terminal is the session's, as a container's; stdout and stderr go to it too. */
+	if (c->tty && ioctl(in, TIOCSCTTY, 0) < 0)
+		_exit(126);
+	if (dup2(in, 0) < 0 || dup2(c->tty ? in : out, 1) < 0 || dup2(c->tty ? in : errfd, 2) < 0)
+		_exit(126);
 	if (chdir(c->cwd) < 0) {
 		dprintf(2, "capsa-vminit: working directory %s: %s\n", c->cwd, strerror(errno));
 		_exit(126);
@@ -299,13 +384,21 @@ int main(void)
 		power_off();
 	}
 
+	int in = stdin_open(&c, outdev);
+	if (in < 0) {
+		dprintf(errfd, "capsa-vminit: stdin: %s\n", strerror(errno));
+		tcdrain(errfd);
+		write_status(cfgdev, 125);
+		power_off();
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		say("fork", strerror(errno));
 		power_off();
 	}
 	if (pid == 0)
-		child(&c, out, errfd);
+		child(&c, in, out, errfd);
+	close(in);
 	/* As PID 1, reap every orphan until the container's process itself exits. */
 	for (;;) {
 		pid_t w = wait(&status);
