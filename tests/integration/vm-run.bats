@@ -149,9 +149,6 @@ wait_log() {
 	run c run --vm --network capsa-test-nonet bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"network capsa-test-nonet not found"* ]]
-	run c run --vm -t bb true
-	[ "$status" -eq 125 ]
-	[[ "$output" == *"-i/-t"*"stdin"* ]]
 	run c run --vm --stop-signal USR1 bb true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"--stop-signal 10"*"SIGTERM"* ]]
@@ -372,4 +369,86 @@ wait_log() {
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
 	assert_vm_clean
+}
+
+# Runs "$@" (a capsa command line, quoted for sh) under script in a 91x17 terminal, its input from a fifo
+# this shell holds open on fd 7, its output in $TEST_TMP/tty.out; its pid in $TTY_PID.
+start_in_tty() {
+	mkfifo "$TEST_TMP/tty.in"
+	script -qec "stty cols 91 rows 17; $*" /dev/null <"$TEST_TMP/tty.in" >"$TEST_TMP/tty.out" 2>&1 &
+	TTY_PID=$!
+	exec 7>"$TEST_TMP/tty.in"
+}
+
+# Waits (bounded, a minute) until the terminal's output has $1.
+wait_tty() {
+	for _ in $(seq 1 600); do
+		grep -q "$1" "$TEST_TMP/tty.out" && return 0
+		sleep 0.1
+	done
+	cat "$TEST_TMP/tty.out"
+	return 1
+}
+
+@test "run --vm -i: stdin reaches the guest's process byte for byte and its end closes the process's stdin" {
+	run c run --rm -i --vm bb cat <<<"hi"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	# every byte value, the protocol's escape (0xff) and end (0x04) among them, twice in a row
+	{ printf '\377\377\004\377\004'; head -c 100000 /dev/urandom; printf '\377'; } >"$TEST_TMP/in.bin"
+	want=$(md5sum <"$TEST_TMP/in.bin")
+	run c run --rm -i --vm bb sh -c 'md5sum; echo more: $(cat | wc -c)' <"$TEST_TMP/in.bin"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want
+more: 0" ]
+	# without -i, stdin is empty, as a container's
+	run c run --rm --vm bb sh -c 'echo in: $(wc -c)' <<<"not for the guest"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in: 0" ]
+	assert_vm_gone
+}
+
+@test "run --vm: create -i + start -a -i, and attach to a detached -i VM, give the process stdin" {
+	c create -i --vm --name "$(cid sa)" bb sh -c 'read -r x; echo got=$x; cat >&2' >/dev/null
+	run --separate-stderr c start -a -i "$(cid sa)" <<<$'one\ntwo'
+	[ "$status" -eq 0 ]
+	[ "$output" = "got=one" ]
+	[ "$stderr" = two ]
+	c run -d -i --vm --name "$(cid at)" bb sh -c 'read -r x; echo got=$x; exit 7' >/dev/null
+	run c attach "$(cid at)" <<<"hello"
+	[ "$status" -eq 7 ]
+	[ "$output" = "got=hello" ]
+	c rm -f "$(cid sa)" "$(cid at)" >/dev/null
+	assert_vm_gone
+}
+
+@test "run --vm -it: the process has a terminal of the client's size, with stderr on it, typed input and its exit code" {
+	start_in_tty "\"$CAPSA\" --root \"$STORE\" run --rm -it --vm bb sh -c \
+		'tty; stty size; echo oops >&2; echo ready; read -r l; echo got=\$l; exit 4'"
+	wait_tty ready
+	printf 'typed\r' >&7
+	exec 7>&-
+	rc=0
+	wait "$TTY_PID" || rc=$?
+	[ "$rc" -eq 4 ]
+	out=$(tr -d '\r' <"$TEST_TMP/tty.out")
+	[[ "$out" == *"/dev/tty1"* ]]
+	[[ "$out" == *"17 91"* ]]
+	[[ "$out" == *oops* ]]
+	# the guest's terminal echoes what is typed and gives the line to the process
+	[[ "$out" == *typed*"got=typed"* ]]
+	assert_vm_gone
+}
+
+@test "run --vm -it: ctrl-p ctrl-q detaches and the VM keeps running; rm -f leaves nothing" {
+	start_in_tty "\"$CAPSA\" --root \"$STORE\" run -it --vm --name $(cid d) bb sh -c \
+		'echo ready; while :; do sleep 1; done'"
+	wait_tty ready
+	printf '\020\021' >&7
+	exec 7>&-
+	wait "$TTY_PID" || true
+	[ "$(c inspect -f '{{.State.Status}}' "$(cid d)")" = running ]
+	pgrep -f "uml_dir=$STORE" >/dev/null
+	c rm -f "$(cid d)" >/dev/null
+	assert_vm_gone
 }
