@@ -375,7 +375,7 @@ wait_log() {
 # this shell holds open on fd 7, its output in $TEST_TMP/tty.out; its pid in $TTY_PID.
 start_in_tty() {
 	mkfifo "$TEST_TMP/tty.in"
-	script -qec "stty cols 91 rows 17; $*" /dev/null <"$TEST_TMP/tty.in" >"$TEST_TMP/tty.out" 2>&1 &
+	script -qec "stty cols 91 rows 17; exec $*" /dev/null <"$TEST_TMP/tty.in" >"$TEST_TMP/tty.out" 2>&1 &
 	TTY_PID=$!
 	exec 7>"$TEST_TMP/tty.in"
 }
@@ -440,10 +440,15 @@ more: 0" ]
 	assert_vm_gone
 }
 
-@test "run --vm -it: ctrl-p ctrl-q detaches and the VM keeps running; rm -f leaves nothing" {
+@test "run --vm -it: a resize reaches the guest; ctrl-p ctrl-q detaches and the VM keeps running; rm -f leaves nothing" {
 	start_in_tty "\"$CAPSA\" --root \"$STORE\" run -it --vm --name $(cid d) bb sh -c \
-		'echo ready; while :; do sleep 1; done'"
+		'trap \"stty size\" WINCH; echo ready; while :; do sleep 1; done'"
 	wait_tty ready
+	# the client's terminal (script's pty) resized: SIGWINCH to the client, through the monitor's pty and
+	# UML's console to the guest's shell
+	client=$(pgrep -P "$TTY_PID")
+	stty -F "$(readlink "/proc/$client/fd/0")" rows 20 cols 50
+	wait_tty "20 50"
 	printf '\020\021' >&7
 	exec 7>&-
 	wait "$TTY_PID" || true
