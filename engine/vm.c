@@ -32,6 +32,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static char *helper_path(const char *name)
@@ -79,8 +80,33 @@ static int copy_file(const char *src, int dirfd, const char *name, struct capsa_
 	return capsa_write_file_atomic_at(dirfd, name, data, len, 0755, err);
 }
 
-/* vm/<image id>.ext4: made once per image (flattened rootfs + /capsa-vminit), atomically, under the image
- * store's exclusive lock. */
+/* Which capsa-vminit a disk holds, kept on the disk file itself (an xattr, so nothing is left beside it):
+ * its size and modification time. */
+#define VMINIT_XATTR "user.capsa.vminit"
+
+static char *vminit_stamp(const char *init)
+{
+	struct stat st;
+	if (stat(init, &st) < 0)
+		return NULL;
+	return xasprintf("%lld:%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 st.st_mtim.tv_nsec);
+}
+
+/* A disk is reused unless it holds another capsa-vminit than the one next to capsa (say, from before an
+ * upgrade: an old init would run the process without the stdin or terminal the config asks for). A file
+ * system without user xattrs keeps every disk. */
+static bool disk_current(const char *path, const char *stamp)
+{
+	char have[128];
+	ssize_t n = getxattr(path, VMINIT_XATTR, have, sizeof(have));
+	if (stamp == NULL || (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)))
+		return true;
+	return n >= 0 && (size_t)n == strlen(stamp) && memcmp(have, stamp, (size_t)n) == 0;
+}
+
+/* vm/<image id>.ext4: made once per image (flattened rootfs + /capsa-vminit) and again when capsa-vminit
+ * changed, atomically, under the image store's exclusive lock. */
 static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *img, const char *ref,
 		       char **out, struct capsa_error **err)
 {
@@ -88,8 +114,10 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	const char *root = capsa_image_store_root(s);
 	_cleanup_free_ char *dir = xasprintf("%s/vm", root);
 	_cleanup_free_ char *path = xasprintf("%s/%s.ext4", dir, hex);
+	_cleanup_free_ char *init = helper_path("capsa-vminit");
+	_cleanup_free_ char *stamp = vminit_stamp(init);
 
-	if (access(path, R_OK) == 0) {
+	if (access(path, R_OK) == 0 && disk_current(path, stamp)) {
 		*out = TAKE_PTR(path);
 		return 0;
 	}
@@ -107,7 +135,6 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	struct capsa_rootfs_opts ro = {0};
 	if (capsa_image_rootfs_prepare(s, ref, cid, &ro, &rf, err) < 0)
 		return capsa_error_prefix(err, "flattening %s", ref);
-	_cleanup_free_ char *init = helper_path("capsa-vminit");
 	/* Room for the files, the journal and what the process writes (the COW file holds the writes). */
 	_cleanup_free_ char *size = xasprintf("%lldM", (long long)(img->size / (1 << 20)) * 13 / 10 + 64);
 	int rc = -1;
@@ -127,6 +154,9 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 		unlink(tmp);
 		goto out;
 	}
+	/* Without the stamp (no user xattrs here) the disk is simply kept, as before. */
+	if (stamp)
+		setxattr(tmp, VMINIT_XATTR, stamp, strlen(stamp), 0);
 	if (rename(tmp, path) < 0) {
 		rc = capsa_error_errno(err, "rename %s", path);
 		unlink(tmp);

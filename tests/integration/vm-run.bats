@@ -457,3 +457,28 @@ more: 0" ]
 	c rm -f "$(cid d)" >/dev/null
 	assert_vm_gone
 }
+
+@test "run --vm: a cached disk whose capsa-vminit is not the installed one (an upgrade) is made again" {
+	run c run --rm -i --vm bb cat <<<"one"
+	[ "$output" = one ]
+	disk=$(echo "$STORE"/vm/*.ext4)
+	getfattr --only-values -n user.capsa.vminit "$disk" | grep -q ':'
+	# a disk of an older capsa: another init's stamp, or none at all
+	setfattr -n user.capsa.vminit -v 1:2.3 "$disk"
+	ino=$(stat -c %i "$disk")
+	run c run --rm -i --vm bb cat <<<"two"
+	[ "$status" -eq 0 ]
+	[ "$output" = two ]
+	[ "$(stat -c %i "$disk")" != "$ino" ]
+	setfattr -x user.capsa.vminit "$disk"
+	ino=$(stat -c %i "$disk")
+	run c run --rm --vm bb true
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %i "$disk")" != "$ino" ]
+	# the same init: the disk is kept
+	ino=$(stat -c %i "$disk")
+	c run --rm --vm bb true
+	[ "$(stat -c %i "$disk")" = "$ino" ]
+	[ "$(find "$STORE/vm" -type f | wc -l)" -eq 1 ]
+	assert_vm_gone
+}
