@@ -546,7 +546,7 @@ static void __attribute__((noreturn)) vm_host(const char *scratch, const char *d
 		_exit(125);
 	}
 	if (pid == 0 && kernel)
-		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, con_in, stop[0]);
+		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, tty ? -1 : 4, con_in, stop[0]);
 	if (pid == 0)
 		exec_uml(scratch, disk, memory, 3, 4, con_in, tty);
 	setpgid(pid, pid);

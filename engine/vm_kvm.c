@@ -177,7 +177,7 @@ static void keep_kernel_log(const char *log)
 }
 
 void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory,
-			unsigned vcpus, int out_fd, int in_fd, int stop_fd)
+			unsigned vcpus, int out_fd, int err_fd, int in_fd, int stop_fd)
 {
 	/* The VMM's vCPU kicks are SIGRTMIN+3: nothing the host process blocked may stay blocked. */
 	sigset_t none;
@@ -206,6 +206,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		.serial_out_fd = klog,
 		.console_in_fd = in_fd,
 		.console_out_fd = out_fd,
+		.console_err_fd = err_fd,
 		.stop_fd = stop_fd,
 		.allow_pvm_linux = engine_vm_kvm_allow_pvm(),
 		.net_tap_fd = tap,

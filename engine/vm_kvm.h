@@ -48,13 +48,14 @@ unsigned engine_vm_kvm_vcpus(int64_t nano_cpus);
 
 /*
  * In the VM's forked host process: runs the VMM until the guest ends and exits. hvc0 writes to out_fd and
- * reads in_fd (the encoded stdin of vm/vmstdio.h, or a pty's slave with a tty). Exit status: 0 when the
+ * reads in_fd (the encoded stdin of vm/vmstdio.h, or a pty's slave with a tty); hvc1, when err_fd > 0,
+ * writes to err_fd (the process's stderr). Exit status: 0 when the
  * guest powered off or wrote its exit port (the process's status is on the config disk), killed by SIGKILL
  * when stop_fd became readable (as a killed container), 125 when the VM failed (the reason is appended to
  * scratch/kernel.log, where the caller finds it).
  */
 void __attribute__((noreturn))
 engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory, unsigned vcpus,
-		   int out_fd, int in_fd, int stop_fd);
+		   int out_fd, int err_fd, int in_fd, int stop_fd);
 
 #endif

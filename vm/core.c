@@ -63,7 +63,7 @@ struct vm {
 	int epfd, wake_fd;
 	struct watch watches[VM_MAX_WATCHES];
 	unsigned nwatches;
-	void *dev_state[8];
+	void *dev_state[10];
 	pthread_mutex_t lock; /* the end state and the irqfds */
 	int irqfd[VM_MAX_GSI];
 	bool no_eventfds;
@@ -74,8 +74,15 @@ struct vm {
 };
 
 static const struct vm_device *const device_table[] = {
-	&vm_dev_uart,	     &vm_dev_i8042,	     &vm_dev_sysport,	 &vm_dev_virtio_blk,
-	&vm_dev_virtio_blk2, &vm_dev_virtio_console, &vm_dev_virtio_net,
+	&vm_dev_uart,
+	&vm_dev_i8042,
+	&vm_dev_sysport,
+	&vm_dev_virtio_blk,
+	&vm_dev_virtio_blk2,
+	&vm_dev_virtio_console,
+	&vm_dev_virtio_net,
+	/* Last, so the devices before it keep their places and Linux names it after the first console. */
+	&vm_dev_virtio_console_err,
 };
 
 /* SIGRTMIN+3 kicks a vCPU thread out of KVM_RUN; the handler does nothing, the EINTR is the point. */

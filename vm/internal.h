@@ -231,6 +231,6 @@ struct vm_device {
 };
 
 extern const struct vm_device vm_dev_uart, vm_dev_i8042, vm_dev_sysport, vm_dev_virtio_blk,
-	vm_dev_virtio_blk2, vm_dev_virtio_console, vm_dev_virtio_net;
+	vm_dev_virtio_blk2, vm_dev_virtio_console, vm_dev_virtio_net, vm_dev_virtio_console_err;
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virtio-console with one port: the guest process's stdio, apart from the kernel's messages on the UART.
+ * virtio-console with one port: the guest process's stdio, apart from the kernel's messages on the UART (and,
+ * as a second device with output only, its stderr).
  * Output leaves in whole buffers (one exit-free kick per batch, one writev per buffer) instead of an exit per
  * character. Input is read only while the guest has posted buffers to take it.
  */
@@ -158,15 +159,13 @@ static void vcon_destroy(void *state)
 	free(c);
 }
 
-static int vcon_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
-		     struct capsa_error **err)
+static int vcon_add(struct vm *vm, int in_fd, int out_fd, unsigned *virtio_index, void **state,
+		    struct capsa_error **err)
 {
-	if (cfg->console_out_fd < 0)
-		return 0;
 	struct vcon *c = xzalloc(sizeof(*c));
 	c->vm = vm;
-	c->in_fd = cfg->console_in_fd;
-	c->out_fd = cfg->console_out_fd;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
 	c->ops = (struct virtio_dev_ops){
 		.device_id = VIRTIO_ID_CONSOLE,
 		.features = VIRTIO_F_VERSION_1,
@@ -197,5 +196,25 @@ static int vcon_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned 
 	return 0;
 }
 
+static int vcon_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index, void **state,
+		     struct capsa_error **err)
+{
+	if (cfg->console_out_fd < 0)
+		return 0;
+	return vcon_add(vm, cfg->console_in_fd, cfg->console_out_fd, virtio_index, state, err);
+}
+
+/* The guest's stderr apart from its stdout, as a container's: a console with no input. */
+static int vcon_err_init(struct vm *vm, const struct capsa_vm_config *cfg, unsigned *virtio_index,
+			 void **state, struct capsa_error **err)
+{
+	if (cfg->console_err_fd <= 0)
+		return 0;
+	return vcon_add(vm, -1, cfg->console_err_fd, virtio_index, state, err);
+}
+
 const struct vm_device vm_dev_virtio_console = {
 	.name = "virtio-console", .init = vcon_init, .destroy = vcon_destroy};
+
+const struct vm_device vm_dev_virtio_console_err = {
+	.name = "virtio-console (stderr)", .init = vcon_err_init, .destroy = vcon_destroy};

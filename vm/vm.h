@@ -35,11 +35,12 @@ struct capsa_vm_config {
 	/* Non-NULL: the disk is copy-on-write. The guest sees it writable, the file is opened read-only and
 	 * stays unchanged; the writes go to an unlinked file made in this directory and die with the VM. */
 	const char *disk_cow_dir;
-	const char *disk2;    /* a second virtio-blk (Linux's vdb), read-write: capsa's config/status disk */
-	int serial_out_fd;    /* UART output (kernel messages); -1: discarded */
-	int console_in_fd;    /* virtio-console input (guest's stdin); -1: no input */
-	int console_out_fd;   /* virtio-console output (guest's stdout); -1: no console device */
-	int stop_fd;	      /* readable (eventfd, pipe): stop the VM from the host side; -1: none */
+	const char *disk2;  /* a second virtio-blk (Linux's vdb), read-write: capsa's config/status disk */
+	int serial_out_fd;  /* UART output (kernel messages); -1: discarded */
+	int console_in_fd;  /* virtio-console input (guest's stdin); -1: no input */
+	int console_out_fd; /* virtio-console output (guest's stdout); -1: no console device */
+	int console_err_fd; /* > 0: a second virtio-console, output only (Linux's hvc1: the guest's stderr) */
+	int stop_fd;	    /* readable (eventfd, pipe): stop the VM from the host side; -1: none */
 	uint64_t timeout_ms;  /* 0: none; the VM is stopped when it runs longer */
 	bool allow_pvm_linux; /* boot a Linux kernel even on a PVM host (for a PVM guest kernel) */
 	bool no_eventfds; /* no ioeventfd/irqfd: each kick exits, each interrupt is two ioctls (to measure) */

@@ -2,7 +2,7 @@
 /*
  * Test driver for capsa's VMM: runs a kernel or guest program and exits with the guest's status.
  *   vmrun [--mem MiB] [--cpus N] [--cmdline S] [--initrd F] [--disk F] [--disk-ro] [--disk-cow DIR]
- *         [--console-in F] [--console-out F] [--timeout MS] [--stats] [--allow-pvm-linux]
+ *         [--console-in F] [--console-out F] [--console-err F] [--timeout MS] [--stats] [--allow-pvm-linux]
  *         [--no-eventfds] KERNEL
  *   vmrun --pvm-check   (exit 0 and a message when this host's KVM is PVM)
  * The UART goes to stdout, virtio-console output to --console-out (default: stdout), its input comes from
@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 		{"disk-ro", no_argument, NULL, 'r'},
 		{"console-in", required_argument, NULL, 'I'},
 		{"console-out", required_argument, NULL, 'O'},
+		{"console-err", required_argument, NULL, 'e'},
 		{"timeout", required_argument, NULL, 't'},
 		{"stats", no_argument, NULL, 's'},
 		{"allow-pvm-linux", no_argument, NULL, 'P'},
@@ -137,6 +138,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			cfg.console_out_fd = -1;
+			break;
+		case 'e':
+			cfg.console_err_fd = open_or_die(optarg, O_WRONLY | O_CREAT | O_TRUNC);
 			break;
 		case 's':
 			stats = true;

@@ -3,7 +3,8 @@
  * capsa-vminit: PID 1 of a capsa micro-VM (static). Mounts proc, sys and dev, reads the container's config
  * from the second disk, runs the process with its stdio on the console meant for it, writes the exit status
  * back to that disk and powers off. One path for both backends; only the device names differ:
- *   KVM: config /dev/vdb, stdout and stderr on /dev/hvc0 (virtio-console), stdin from its input side
+ *   KVM: config /dev/vdb, stdout on /dev/hvc0 (virtio-console), stdin from its input side, stderr on
+ *        /dev/hvc1 (a second virtio-console) where the VMM made one, else on hvc0 too
  *   UML: config /dev/ubdb, stdout on /dev/tty1 and stderr on /dev/tty2 (con1=/con2= host fds), so kernel
  *        messages on tty0 never mix with the container's output; stdin from /dev/tty3.
  * Stdin arrives encoded (vm/vmstdio.h) and a relay turns it into a pipe that ends when the host's ends.
@@ -356,7 +357,9 @@ int main(void)
 		errdev = "/dev/tty2";
 	} else {
 		cfgdev = "/dev/vdb";
-		outdev = errdev = "/dev/hvc0";
+		outdev = "/dev/hvc0";
+		/* The VMM's second console when stderr has its own (not with -t). */
+		errdev = access("/dev/hvc1", F_OK) == 0 ? "/dev/hvc1" : outdev;
 	}
 	if (read_config(cfgdev, &c) < 0)
 		power_off();
