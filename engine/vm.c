@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 static char *helper_path(const char *name)
@@ -691,6 +692,13 @@ static int stdio_make(const struct capsa_ctr *c, struct engine_vm_stdio *io, int
 		int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (slave < 0)
 			return capsa_error_errno(err, "the VM's terminal %s", name);
+		/* The guest's own terminal does the echo and line editing; the host side only carries bytes
+		 * (UML makes it raw itself, the KVM backend's VMM does not). */
+		struct termios t;
+		if (tcgetattr(slave, &t) == 0) {
+			cfmakeraw(&t);
+			tcsetattr(slave, TCSANOW, &t);
+		}
 		fcntl(m, F_SETFL, O_NONBLOCK | O_RDWR);
 		io->master = io->out = TAKE_FD(m);
 		io->in = c->open_stdin ? io->master : -1;
