@@ -14,13 +14,14 @@ fi
 mount --make-rprivate /
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 
-work=$(mktemp -d /run/capsa-bench-XXXXXX)
+work=$(bench_workdir)
 declare -A cmd=([capsa-runtime]="$CAPSA_TOP/build/capsa-runtime")
 command -v crun >/dev/null && cmd[crun]=$(command -v crun)
 command -v runc >/dev/null && cmd[runc]=$(command -v runc)
 names=("${!cmd[@]}")
 cleanup() {
 	for n in "${names[@]}"; do "${cmd[$n]}" --root "$work/root-$n" delete -f bench-exec >/dev/null 2>&1 || true; done
+	umount -l "$work" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT

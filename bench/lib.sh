@@ -17,6 +17,24 @@ bench_bundle() {
 	mv "$bundle/config.json.new" "$bundle/config.json"
 }
 
+# bench_workdir: a fresh work directory for state roots, echoed. Runtimes keep their state under /run,
+# which is a tmpfs on usual hosts; where it is not (this test machine's /run is ext4 mounted with
+# discard, where each replaced state file costs a synchronous discard), a tmpfs is mounted on the work
+# dir, in the benchmark's private mount namespace, for every contender alike. STATE=disk keeps the disk.
+bench_workdir() {
+	local w
+	w=$(mktemp -d /run/capsa-bench-XXXXXX)
+	if [ "${STATE:-tmpfs}" = tmpfs ] && [ "$(stat -f -c %T /run)" != tmpfs ]; then
+		mount -t tmpfs -o mode=0700 capsa-bench "$w"
+	fi
+	echo "$w"
+}
+
+# bench_state_note WORK: says where the state roots live.
+bench_state_note() {
+	echo "state roots on $(stat -f -c %T "$1") ($1)"
+}
+
 now_ns() {
 	date +%s%N
 }

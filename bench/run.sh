@@ -18,7 +18,7 @@ fi
 mount --make-rprivate /
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 
-work=$(mktemp -d /run/capsa-bench-XXXXXX)
+work=$(bench_workdir)
 export CAPSA_CGROUP_PARENT=capsa-bench-$$
 cleanup() {
 	"$CAPSA_TOP/build/capsa" --root "$work/capsa" rm -f bench-rss bench-cfg >/dev/null 2>&1 || true
@@ -84,7 +84,11 @@ for n in capsa capsa-runtime capsa-runtime-same-config podman-crun podman-runc; 
 	read -r med p10 p90 < <(stats "$work/$n.times")
 	printf '| %s | %s | %s | %s | %+.2f ms |\n' "$n" "$med" "$p10" "$p90" "$(awk -v a="$med" -v b="$base" 'BEGIN{print a-b}')"
 done
-echo "($RUNS runs each, interleaved; capsa and podman run --rm --network none IMAGE true, capsa-runtime run on a bundle)"
+echo "($RUNS runs each, interleaved; capsa and podman run --rm --network none IMAGE true, capsa-runtime run on a bundle; $(bench_state_note "$work"))"
+if [ -f "$work/podman-crun.times" ]; then
+	awk -v a="$(stats "$work/capsa.times" | cut -d' ' -f1)" -v b="$(stats "$work/podman-crun.times" | cut -d' ' -f1)" \
+		'BEGIN{printf "capsa run / podman run (crun): %.2fx (target 0.1x)\n", a/b}'
+fi
 
 # What one start of each binary costs (capsa run starts capsa twice: the sealed re-exec): most of it is
 # loading and initialising the shared libraries the binary links.

@@ -19,8 +19,8 @@ mount --make-rprivate /
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 
 # State roots on tmpfs under /run, where every runtime keeps them by default.
-work=$(mktemp -d /run/capsa-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+work=$(bench_workdir)
+trap 'umount -l "$work" 2>/dev/null; rm -rf "$work"' EXIT
 bench_bundle "$work/bundle" /bin/true
 
 declare -A cmd=([capsa-runtime]="$CAPSA_TOP/build/capsa-runtime")

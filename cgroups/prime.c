@@ -16,10 +16,12 @@
 #define _GNU_SOURCE
 #include "cgroups/internal.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,10 +47,19 @@ char *cgroup_prime_target(const struct cg_layout *l, const char *proc_cgroup)
 	return NULL;
 }
 
+/* Set before the thread starts, never freed: the thread must not touch malloc (below). */
+static char prime_path[4096];
+
+/*
+ * Only system calls, no lock of the C library, and it never returns: the runtime clone()s its init
+ * without glibc's fork handlers, so a lock this thread held at that moment (malloc's, or the ones a
+ * thread takes on its way out) would stay locked in the child for ever. Blocked in pause() it holds
+ * none; the process's exit or exec ends it.
+ */
 static void *prime_thread(void *arg)
 {
-	char *path = arg;
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	(void)arg;
+	int fd = open(prime_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	/* "0" is the writer itself (its whole thread group), moved to where it already is. Failing is fine:
 	 * this only saves time. */
 	if (fd >= 0) {
@@ -56,7 +67,8 @@ static void *prime_thread(void *arg)
 		(void)r;
 		close(fd);
 	}
-	free(path);
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -79,15 +91,22 @@ void capsa_cgroup_prime(void)
 		capsa_error_free(err);
 		return;
 	}
-	char *path = cgroup_prime_target(l, text);
-	if (path == NULL)
+	_cleanup_free_ char *path = cgroup_prime_target(l, text);
+	if (path == NULL || strlen(path) >= sizeof(prime_path))
 		return;
+	/* A forked monitor primes again: its parent's thread is not in it, and the path is the same. */
+	memcpy(prime_path, path, strlen(path) + 1);
 	pthread_attr_t a;
 	pthread_t t;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&a, 64 * 1024);
-	if (pthread_create(&t, &a, prime_thread, path) != 0)
-		free(path);
+	/* Every signal blocked in the thread: they stay the main thread's (signalfd, handlers). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, &a, prime_thread, NULL) != 0)
+		capsa_debug("cgroup: no thread to prime the grace period");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 }
