@@ -40,6 +40,8 @@ int capsa_cgroup_open(const char *resolved_path, struct capsa_cgroup **out,
 const char *capsa_cgroup_path(const struct capsa_cgroup *cg);
 void capsa_cgroup_free(struct capsa_cgroup *cg);
 /*
+ * Never in a process that will clone() with a raw system call (runtime/ create and exec): glibc then
+ * believes the child has this thread too, and its set*id() waits for it for ever.
  * On v1 and hybrid hosts, starts (on a detached thread, once per process) the RCU grace period that the
  * first move of a process into a cgroup waits for, so it overlaps the caller's work instead of delaying
  * the container's init (cgroups/prime.c says how). Call it as early as the container is decided on.

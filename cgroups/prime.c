@@ -7,9 +7,9 @@
  * born in its cgroup (clone3 CLONE_INTO_CGROUP) and nothing waits; on v1 and hybrid hosts the init is
  * moved by such a write.
  *
- * capsa_cgroup_prime() starts that wait at once, on a thread of its own, by moving the caller into the
- * cgroup it is already in: nothing changes for the process, but the grace period runs while the caller
- * prepares the container, and the init's move, a few milliseconds later, finds the lock warm. It is
+ * capsa_cgroup_prime() starts that wait at once, in capsa's CLI, on a thread of its own, by moving the caller
+ * into the cgroup it is already in: nothing changes for the process, but the grace period runs while the
+ * caller prepares the container, and the init's move, a few milliseconds later, finds the lock warm. It is
  * the same latency the kernel's "favordynmods" mount option removes for everyone, at the price of
  * slower forks, which a runtime has no business choosing for the host.
  */
@@ -74,7 +74,7 @@ static void *prime_thread(void *arg)
 
 void capsa_cgroup_prime(void)
 {
-	/* Once per process: a forked child (the monitor) primes again, to stretch the window. */
+	/* Once per process (by pid: a forked child is another process). */
 	static pid_t primed;
 	if (primed == getpid())
 		return;
@@ -94,7 +94,6 @@ void capsa_cgroup_prime(void)
 	_cleanup_free_ char *path = cgroup_prime_target(l, text);
 	if (path == NULL || strlen(path) >= sizeof(prime_path))
 		return;
-	/* A forked monitor primes again: its parent's thread is not in it, and the path is the same. */
 	memcpy(prime_path, path, strlen(path) + 1);
 	pthread_attr_t a;
 	pthread_t t;

@@ -227,7 +227,6 @@ static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, 
 		/* The container's init will be a clone of the monitor: from a sealed binary only. */
 		if (!capsa_exe_is_sealed())
 			monitor_exec_create(e, c->id, sp[1]);
-		capsa_cgroup_prime(); /* as the monitor's sealed exec does (engine/monitor.c) */
 		/* Nothing of the container is touched before go: a failed create removes its directory. */
 		int go = monitor_wait_go(sp[1]);
 		if (go < 0)
@@ -317,7 +316,9 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	*exit_code = 125;
 	if (o->name && capsa_container_name_validate(o->name, err) < 0)
 		return -1;
-	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm. */
+	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm.
+	 * Only here, in the CLI: a process that clone()s an init with a raw system call must not have a
+	 * second thread (the init's setresuid would wait for glibc's other thread for ever). */
 	capsa_cgroup_prime();
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");

@@ -56,7 +56,6 @@ int capsa_engine_exec(struct capsa_engine *e, struct capsa_ctr *c, const struct 
 				       c->id);
 	if (c->status != CAPSA_CTR_RUNNING)
 		return capsa_error_set(err, 0, "container %.12s is not running", c->id);
-	capsa_cgroup_prime();
 	_cleanup_free_ char *user = NULL;
 	if (r->user && resolve_user(c, r->user, &user, err) < 0)
 		return -1;

@@ -1168,9 +1168,6 @@ int capsa_monitor_command(const char *root, int argc, char **argv)
 		/* The init is a clone of this process: never the writable host binary (CVE-2019-5736). */
 		if (capsa_engine_seal_self(&err) < 0)
 			goto fail;
-		/* Again, here: a write within a grace period of the CLI's keeps the kernel's lock warm for
-		 * one more, until this process moves the init (cgroups/prime.c). */
-		capsa_cgroup_prime();
 		/* The create was given up before the container was ready: nothing to do. */
 		int go = monitor_wait_go(sync_fd);
 		if (go < 0)

@@ -83,7 +83,6 @@ int cmd_create(struct global *g, int argc, char **argv)
 	if (parse_create_flags(argc, argv, usage, false, &f) < 0)
 		return 1;
 	struct capsa_error *err = NULL;
-	capsa_cgroup_prime();
 	if (capsa_container_create(&g->rt, &f.o, NULL, &err) < 0)
 		return fail(err);
 	return 0;

@@ -139,7 +139,6 @@ int cmd_exec(struct global *g, int argc, char **argv)
 	o.additional_gids = gids;
 	struct capsa_error *err = NULL;
 	int code = 0;
-	capsa_cgroup_prime();
 	if (capsa_container_exec(&g->rt, &o, &code, &err) < 0)
 		return fail(err);
 	return code;

@@ -25,7 +25,6 @@ int cmd_run(struct global *g, int argc, char **argv)
 		return 1;
 	struct capsa_error *err = NULL;
 	int code = 0;
-	capsa_cgroup_prime();
 	if (capsa_container_run(&g->rt, &f.o, f.detach, &code, &err) < 0)
 		return fail(err);
 	return code;

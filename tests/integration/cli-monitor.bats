@@ -289,3 +289,33 @@ assert_gone() {
 	# the monitor was forked before the failure; told nothing, it goes
 	wait_for sh -c "! pgrep -f -- '--root $STORE [_]_monitor-create' >/dev/null"
 }
+
+@test "capsa run leaves the calling process in its own cgroup (the grace-period prime is a no-op move)" {
+	# capsa first moves itself to where it already is (cgroups/prime.c); put the caller in a
+	# cgroup of its own and check that it is still there afterwards, in every hierarchy.
+	local cg=/$TEST_ID_PREFIX-caller d dirs=()
+	if [ -e /sys/fs/cgroup/cgroup.procs ]; then
+		dirs=("/sys/fs/cgroup$cg")
+	else
+		for d in /sys/fs/cgroup/*; do
+			[ -e "$d/cgroup.procs" ] && dirs+=("$d$cg")
+		done
+	fi
+	[ ${#dirs[@]} -gt 0 ]
+	mkdir "${dirs[@]}"
+	export CAPSA STORE
+	run sh -c '
+		# (a new cpuset cgroup has no CPUs yet and refuses the move: only the joined ones count)
+		for d in "$@"; do echo $$ 2>/dev/null >"$d/cgroup.procs"; done
+		before=$(sort /proc/self/cgroup)
+		joined=$(grep -c -- "$0" /proc/$$/cgroup)
+		[ "$joined" -ge 1 ] || exit 4
+		"$CAPSA" --root "$STORE" run --rm --network none bb true || exit 1
+		[ "$(sort /proc/self/cgroup)" = "$before" ] || { echo moved; exit 3; }
+		echo "$joined $(grep -c -- "$0" /proc/$$/cgroup)"' "$cg" "${dirs[@]}"
+	echo "$output"
+	rmdir "${dirs[@]}"
+	[ "$status" -eq 0 ]
+	read -r before after <<<"${lines[-1]}"
+	[ "$before" -eq "$after" ]
+}

@@ -104,36 +104,3 @@ knob() {
 	run rt ps capsa-test-nonexistent
 	[[ "$output" == *"does not exist"* ]]
 }
-
-@test "run and exec leave the calling process in its own cgroup (the grace-period prime is a no-op move)" {
-	# The runtime first moves its caller to where it already is (cgroups/prime.c); put the caller in a
-	# cgroup of its own and check that it is still there afterwards, in every hierarchy.
-	local cg=/$TEST_ID_PREFIX-caller d dirs=()
-	if [ -e /sys/fs/cgroup/cgroup.procs ]; then
-		dirs=("/sys/fs/cgroup$cg")
-	else
-		for d in /sys/fs/cgroup/*; do
-			[ -e "$d/cgroup.procs" ] && dirs+=("$d$cg")
-		done
-	fi
-	[ ${#dirs[@]} -gt 0 ]
-	mkdir "${dirs[@]}"
-	export RUNTIME RUNTIME_ROOT BUNDLE ID
-	run sh -c '
-		# (a new cpuset cgroup has no CPUs yet and refuses the move: only the joined ones count)
-		for d in "$@"; do echo $$ 2>/dev/null >"$d/cgroup.procs"; done
-		before=$(sort /proc/self/cgroup)
-		joined=$(grep -c -- "$0" /proc/$$/cgroup)
-		[ "$joined" -ge 1 ] || exit 4
-		# (the container must not hold the output bats reads)
-		"$RUNTIME" --root "$RUNTIME_ROOT" run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 || exit 1
-		"$RUNTIME" --root "$RUNTIME_ROOT" exec "$ID" true || exit 2
-		[ "$(sort /proc/self/cgroup)" = "$before" ] || { echo moved; exit 3; }
-		echo "$joined $(grep -c -- "$0" /proc/$$/cgroup)"' "$cg" "${dirs[@]}"
-	echo "$output"
-	rt delete -f "$ID"
-	rmdir "${dirs[@]}"
-	[ "$status" -eq 0 ]
-	read -r before after <<<"${lines[-1]}"
-	[ "$before" -eq "$after" ]
-}
