@@ -6,7 +6,6 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "cgroups/cgroups.h"
 #include "runtime/runtime.h"
 
 #include <getopt.h>
