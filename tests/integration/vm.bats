@@ -306,3 +306,27 @@ print("%x" % h)' "$1"
 	run "$VMRUN" --check-leaks --no-console --mem 4 "$GUESTS/hello.elf"
 	[ "$status" -eq 0 ]
 }
+
+# The KVM backend's stderr console (capsa_vm_config.console_err_fd, Linux's hvc1 for run --vm): a second
+# virtio-console with output only, after the first (this host's PVM KVM cannot boot Linux, so vminit's
+# use of hvc1 is not run here).
+@test "vm: stderr console: with a stderr console the guest's first console is still stdout, and the stderr file stays empty" {
+	run bash -c "echo 'hello there' | '$VMRUN' --console-out '$TEST_TMP/out' --console-err '$TEST_TMP/err' '$GUESTS/console.elf'"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/out")" = "$(printf 'console: ready\nHELLO THERE')" ]
+	[ -f "$TEST_TMP/err" ]
+	[ ! -s "$TEST_TMP/err" ]
+}
+
+@test "vm: stderr console: the stderr console alone is a working virtio-console that writes to its file" {
+	run "$VMRUN" --no-console --console-err "$TEST_TMP/err" --cmdline lines=0 "$GUESTS/console.elf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"uart: console guest up"* ]]
+	[ "$(cat "$TEST_TMP/err")" = "console: ready" ]
+}
+
+@test "vm: stderr console: a stderr console that cannot be opened is refused by name" {
+	run "$VMRUN" --console-err /nonexistent/capsa-test-dir/err "$GUESTS/console.elf"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/nonexistent/capsa-test-dir/err"* ]]
+}
