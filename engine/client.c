@@ -337,6 +337,18 @@ int capsa_engine_attach(struct capsa_engine *e, struct capsa_ctr *c, const struc
 	return attach_common(e, c, a, false, exit_code, detached, err);
 }
 
+/* Whether the runtime's state says the container's init has ended (or is gone with its state). */
+static bool init_ended(struct capsa_engine *e, const struct capsa_ctr *c)
+{
+	_cleanup_oci_state_ struct oci_state *st = NULL;
+	struct capsa_error *e2 = NULL;
+	if (capsa_container_state(&e->rt, c->id, &st, &e2) < 0) {
+		capsa_error_free(e2);
+		return true;
+	}
+	return strcmp(st->status, "stopped") == 0;
+}
+
 static int simple_request(struct capsa_engine *e, struct capsa_ctr *c, enum frame_type t, int32_t v,
 			  bool wait, struct capsa_error **err)
 {
@@ -344,7 +356,11 @@ static int simple_request(struct capsa_engine *e, struct capsa_ctr *c, enum fram
 	_cleanup_close_ int fd = connect_ctr(e, c, &finishing, err);
 	if (fd < 0 && finishing) {
 		/* The container has ended and the monitor is recording it: a stop is done when that
-		 * is; there is nothing left to signal. */
+		 * is; there is nothing left to signal. A container still running behind a monitor that
+		 * does not answer is another matter: said as such, not waited for. */
+		if (!init_ended(e, c))
+			return capsa_error_set(err, ECONNREFUSED, "the monitor of %.12s does not answer",
+					       c->id);
 		if (!wait)
 			return capsa_error_set(err, 0, "container %.12s is not running", c->id);
 		wait_monitor_gone(c);

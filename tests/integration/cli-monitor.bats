@@ -279,6 +279,22 @@ assert_gone() {
 		c rm "$id" >/dev/null
 	done
 	[ -z "$(c ps -aq)" ]
+	# No socket at all while the monitor lives: wait waits for the monitor, then takes the record;
+	# stop and kill of the still running container say the monitor does not answer, and wait nothing.
+	id=$(c run -d bb sh -c 'trap "exit 9" TERM; sleep 1000 & wait')
+	rm "$STORE/containers/$id/attach"
+	run c kill "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the monitor of ${id:0:12} does not answer"* ]]
+	run c stop -t 1 "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not answer"* ]]
+	( c wait "$id" >"$TEST_TMP/code" ) &
+	local waiter=$!
+	kill -TERM "$(state "$id" monitorPid)"
+	wait "$waiter"
+	[ "$(cat "$TEST_TMP/code")" = 9 ]
+	c rm "$id" >/dev/null
 }
 
 @test "a create that fails while its monitor starts leaves neither the container nor the monitor" {
