@@ -21,7 +21,17 @@ override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) $(PKG_CFLAGS_C
 	-ffunction-sections -fdata-sections
 LDFLAGS ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections
+# The libraries go in statically where their archives are installed (Debian's -dev packages ship them):
+# every start of capsa, of a container's monitor and of capsa-runtime then skips loading and relocating
+# five shared objects, about 0.3 ms each start measured (perf stat, `capsa version`). libc stays shared.
+STATIC_LIBS := $(filter-out -lpthread,$(shell pkg-config --static --libs $(PKGS) 2>/dev/null))
+HAVE_STATIC_LIBS := $(shell for l in $(patsubst -l%,%,$(STATIC_LIBS)); do \
+	$(CC) -print-file-name=lib$$l.a | grep -q / || { echo no; break; }; done)
+ifeq ($(HAVE_STATIC_LIBS):$(if $(STATIC_LIBS),y),:y)
+LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -lpthread -lm
+else
 LIBS := $(PKG_LIBS) -lpthread -lm
+endif
 
 LIB_DIRS := common oci-spec runtime cgroups netns image vm engine
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
