@@ -178,6 +178,40 @@ static int listen_start_socket(struct create_ctx *c, struct capsa_error **err)
 	return fd;
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* The kernel's struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2, Linux 5.7). */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+		set_tid_size, cgroup;
+};
+
+/*
+ * fork semantics (no new stack): the child returns here on a copy of our memory. On a pure v2 host the
+ * child is born in its cgroup (clone3 CLONE_INTO_CGROUP, as crun does): a move by cgroup.procs would take
+ * the kernel's global cgroup_threadgroup_rwsem for writing, which after a quiet spell first waits for an
+ * RCU grace period (8-20 ms). Kernels before 5.7 do not know the flag: the caller then moves the child.
+ */
+pid_t runtime_clone_into(unsigned long flags, int cgroup_fd, bool *born_in_cgroup)
+{
+	*born_in_cgroup = false;
+	if (cgroup_fd >= 0) {
+		struct clone_args_v2 a = {.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP,
+					  .exit_signal = flags & 0xff,
+					  .cgroup = (uint64_t)cgroup_fd};
+		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*born_in_cgroup = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
 static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 {
 	c->start_listen_fd = listen_start_socket(c, err);
@@ -189,8 +223,7 @@ static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 	c->sync_parent = sp[0];
 	c->sync_child = sp[1];
 	unsigned long flags = SIGCHLD | (c->two_step ? 0 : (unsigned long)c->clone_flags);
-	/* fork semantics (no new stack): the child runs container_init on a copy of our memory. */
-	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	pid_t pid = runtime_clone_into(flags, capsa_cgroup_v2_fd(c->cgroup), &c->born_in_cgroup);
 	if (pid < 0)
 		return capsa_error_errno(err, "clone the container init%s",
 					 errno == EINVAL || errno == EPERM ? " (namespaces not supported?)"
@@ -274,7 +307,7 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 	/* Recorded with the final state: until then a crash is cleaned up through the cgroup. */
 	c->state->pid = c->init_pid;
 	c->state->init_start_time = capsa_proc_start_time(c->init_pid);
-	if (capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
+	if (!c->born_in_cgroup && capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
 		return -1;
 	if (cfg->linux_ && cfg->linux_->resources && apply_resources(c, err) < 0)
 		return -1;

@@ -38,7 +38,11 @@ struct exec_ctx {
 	int console_fd;
 	int console_peer;	   /* our end when we proxy the terminal ourselves */
 	struct container_dir *dir; /* locked: the child drops its copy at once */
+	int cgroup_fd;		   /* the container's v2 cgroup, where the child is born; else -1 */
 };
+
+/* Or'ed into the pid the intermediate sends: the child was born in its cgroup (pids stay below 2^22). */
+#define PID_IN_CGROUP 0x40000000
 
 static int env_set(char ***env, size_t *n, const char *kv, struct capsa_error **err)
 {
@@ -255,7 +259,8 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_ctx *x, int 
 		sync_send_error(x->sync_child, err);
 		_exit(1);
 	}
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	bool born;
+	pid_t pid = runtime_clone_into(CLONE_PARENT | SIGCHLD, x->cgroup_fd, &born);
 	if (pid == 0)
 		exec_child(x);
 	if (pid < 0) {
@@ -263,7 +268,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_ctx *x, int 
 		sync_send_error(x->sync_child, err);
 		_exit(1);
 	}
-	_exit(sync_send(x->sync_child, SYNC_INIT_PID, pid, &err) < 0 ? 1 : 0);
+	_exit(sync_send(x->sync_child, SYNC_INIT_PID, pid | (born ? PID_IN_CGROUP : 0), &err) < 0 ? 1 : 0);
 }
 
 static void exec_ctx_free(struct exec_ctx *x)
@@ -285,7 +290,8 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 			     .sync_parent = -1,
 			     .sync_child = -1,
 			     .console_fd = -1,
-			     .console_peer = -1};
+			     .console_peer = -1,
+			     .cgroup_fd = -1};
 	struct opened c;
 	*exit_code = 0;
 	if (o->preserve_fds < 0)
@@ -359,6 +365,9 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 	}
 	x.sync_parent = sq[0];
 	x.sync_child = sq[1];
+	cg = open_cgroup(c.state);
+	x.cgroup_fd = cg ? capsa_cgroup_v2_fd(cg) : -1;
+	bool born = false;
 	foreground_signals(&mask);
 	if (!o->detach) {
 		sigprocmask(SIG_BLOCK, &mask, &old);
@@ -393,7 +402,8 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 			goto out;
 		}
 		int r = sync_recv(x.sync_parent, SYNC_INIT_PID, &pid, err);
-		child = r < 0 ? -1 : pid;
+		born = r == 0 && (pid & PID_IN_CGROUP);
+		child = r < 0 ? -1 : (pid & ~PID_IN_CGROUP);
 		if (r < 0)
 			goto out;
 	}
@@ -403,8 +413,7 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 		close(x.console_fd);
 		x.console_fd = -1;
 	}
-	cg = open_cgroup(c.state);
-	if (cg && capsa_cgroup_enter(cg, child, err) < 0)
+	if (cg && !born && capsa_cgroup_enter(cg, child, err) < 0)
 		goto out;
 	if (sync_send(x.sync_parent, SYNC_GO, 0, err) < 0)
 		goto out;

@@ -187,7 +187,11 @@ struct create_ctx {
 	bool subreaper;	 /* run in the foreground: we reap the init */
 	pid_t child_pid; /* what we cloned */
 	pid_t init_pid;
+	bool born_in_cgroup; /* cloned into its (v2) cgroup: no move, no wait for the kernel's lock */
 };
+/* clone(flags) with fork semantics, into the v2 cgroup cgroup_fd when >= 0 and the kernel can (then
+ * *born_in_cgroup); else a plain clone the caller moves into its cgroup. */
+pid_t runtime_clone_into(unsigned long flags, int cgroup_fd, bool *born_in_cgroup);
 /* Runs in the cloned child; never returns. */
 void container_init(struct create_ctx *c) __attribute__((noreturn));
 int container_create(struct create_ctx *c, struct capsa_error **err) CAPSA_WUR;
