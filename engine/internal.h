@@ -92,6 +92,9 @@ int engine_network_setup(struct capsa_engine *e, struct capsa_image_store *s, co
 			 struct capsa_error **err) CAPSA_WUR;
 /* Releases whatever the record lists (veth, netns mount, nft rules, address, ports); never fails. */
 void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c);
+/* The container stopped: its published ports' rules and reservations go (its address, veth or tap stay);
+ * engine_network_ensure takes them again at the next start. Never fails. */
+void engine_network_release_ports(struct capsa_engine *e, const struct capsa_ctr *c);
 /* A micro-VM joins its network as a container does (address, published ports, record), with the persistent
  * tap named tap on the bridge instead of a namespace and veth. 1 with eth0's address, 0 for --network
  * none. */

@@ -94,6 +94,9 @@ static void monitor_init(struct monitor *m, struct capsa_engine *e)
 static void save_state(struct monitor *m)
 {
 	struct capsa_error *e = NULL;
+	/* Before anyone can see it exited: a stopped container holds no host port, as in docker. */
+	if (m->c->status == CAPSA_CTR_EXITED)
+		engine_network_release_ports(m->e, m->c);
 	if (ctr_write_state(m->dirfd, m->c, &e) < 0)
 		warn_error(&e, "write the state");
 }

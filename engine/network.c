@@ -62,8 +62,10 @@ struct net_state {
 	uint32_t addr, gw;
 	int prefix;
 	uint8_t mac[6];
-	struct capsa_port_map *ports;
-	size_t n_ports;
+	/* binds: what run asked for (host port 0: an ephemeral one at each start); ports: what the container
+	 * holds now, empty while it is stopped. */
+	struct capsa_port_map *binds, *ports;
+	size_t n_binds, n_ports;
 };
 
 static void net_state_clear(struct net_state *s)
@@ -73,6 +75,7 @@ static void net_state_clear(struct net_state *s)
 	free(s->veth);
 	free(s->netns);
 	free(s->key);
+	free(s->binds);
 	free(s->ports);
 	memset(s, 0, sizeof(*s));
 }
@@ -639,6 +642,20 @@ int capsa_engine_network_inspect(struct capsa_engine *e, const char *name, char 
 
 /* ---- a container's share -------------------------------------------------------------------------- */
 
+static json_object *ports_json(const struct capsa_port_map *m, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "Proto", json_object_new_string(m[i].proto));
+		json_object_object_add(p, "HostIp", json_object_new_string(m[i].host_ip));
+		json_object_object_add(p, "HostPort", json_object_new_int(m[i].host_port));
+		json_object_object_add(p, "ContainerPort", json_object_new_int(m[i].ctr_port));
+		json_object_array_add(a, p);
+	}
+	return a;
+}
+
 static char *net_state_json(const struct net_state *s)
 {
 	char b[16];
@@ -655,16 +672,8 @@ static char *net_state_json(const struct net_state *s)
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
 		 s->mac[3], s->mac[4], s->mac[5]);
 	json_object_object_add(o, "MacAddress", json_object_new_string(mac));
-	json_object *ports = json_object_new_array();
-	for (size_t i = 0; i < s->n_ports; i++) {
-		json_object *p = json_object_new_object();
-		json_object_object_add(p, "Proto", json_object_new_string(s->ports[i].proto));
-		json_object_object_add(p, "HostIp", json_object_new_string(s->ports[i].host_ip));
-		json_object_object_add(p, "HostPort", json_object_new_int(s->ports[i].host_port));
-		json_object_object_add(p, "ContainerPort", json_object_new_int(s->ports[i].ctr_port));
-		json_object_array_add(ports, p);
-	}
-	json_object_object_add(o, "Ports", ports);
+	json_object_object_add(o, "PortBindings", ports_json(s->binds, s->n_binds));
+	json_object_object_add(o, "Ports", ports_json(s->ports, s->n_ports));
 	char *out = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return out;
@@ -674,6 +683,34 @@ static int jint(json_object *o, const char *key)
 {
 	json_object *v;
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
+}
+
+/* The array key of the record into *m (entries that are not a tcp or udp mapping skipped); false when the
+ * record has no such array. */
+static bool ports_parse(json_object *o, const char *key, struct capsa_port_map **m, size_t *n)
+{
+	json_object *a;
+	*n = 0;
+	*m = NULL;
+	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+		return false;
+	size_t len = json_object_array_length(a);
+	*m = xcalloc(len + 1, sizeof(**m));
+	for (size_t i = 0; i < len; i++) {
+		json_object *p = json_object_array_get_idx(a, i);
+		struct capsa_port_map *one = &(*m)[*n];
+		const char *proto = jstr(p, "Proto"), *hip = jstr(p, "HostIp");
+		int hport = jint(p, "HostPort"), cport = jint(p, "ContainerPort");
+		if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) || hport < 0 || hport > 65535 ||
+		    cport < 1 || cport > 65535 || (hip && strlen(hip) >= sizeof(one->host_ip)))
+			continue;
+		snprintf(one->proto, sizeof(one->proto), "%s", proto);
+		snprintf(one->host_ip, sizeof(one->host_ip), "%s", hip ? hip : "");
+		one->host_port = (uint16_t)hport;
+		one->ctr_port = (uint16_t)cport;
+		(*n)++;
+	}
+	return true;
 }
 
 /* 1 with the state, 0 when the container holds nothing on a bridge network, -1 on error. */
@@ -706,22 +743,13 @@ static int net_state_read(struct capsa_engine *e, const char *id, struct net_sta
 	s->key = xstrdup(key);
 	s->prefix = jint(o, "IPPrefixLen");
 	capsa_mac_from_ipv4(s->addr, s->mac);
-	json_object *ports;
-	if (json_object_object_get_ex(o, "Ports", &ports) && json_object_is_type(ports, json_type_array)) {
-		size_t n = json_object_array_length(ports);
-		s->ports = xcalloc(n + 1, sizeof(*s->ports));
-		for (size_t i = 0; i < n; i++) {
-			json_object *p = json_object_array_get_idx(ports, i);
-			struct capsa_port_map *m = &s->ports[s->n_ports];
-			const char *proto = jstr(p, "Proto"), *hip = jstr(p, "HostIp");
-			if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
-				continue;
-			snprintf(m->proto, sizeof(m->proto), "%s", proto);
-			snprintf(m->host_ip, sizeof(m->host_ip), "%s", hip ? hip : "");
-			m->host_port = (uint16_t)jint(p, "HostPort");
-			m->ctr_port = (uint16_t)jint(p, "ContainerPort");
-			s->n_ports++;
-		}
+	ports_parse(o, "Ports", &s->ports, &s->n_ports);
+	/* A record from before ports were released at stop: what it holds is what it asked for. */
+	if (!ports_parse(o, "PortBindings", &s->binds, &s->n_binds)) {
+		s->binds = xcalloc(s->n_ports + 1, sizeof(*s->binds));
+		if (s->n_ports)
+			memcpy(s->binds, s->ports, s->n_ports * sizeof(*s->binds));
+		s->n_binds = s->n_ports;
 	}
 	json_object_put(o);
 	return 1;
@@ -838,6 +866,15 @@ static bool registered(const char *text, const struct capsa_port_map *m)
 	return false;
 }
 
+/* docker's words when a host port is taken at create or start, as scripts look for them. */
+static int port_taken(const struct capsa_ctr *c, const struct capsa_port_map *m, struct capsa_error **err)
+{
+	return capsa_error_set(err, EADDRINUSE,
+			       "driver failed programming external connectivity on endpoint %s (%s): Bind "
+			       "for %s:%u failed: port is already allocated",
+			       c->name, c->id, m->host_ip[0] ? m->host_ip : "0.0.0.0", m->host_port);
+}
+
 static int alloc_ports(struct capsa_engine *e, int ndir, const struct capsa_ctr *c, struct capsa_port_map *m,
 		       size_t n, struct capsa_error **err)
 {
@@ -846,7 +883,9 @@ static int alloc_ports(struct capsa_engine *e, int ndir, const struct capsa_ctr 
 	_cleanup_close_ int fd = lock_file(ndir, "ports", err);
 	if (fd < 0)
 		return -1;
-	_cleanup_free_ char *text = drop_stale(e, read_locked(fd));
+	_cleanup_free_ char *all = drop_stale(e, read_locked(fd));
+	/* Its own lines (a stop killed before it released them) are not someone else's reservation. */
+	_cleanup_free_ char *text = drop_lines_of(all, c->id);
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].host_port == 0) {
 			for (int tries = 0; m[i].host_port == 0 && tries < 64; tries++) {
@@ -858,11 +897,7 @@ static int alloc_ports(struct capsa_engine *e, int ndir, const struct capsa_ctr 
 				return capsa_error_set(err, EADDRINUSE, "no free host port for %u/%s",
 						       m[i].ctr_port, m[i].proto);
 		} else if (registered(text, &m[i]) || !port_free(&m[i])) {
-			return capsa_error_set(
-				err, 0,
-				"driver failed programming external connectivity on endpoint %s "
-				"(%s): Bind for %s:%u failed: port is already allocated",
-				c->name, c->id, m[i].host_ip[0] ? m[i].host_ip : "0.0.0.0", m[i].host_port);
+			return port_taken(c, &m[i], err);
 		}
 		char *more = xasprintf("%s%s %u %s\n", text, m[i].proto, m[i].host_port, c->id);
 		free(text);
@@ -974,6 +1009,10 @@ static int join(struct capsa_engine *e, struct capsa_image_store *s, const struc
 	st->netns = xstrdup(netns);
 	st->gw = n.gw;
 	st->prefix = n.prefix;
+	st->binds = xcalloc(st->n_ports + 1, sizeof(*st->binds));
+	if (st->n_ports)
+		memcpy(st->binds, st->ports, st->n_ports * sizeof(*st->binds));
+	st->n_binds = st->n_ports;
 	/* Written first with no address and no ports, then again with each: whatever is made from here on
 	 * is in the record when a later step fails (or the process is killed). */
 	if (alloc_address(e, ndir, &n, c->id, &st->addr, err) < 0)
@@ -1078,10 +1117,12 @@ static bool netns_mounted(const char *path)
 }
 
 /*
- * Before each (re)start: what setup made in the kernel and under /run is gone after a reboot (or was
- * removed by hand) while the record, the address and the ports are still the container's. Made again
- * from the record, in the same order as setup; one statfs (a micro-VM: one look for its tap) when all is
- * still there.
+ * Before each (re)start. A stopped container released its host ports (engine_network_release_ports): it
+ * takes them again as run asked (the same fixed ports, fresh ephemeral ones), or the start fails naming
+ * the port and leaves nothing. What setup made in the kernel and under /run is gone after a reboot (or was
+ * removed by hand) while the record and the address are still the container's: made again from the
+ * record, in the same order as setup. One statfs (a micro-VM: one look for its tap) when the container
+ * still holds everything (created, or restarted by its policy).
  */
 int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
 {
@@ -1089,12 +1130,15 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	struct net_cfg n = {0};
 	_cleanup_close_ int ndir = -1, lock = -1;
 	int ret = -1;
+	bool took = false;
 	int r = net_state_read(e, c->id, &st, err);
 	if (r <= 0)
 		return r;
 	/* A micro-VM's record has no namespace: its tap (persistent, gone after a reboot) says the same. */
 	bool vm = st.netns[0] == '\0';
-	if (vm ? capsa_link_exists(st.veth) : netns_mounted(st.netns)) {
+	bool present = vm ? capsa_link_exists(st.veth) : netns_mounted(st.netns);
+	bool retake = st.n_ports == 0 && st.n_binds > 0;
+	if (present && !retake) {
 		net_state_clear(&st);
 		return 0;
 	}
@@ -1104,37 +1148,99 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	lock = lock_file(ndir, "lock", err);
 	if (lock < 0 || net_load(ndir, st.network, &n, err) < 0)
 		goto out;
-	for (size_t i = 0; i < st.n_ports; i++)
-		if (!port_free(&st.ports[i])) {
-			capsa_error_set(
-				err, EADDRINUSE,
-				"driver failed programming external connectivity on endpoint %s (%s): Bind "
-				"for %s:%u failed: port is already allocated",
-				c->name, c->id, st.ports[i].host_ip[0] ? st.ports[i].host_ip : "0.0.0.0",
-				st.ports[i].host_port);
+	if (retake) {
+		st.ports = xcalloc(st.n_binds + 1, sizeof(*st.ports));
+		memcpy(st.ports, st.binds, st.n_binds * sizeof(*st.ports));
+		/* Refused: nothing was registered (alloc_ports writes once, at its end). */
+		if (alloc_ports(e, ndir, c, st.ports, st.n_binds, err) < 0)
 			goto out;
-		}
+		st.n_ports = st.n_binds;
+		took = true;
+		if (net_state_write(e, c->id, &st, err) < 0)
+			goto out;
+	} else {
+		/* Still reserved for it since before the reboot: only a host socket can be in the way. */
+		for (size_t i = 0; i < st.n_ports; i++)
+			if (!port_free(&st.ports[i])) {
+				port_taken(c, &st.ports[i], err);
+				goto out;
+			}
+	}
 	if (capsa_ip_forward_enable(err) < 0 || capsa_bridge_ensure(n.bridge, n.gw, n.prefix, err) < 0 ||
 	    capsa_nft_network_ensure(n.name, n.net, n.prefix, n.bridge, err) < 0)
 		goto out;
 	close(TAKE_FD(lock));
-	/* A file left without its mount, a veth or a chain left without the namespace (or the tap): made
-	 * afresh. */
-	if (!vm && capsa_netns_remove(st.netns, err) < 0)
-		goto out;
-	if (!vm && capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
-		goto out;
+	/* Whatever a rule of these ports (or the chain) left behind is made afresh. */
 	if (st.n_ports)
 		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
-	if (vm ? plumb_vm(&st, err) < 0 : plumb(e, &st, err) < 0)
-		goto out;
+	if (present) {
+		if (capsa_nft_ports_add(st.network, st.key, st.addr, st.ports, st.n_ports, err) < 0)
+			goto out;
+	} else {
+		/* A file left without its mount, a veth left without the namespace (or the tap): made afresh.
+		 */
+		if (!vm && capsa_netns_remove(st.netns, err) < 0)
+			goto out;
+		if (!vm && capsa_link_exists(st.veth) && capsa_link_delete(st.veth, err) < 0)
+			goto out;
+		if (vm ? plumb_vm(&st, err) < 0 : plumb(e, &st, err) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0) {
+		if (took) {
+			/* The start fails: the ports go back, as they were at stop. */
+			capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
+			st.n_ports = 0;
+			struct capsa_error *e2 = NULL;
+			if (net_state_write(e, c->id, &st, &e2) == 0) {
+				release_lines(ndir, "ports", c->id);
+			} else {
+				capsa_warn("%.12s: %s", c->id, e2->msg);
+				capsa_error_free(e2);
+			}
+		}
 		capsa_error_prefix(err, "network %s", st.network ? st.network : c->network);
+	}
 	net_cfg_clear(&n);
 	net_state_clear(&st);
 	return ret;
+}
+
+void engine_network_release_ports(struct capsa_engine *e, const struct capsa_ctr *c)
+{
+	struct net_state st = {0};
+	struct capsa_error *e2 = NULL;
+	/* Most containers publish nothing: one read of the record for them. */
+	int r = net_state_read(e, c->id, &st, &e2);
+	if (r <= 0 || st.n_ports == 0) {
+		if (r < 0)
+			capsa_warn("%.12s: %s", c->id, e2->msg);
+		capsa_error_free(e2);
+		net_state_clear(&st);
+		return;
+	}
+	_cleanup_close_ int ndir = networks_dir(e, &e2);
+	_cleanup_close_ int lock = ndir < 0 ? -1 : lock_file(ndir, "lock", &e2);
+	if (lock < 0)
+		goto fail;
+	/* The rules first, then the record, then the reservation: at each step what is left is still the
+	 * container's (a port another container may take has no rule of ours and no line in our record). */
+	capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
+	size_t held = st.n_ports;
+	st.n_ports = 0;
+	if (net_state_write(e, c->id, &st, &e2) < 0) {
+		st.n_ports = held;
+		goto fail;
+	}
+	release_lines(ndir, "ports", c->id);
+	net_state_clear(&st);
+	return;
+fail:
+	capsa_warn("%.12s: release its ports: %s", c->id, e2->msg);
+	capsa_error_free(e2);
+	net_state_clear(&st);
 }
 
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,

@@ -69,6 +69,15 @@ http_expect() {
 	return 1
 }
 
+status_is() {
+	[ "$(c inspect "$1" | jq -r '.[0].State.Status')" = "$2" ]
+}
+
+# A TCP port nothing on the host listens on now (the kernel's pick).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])'
+}
+
 host_addr() {
 	ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1] }' | grep -v '^10\.231\.' |
 		grep -v '^10\.88\.' | head -1
@@ -150,8 +159,8 @@ forget_kernel_side() {
 
 @test "network: a stopped container starts again after a reboot took its netns, veth, bridge and nft rules" {
 	make_net
-	id=$(c run -d --network "$NET" -p 8080 bb httpd -f -p 8080 -h /etc)
-	port=$(c port "$id" 8080/tcp | cut -d: -f2)
+	port=$(free_port)
+	id=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
 	addr=$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')
 	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
 	c stop -t 1 "$id" >/dev/null
@@ -165,6 +174,7 @@ forget_kernel_side() {
 	wait "$holder" || true
 	[[ "$output" == *"network $NET"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
 	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = exited ]
+	! grep -q "$id" "$STORE/networks/ports"
 	c start "$id" >/dev/null
 	[ "$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
 	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
@@ -369,4 +379,121 @@ forget_kernel_side() {
 	[ -z "$(ls "$STORE/run/netns" 2>/dev/null)" ]
 	! grep -q "$STORE/run/netns" /proc/self/mountinfo
 	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+}
+
+# Nothing of container $1's published ports is left (its address and veth may stay): no rule, no
+# reservation, and port, ps and inspect show none.
+assert_ports_released() {
+	local id=$1
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
+	! nft list map ip "capsa-$NET" ports 2>/dev/null | grep -q "jump c-${id:0:12}"
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+	[ -z "$(c port "$id")" ]
+	[ "$(c inspect "$id" | jq -c '.[0].NetworkSettings.Ports')" = "{}" ]
+	[ -z "$(c ps -a --format '{{.Ports}}' -f "id=$id")" ]
+}
+
+@test "network: a stopped container frees its host port for another; its start is refused until the port is free" {
+	make_net
+	port=$(free_port)
+	a=$(c run -d --network "$NET" --name "$TEST_ID_PREFIX-a" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	addr=$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')
+	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
+	c stop -t 1 "$a" >/dev/null
+	assert_ports_released "$a"
+	# Its address stays (as podman's does).
+	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
+	b=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
+
+	# The port is b's: a's start fails with docker's words and leaves a as it was.
+	run -125 c start "$a"
+	[[ "$output" == *"network $NET"*"endpoint $TEST_ID_PREFIX-a ($a)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c inspect "$a" | jq -r '.[0].State.Status')" = exited ]
+	assert_ports_released "$a"
+	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
+	[ "$(nft list chain ip "capsa-$NET" "c-${b:0:12}" | grep -c dnat)" -eq 1 ]
+	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
+
+	c rm -f "$b"
+	assert_net_gone "$b"
+	c start "$a" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
+	[ "$(c port "$a")" = "8080/tcp -> 0.0.0.0:$port" ]
+	[ "$(c ps --format '{{.Ports}}' -f "id=$a")" = "0.0.0.0:$port->8080/tcp" ]
+	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.Ports["8080/tcp"][0].HostPort')" = "$port" ]
+	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
+	c rm -f "$a"
+	assert_net_gone "$a"
+	[ ! -s "$STORE/networks/ports" ]
+}
+
+@test "network: a container that exits on its own releases its ports; -P gets a port again at each start" {
+	make_net
+	c import -c 'EXPOSE 8080' "$IMAGES_DIR/rootfs" bbx >/dev/null
+	id=$(c run -d -P --network "$NET" bbx httpd -f -p 8080 -h /etc)
+	port=$(c port "$id" 8080/tcp | cut -d: -f2)
+	[ "$port" -gt 0 ]
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	c kill "$id" >/dev/null
+	c wait "$id" >/dev/null || true
+	assert_ports_released "$id"
+	c start "$id" >/dev/null
+	port2=$(c port "$id" 8080/tcp | cut -d: -f2)
+	[ "$port2" -gt 0 ]
+	http_expect "http://127.0.0.1:$port2/hostname" "${id:0:12}"
+	[ "$(grep -c "$id" "$STORE/networks/ports")" -eq 1 ]
+	[ "$(nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -c dnat)" -eq 1 ]
+	c rm -f "$id"
+	assert_net_gone "$id"
+
+	# One that ends by itself: created, it holds its port; once its process exited, none.
+	id=$(c create -p 8080 --network "$NET" bb sh -c 'exit 7')
+	[ -n "$(c port "$id")" ]
+	run -7 c start -a "$id"
+	assert_ports_released "$id"
+	c rm "$id"
+	assert_net_gone "$id"
+	[ ! -s "$STORE/networks/ports" ]
+}
+
+@test "network: a restart policy keeps the container's port across its restarts" {
+	make_net
+	port=$(free_port)
+	# Fails once, then serves: the monitor restarts it once.
+	id=$(c run -d --restart on-failure --network "$NET" -p "$port:8080" bb \
+		sh -c 'if [ -e /ran ]; then exec httpd -f -p 8080 -h /etc; fi; touch /ran; exit 3')
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	[ "$(c inspect "$id" | jq -r '.[0].RestartCount')" -eq 1 ]
+	[ "$(c port "$id")" = "8080/tcp -> 0.0.0.0:$port" ]
+	[ "$(grep -c "$id" "$STORE/networks/ports")" -eq 1 ]
+	[ "$(nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -c dnat)" -eq 1 ]
+	c rm -f "$id"
+	assert_net_gone "$id"
+}
+
+@test "network: after kill -9 of the monitor and the container, start brings its port back and rm -f releases it" {
+	make_net
+	port=$(free_port)
+	id=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+	pid=$(jq -r .pid "$STORE/containers/$id/state.json")
+	kill -9 "$mon" "$pid"
+	# Dead: the runtime's word once it sees the init gone.
+	wait_for status_is "$id" dead
+	c start "$id" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	[ "$(grep -c "$id" "$STORE/networks/ports")" -eq 1 ]
+	[ "$(nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -c dnat)" -eq 1 ]
+	c stop -t 1 "$id" >/dev/null
+	assert_ports_released "$id"
+	c start "$id" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
+	mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+	pid=$(jq -r .pid "$STORE/containers/$id/state.json")
+	kill -9 "$mon" "$pid"
+	c rm -f "$id"
+	assert_net_gone "$id"
+	[ ! -s "$STORE/networks/ports" ]
 }
