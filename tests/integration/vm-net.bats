@@ -3,6 +3,7 @@
 # guest program vm/guest/net.c through tests/helpers/vmnet, which plays the wire on the tap's host side.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 VMNET="$TEST_HELPERS/vmnet"
 GUESTS="${CAPSA_VM_GUESTS:-$CAPSA_TOP/build/vm/guest}"
@@ -363,6 +364,40 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	[ "$(nft list chain ip "capsa-$NET" "c-${vm:0:12}" | grep -c dnat)" -eq 1 ]
 	c rm -f "$vm" >/dev/null
 	assert_vm_ports_gone "$vm"
+}
+
+@test "vm-net: a stopped VM frees its port for a container; its start is refused until the port is free again" {
+	need_uml
+	port=$(free_port)
+	vm=$(c run -d --vm --network "$NET" -p "$port:8080" --name "$(cid vm)" bb sh -c "$VM_HTTPD")
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	c stop -t 10 "$vm" >/dev/null
+	# Stopped: no port shown, no rule, no reservation; the tap and the address stay.
+	[ -z "$(c port "$vm")" ]
+	[ "$(c inspect "$vm" | jq -c '.[0].NetworkSettings.Ports')" = "{}" ]
+	[ -z "$(c ps -a --format '{{.Ports}}' -f "id=$vm")" ]
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
+	! grep -q "$vm" "$STORE/networks/ports"
+	ip link show "capsa-t${vm:0:8}" >/dev/null
+	ctr=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	http_expect "http://127.0.0.1:$port/hostname" "${ctr:0:12}"
+
+	run -125 c start "$vm"
+	echo "$output"
+	[[ "$output" == *"endpoint $(cid vm) ($vm)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c inspect "$vm" | jq -r '.[0].State.Status')" = exited ]
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
+	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
+	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}"
+	http_expect "http://127.0.0.1:$port/hostname" "${ctr:0:12}"
+
+	c rm -f "$ctr" >/dev/null
+	c start "$vm" >/dev/null
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	[ "$(c port "$vm")" = "8080/tcp -> 0.0.0.0:$port" ]
+	c rm -f "$vm" >/dev/null
+	assert_vm_ports_gone "$vm"
+	[ ! -s "$STORE/networks/ports" ]
 }
 
 @test "vm-net: -P on a VM publishes the image's ExposedPorts; rm -f after kill -9 of the monitor leaves no rule" {
