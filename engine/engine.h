@@ -118,6 +118,7 @@ struct capsa_run_opts {
 	bool vm;		/* --vm: run in a micro-VM (engine/vm.c) */
 	const char *hypervisor; /* --hypervisor kvm|uml (implies --vm); NULL: the one this host can run */
 	const char *kernel;	/* --kernel: the KVM backend's guest kernel; NULL: make vm-kernel's */
+	const char *vm_root;	/* --vm-root disk|initramfs|auto (implies --vm); NULL: auto */
 	const char *network;	/* a network's name, "none" or "host"; NULL: capsa_engine_default_network() */
 	struct capsa_port_map *ports; /* -p, parsed by capsa_port_spec_parse */
 	size_t n_ports;
@@ -190,7 +191,8 @@ struct capsa_ctr {
 	int64_t log_max_size;
 	int log_max_file;
 	char *rootfs;
-	char *vm; /* a micro-VM's backend ("uml"); NULL for a container */
+	char *vm;      /* a micro-VM's backend ("uml"); NULL for a container */
+	char *vm_root; /* a micro-VM's root: "disk" (the image's ext4) or "initramfs"; NULL: disk */
 	struct capsa_kv *labels;
 	size_t n_labels;
 	struct capsa_mount_spec *mounts; /* resolved: sources are host paths for bind and volume */

@@ -88,7 +88,12 @@ char *capsa_engine_inspect_json(struct capsa_engine *e, const struct capsa_ctr *
 		ADD(vm, "Memory", json_object_new_int64(c->memory > 0 ? c->memory : 256LL << 20));
 		ADD(vm, "Cpus", json_object_new_int(1));
 		const char *hex = c->image_id && strchr(c->image_id, ':') ? strchr(c->image_id, ':') + 1 : "";
-		_cleanup_free_ char *disk = xasprintf("%s/vm/%s.ext4", e->root, hex);
+		/* Its root: the image's ext4 disk or its initramfs (--vm-root); records from before have
+		 * none. */
+		bool initramfs = c->vm_root && strcmp(c->vm_root, "initramfs") == 0;
+		ADD(vm, "Root", str(initramfs ? "initramfs" : "disk"));
+		_cleanup_free_ char *disk =
+			xasprintf("%s/vm/%s.%s", e->root, hex, initramfs ? "cpio" : "ext4");
 		ADD(vm, "Disk", str(disk));
 		ADD(o, "Vm", vm);
 	}

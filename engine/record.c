@@ -39,6 +39,7 @@ void capsa_ctr_free(struct capsa_ctr *c)
 	free(c->log_driver);
 	free(c->rootfs);
 	free(c->vm);
+	free(c->vm_root);
 	for (size_t i = 0; i < c->n_labels; i++) {
 		free(c->labels[i].key);
 		free(c->labels[i].value);
@@ -140,6 +141,7 @@ char *ctr_record_json(const struct capsa_ctr *c)
 	put_i64(o, "logMaxFile", c->log_max_file);
 	put_str(o, "rootfs", c->rootfs);
 	put_str(o, "vm", c->vm);
+	put_str(o, "vmRoot", c->vm_root);
 	json_object *labels = json_object_new_object();
 	for (size_t i = 0; i < c->n_labels; i++)
 		json_object_object_add(labels, c->labels[i].key, json_object_new_string(c->labels[i].value));
@@ -282,6 +284,7 @@ int ctr_record_parse(const char *json, struct capsa_ctr *c, struct capsa_error *
 	c->log_max_file = (int)get_i64(o, "logMaxFile");
 	c->rootfs = get_str(o, "rootfs");
 	c->vm = get_str(o, "vm");
+	c->vm_root = get_str(o, "vmRoot");
 	json_object *labels = get(o, "labels", json_type_object);
 	if (labels) {
 		c->labels = xcalloc((size_t)json_object_object_length(labels) + 1, sizeof(*c->labels));

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "image/image.h"
+#include "vm/initramfs.h"
 #include "vm/vm.h"
 #include "vm/vmconfig.h"
 #include "vm/vmstdio.h"
@@ -106,15 +107,42 @@ static bool disk_current(const char *path, const char *stamp)
 	return n >= 0 && (size_t)n == strlen(stamp) && memcmp(have, stamp, (size_t)n) == 0;
 }
 
-/* vm/<image id>.ext4: made once per image (flattened rootfs + /capsa-vminit) and again when capsa-vminit
- * changed, atomically, under the image store's exclusive lock. */
-static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *img, const char *ref,
-		       char **out, struct capsa_error **err)
+/* The flattened image as a newc cpio (vm/initramfs.c), written to path. */
+static int write_cpio(const char *rootfs, const char *path, struct capsa_error **err)
+{
+	_cleanup_close_ int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return capsa_error_errno(err, "%s", rootfs);
+	_cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return capsa_error_errno(err, "%s", path);
+	struct capsa_initramfs_stats st;
+	if (capsa_initramfs_write(dfd, out, &st, err) < 0)
+		return -1;
+	capsa_debug("initramfs %s: %llu members, %llu bytes of files", path, (unsigned long long)st.entries,
+		    (unsigned long long)st.file_bytes);
+	return 0;
+}
+
+/* The cached root file of an image: its ext4 disk or its initramfs. */
+static const char *root_suffix(bool initramfs)
+{
+	return initramfs ? "cpio" : "ext4";
+}
+
+/*
+ * vm/<image id>.ext4 or .cpio: made once per image (flattened rootfs + /capsa-vminit) and again when
+ * capsa-vminit changed, atomically, under the image store's exclusive lock. An uncompressed cpio: UML
+ * reads the file from the host's page cache in one go, and a gzip'd one only adds the guest's inflate to
+ * every boot (bench/vm.sh measures both).
+ */
+static int ensure_root(struct capsa_image_store *s, const struct capsa_image *img, const char *ref,
+		       bool initramfs, char **out, struct capsa_error **err)
 {
 	const char *hex = strchr(img->id, ':') ? strchr(img->id, ':') + 1 : img->id;
 	const char *root = capsa_image_store_root(s);
 	_cleanup_free_ char *dir = xasprintf("%s/vm", root);
-	_cleanup_free_ char *path = xasprintf("%s/%s.ext4", dir, hex);
+	_cleanup_free_ char *path = xasprintf("%s/%s.%s", dir, hex, root_suffix(initramfs));
 	_cleanup_free_ char *init = helper_path("capsa-vminit");
 	_cleanup_free_ char *stamp = vminit_stamp(init);
 
@@ -124,10 +152,10 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	}
 	if (capsa_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	/* The caller holds the store's exclusive lock: no one else makes this disk now, so names fixed per
+	/* The caller holds the store's exclusive lock: no one else makes this file now, so names fixed per
 	 * image are safe, and what a killed run left under them is garbage, removed first. */
 	_cleanup_free_ char *cid = xasprintf("capsa-vm-%.16s", hex);
-	_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", dir, cid);
+	_cleanup_free_ char *tmp = xasprintf("%s/.%s.%s.tmp", dir, cid, root_suffix(initramfs));
 	struct capsa_error *e1 = NULL;
 	if (capsa_image_rootfs_remove(s, cid, &e1) < 0)
 		capsa_error_free(e1);
@@ -136,8 +164,6 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	struct capsa_rootfs_opts ro = {0};
 	if (capsa_image_rootfs_prepare(s, ref, cid, &ro, &rf, err) < 0)
 		return capsa_error_prefix(err, "flattening %s", ref);
-	/* Room for the files, the journal and what the process writes (the COW file holds the writes). */
-	_cleanup_free_ char *size = xasprintf("%lldM", (long long)(img->size / (1 << 20)) * 13 / 10 + 64);
 	int rc = -1;
 	int rfd = open(rf->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0) {
@@ -148,14 +174,22 @@ static int ensure_ext4(struct capsa_image_store *s, const struct capsa_image *im
 	close(rfd);
 	if (rc < 0)
 		goto out;
-	char *argv[] = {"mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", "-d", rf->path, tmp, size, NULL};
-	rc = run_tool(argv, err);
+	if (initramfs) {
+		rc = write_cpio(rf->path, tmp, err);
+	} else {
+		/* Room for the files, the journal and what the process writes (the COW file holds them). */
+		_cleanup_free_ char *size =
+			xasprintf("%lldM", (long long)(img->size / (1 << 20)) * 13 / 10 + 64);
+		char *argv[] = {"mkfs.ext4", "-q",     "-F", "-E", "root_owner=0:0",
+				"-d",	     rf->path, tmp,  size, NULL};
+		rc = run_tool(argv, err);
+	}
 	if (rc < 0) {
-		capsa_error_prefix(err, "making the VM disk of %s", ref);
+		capsa_error_prefix(err, "making the VM %s of %s", initramfs ? "initramfs" : "disk", ref);
 		unlink(tmp);
 		goto out;
 	}
-	/* Without the stamp (no user xattrs here) the disk is simply kept, as before. */
+	/* Without the stamp (no user xattrs here) the file is simply kept, as before. */
 	if (stamp)
 		setxattr(tmp, VMINIT_XATTR, stamp, strlen(stamp), 0);
 	if (rename(tmp, path) < 0) {
@@ -236,12 +270,23 @@ static const char *uml_path(void)
  * to it too: UML makes the slave raw and forwards its window size to the guest's tty1. Its own process
  * group (UML's helpers join it, so they can all be killed at once), dying with its parent.
  */
-static void __attribute__((noreturn))
-exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int err_fd, int in_fd, bool tty)
+static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *disk, bool initramfs,
+					       int64_t memory, int out_fd, int err_fd, int in_fd, bool tty)
 {
 	char *mem = xasprintf("mem=%lldM", (long long)(memory > 0 ? memory >> 20 : 256));
 	char *ubda = xasprintf("ubda=%s/cow,%s", scratch, disk);
 	char *ubdb = xasprintf("ubdb=%s/config", scratch);
+	/* An initramfs: UML reads the file into guest memory at boot and the kernel unpacks it into its
+	 * rootfs, made a tmpfs by rootfstype= (UML itself adds root=98:0, which would make it a ramfs). The
+	 * config disk stays in ubdb's slot, ubda is left out. */
+	char *initrd = xasprintf("initrd=%s", disk);
+	char *root[] = {ubda, "root=/dev/ubda", "rw", "init=/capsa-vminit"};
+	if (initramfs) {
+		root[0] = initrd;
+		root[1] = "rootfstype=tmpfs";
+		root[2] = "rdinit=/capsa-vminit";
+		root[3] = "rw";
+	}
 	char *umldir = xasprintf("uml_dir=%s", scratch);
 	char *kern = xasprintf("%s/kernel.log", scratch);
 	const char *uml = uml_path();
@@ -249,11 +294,11 @@ exec_uml(const char *scratch, const char *disk, int64_t memory, int out_fd, int 
 	char *eth0 = engine_vm_net_uml_arg(strrchr(scratch, '/') + 4);
 	char *argv[] = {(char *)uml,
 			mem,
-			ubda,
+			root[0],
 			ubdb,
-			"root=/dev/ubda",
-			"rw",
-			"init=/capsa-vminit",
+			root[1],
+			root[2],
+			root[3],
 			"quiet",
 			"umid=" UML_UMID,
 			umldir,
@@ -322,6 +367,9 @@ int engine_vm_check(const struct capsa_run_opts *o, const char **network, struct
 		return capsa_error_set(err, EINVAL, "--hypervisor %s: not kvm or uml", o->hypervisor);
 	if (o->kernel && o->hypervisor && strcmp(o->hypervisor, "uml") == 0)
 		return capsa_error_set(err, EINVAL, "--kernel %s: only for --hypervisor kvm", o->kernel);
+	enum capsa_vm_root root;
+	if (capsa_vm_root_parse(o->vm_root, &root, err) < 0)
+		return -1;
 	/* The KVM backend (engine/vm_kvm.c) where it can run, else UML. */
 	_cleanup_free_ char *kernel = NULL;
 	int kvm = engine_vm_kvm_choose(o, &kernel, err);
@@ -352,10 +400,17 @@ char *engine_vm_scratch(struct capsa_engine *e, const char *id)
 	return xasprintf("%s/vm-%.12s", e->run_root, id);
 }
 
-static char *vm_disk(struct capsa_engine *e, const char *image_id)
+static bool ctr_initramfs(const struct capsa_ctr *c)
 {
-	const char *hex = image_id && strchr(image_id, ':') ? strchr(image_id, ':') + 1 : image_id;
-	return xasprintf("%s/vm/%s.ext4", e->root, hex ? hex : "");
+	return c->vm_root && strcmp(c->vm_root, "initramfs") == 0;
+}
+
+/* The cached file the VM boots from: the image's ext4 disk or its initramfs. */
+static char *vm_disk(struct capsa_engine *e, const struct capsa_ctr *c)
+{
+	const char *hex =
+		c->image_id && strchr(c->image_id, ':') ? strchr(c->image_id, ':') + 1 : c->image_id;
+	return xasprintf("%s/vm/%s.%s", e->root, hex ? hex : "", root_suffix(ctr_initramfs(c)));
 }
 
 int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const struct capsa_image *img,
@@ -363,7 +418,20 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 {
 	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
 	_cleanup_free_ char *disk = NULL;
-	if (build_config(s, img, o, block, c, err) < 0 || ensure_ext4(s, img, o->image, &disk, err) < 0 ||
+	_cleanup_free_ char *kernel = NULL;
+	enum capsa_vm_root asked;
+	int kvm = engine_vm_kvm_choose(o, &kernel, err);
+	if (kvm < 0 || capsa_vm_root_parse(o->vm_root, &asked, err) < 0)
+		return -1;
+	/* The rule picks by the image's size and the guest's memory. capsa's KVM guest kernel (make
+	 * vm-kernel) is built without initrd support, so auto keeps the disk there. */
+	enum capsa_vm_root r = kvm && asked == CAPSA_VM_ROOT_AUTO
+				       ? CAPSA_VM_ROOT_DISK
+				       : capsa_vm_root_choose(asked, img->size > 0 ? (uint64_t)img->size : 0,
+							      o->memory > 0 ? (uint64_t)o->memory : 0);
+	bool initramfs = r == CAPSA_VM_ROOT_INITRAMFS;
+	if (build_config(s, img, o, block, c, err) < 0 ||
+	    ensure_root(s, img, o->image, initramfs, &disk, err) < 0 ||
 	    engine_vm_net_setup(e, s, img, o, c, block, err) < 0)
 		return -1;
 	_cleanup_close_ int dfd = ctr_dir_open(e, c->id, err);
@@ -384,12 +452,11 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	_cleanup_free_ char *cg = xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, c->id);
 	if (write_atomic_nosync(dfd, VM_CGROUP_FILE, cg, strlen(cg), 0600, err) < 0)
 		return -1;
-	_cleanup_free_ char *kernel = NULL;
-	int kvm = engine_vm_kvm_choose(o, &kernel, err);
-	if (kvm < 0 ||
-	    (kvm && write_atomic_nosync(dfd, VM_KERNEL_FILE, kernel, strlen(kernel), 0600, err) < 0))
+	if (kvm && write_atomic_nosync(dfd, VM_KERNEL_FILE, kernel, strlen(kernel), 0600, err) < 0)
 		return -1;
 	c->vm = xstrdup(kvm ? "kvm" : "uml");
+	free(c->vm_root);
+	c->vm_root = xstrdup(capsa_vm_root_name(r));
 	return ctr_write_record(e, c, true, err);
 }
 
@@ -507,8 +574,9 @@ static int console_input(bool tty, int slave, int in, pid_t *relay)
  * with the guest process's status (from the status disk), 137 when the VM was killed, and 125 with the
  * reason on stderr (hence the log) when the guest stopped without a status (a panic).
  */
-static void __attribute__((noreturn)) vm_host(const char *scratch, const char *disk, const char *kernel,
-					      unsigned vcpus, int64_t memory, int start_fd, bool tty, int in)
+static void __attribute__((noreturn))
+vm_host(const char *scratch, const char *disk, bool initramfs, const char *kernel, unsigned vcpus,
+	int64_t memory, int start_fd, bool tty, int in)
 {
 	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
 	/* Every signal is taken here, none is fatal: the VM's helper processes (UML's, in its process group)
@@ -547,9 +615,10 @@ static void __attribute__((noreturn)) vm_host(const char *scratch, const char *d
 		_exit(125);
 	}
 	if (pid == 0 && kernel)
-		engine_vm_kvm_exec(scratch, kernel, disk, memory, vcpus, 3, tty ? -1 : 4, con_in, stop[0]);
+		engine_vm_kvm_exec(scratch, kernel, disk, initramfs, memory, vcpus, 3, tty ? -1 : 4, con_in,
+				   stop[0]);
 	if (pid == 0)
-		exec_uml(scratch, disk, memory, 3, 4, con_in, tty);
+		exec_uml(scratch, disk, initramfs, memory, 3, 4, con_in, tty);
 	setpgid(pid, pid);
 	int st = 0;
 	bool killed = false;
@@ -743,9 +812,10 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_v
 		    int *start_fd, struct capsa_error **err)
 {
 	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
-	_cleanup_free_ char *disk = vm_disk(e, c->image_id);
+	_cleanup_free_ char *disk = vm_disk(e, c);
 	if (access(disk, R_OK) < 0)
-		return capsa_error_errno(err, "the VM's disk %s", disk);
+		return capsa_error_errno(err, "the VM's %s %s", ctr_initramfs(c) ? "initramfs" : "disk",
+					 disk);
 	/* What a killed monitor or the previous run left: a restart gets a fresh COW file and status. */
 	engine_vm_cleanup(e, c);
 	free(c->error);
@@ -804,8 +874,8 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_v
 		    (kid[2] >= 0 && (in < 0 || dup2(in, 6) < 0)))
 			_exit(125);
 		close_range(kid[2] >= 0 ? 7 : 6, ~0U, 0);
-		vm_host(scratch, disk, kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory, 5, c->tty,
-			kid[2] >= 0 ? 6 : -1);
+		vm_host(scratch, disk, ctr_initramfs(c), kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory,
+			5, c->tty, kid[2] >= 0 ? 6 : -1);
 	}
 	close(sp[0]);
 	/* The monitor keeps its own ends only: the pty's EIO and the pipes' EOF come when the VM is gone. */

@@ -27,6 +27,11 @@
 
 char *engine_vm_kvm_cmdline(bool quiet)
 {
+	return engine_vm_kvm_cmdline_root(quiet, false);
+}
+
+char *engine_vm_kvm_cmdline_root(bool quiet, bool initramfs)
+{
 	/*
 	 * ttyS0 (the UART) carries kernel messages only; the process has hvc0. The root is writable: the
 	 * VMM makes the image's disk (shared by every VM of that image) copy-on-write, as UML's COW file
@@ -34,8 +39,11 @@ char *engine_vm_kvm_cmdline(bool quiet)
 	 * immediate reboot, which the VMM reports, instead of a guest that spins for ever. No PCI, ACPI or
 	 * i8042 is built in, so nothing is probed.
 	 */
-	return xasprintf("console=ttyS0 root=/dev/vda rw rootfstype=ext4 init=/capsa-vminit panic=-1 "
-			 "reboot=t tsc=reliable%s",
+	/* An initramfs is unpacked into the rootfs, a tmpfs when no root= names a device; its init is
+	 * rdinit=. */
+	return xasprintf("console=ttyS0 %s panic=-1 reboot=t tsc=reliable%s",
+			 initramfs ? "rdinit=/capsa-vminit"
+				   : "root=/dev/vda rw rootfstype=ext4 init=/capsa-vminit",
 			 quiet ? " quiet loglevel=4" : "");
 }
 
@@ -176,8 +184,8 @@ static void keep_kernel_log(const char *log)
 		capsa_error_free(e);
 }
 
-void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory,
-			unsigned vcpus, int out_fd, int err_fd, int in_fd, int stop_fd)
+void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, bool initramfs,
+			int64_t memory, unsigned vcpus, int out_fd, int err_fd, int in_fd, int stop_fd)
 {
 	/* The VMM's vCPU kicks are SIGRTMIN+3: nothing the host process blocked may stay blocked. */
 	sigset_t none;
@@ -190,7 +198,7 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 	_cleanup_free_ char *cfgdisk = xasprintf("%s/config", scratch);
 	/* Whoever keeps the kernel's messages wants all of them (the boot's exits count only otherwise). */
 	const char *keep = getenv("CAPSA_VM_KERNEL_LOG");
-	_cleanup_free_ char *cmdline = engine_vm_kvm_cmdline(!(keep && *keep));
+	_cleanup_free_ char *cmdline = engine_vm_kvm_cmdline_root(!(keep && *keep), initramfs);
 	/* scratch is run_root/vm-<first 12 of the id>, as the UML backend finds its tap. */
 	const char *id = strrchr(scratch, '/') ? strrchr(scratch, '/') + 4 : "";
 	int tap = open_tap(id);
@@ -200,7 +208,8 @@ void engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *dis
 		.vcpus = vcpus,
 		.kernel = kernel,
 		.cmdline = cmdline,
-		.disk = disk,
+		.initrd = initramfs ? disk : NULL,
+		.disk = initramfs ? NULL : disk,
 		.disk_cow_dir = scratch, /* the overlay: unlinked at once, in the VM's tmpfs scratch dir */
 		.disk2 = cfgdisk,
 		.serial_out_fd = klog,

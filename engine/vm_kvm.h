@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The KVM backend of `capsa run --vm`: capsa's own VMM (vm/) boots the guest kernel from `make vm-kernel`
- * with the image's ext4 disk read-only as vda, the config/status disk as vdb, the process's stdout and
+ * with the image's ext4 disk copy-on-write as vda (or its initramfs as the initrd), the config/status disk
+ * as vdb (vda without a root disk), the process's stdout and
  * stderr on virtio-console hvc0 (vminit's choice) and kernel messages on the UART into kernel.log.
  */
 #ifndef CAPSA_ENGINE_VM_KVM_H
@@ -22,6 +23,9 @@ struct capsa_run_opts;
 /* The guest kernel's command line (the VMM appends one virtio_mmio.device= per device). quiet: no kernel
  * messages below warnings, which also spares the UART's exits. */
 char *engine_vm_kvm_cmdline(bool quiet);
+/* The same for a root in an initramfs: rdinit= and a tmpfs rootfs instead of root=/dev/vda. The kernel must
+ * be built with CONFIG_BLK_DEV_INITRD (make vm-kernel's is not yet). */
+char *engine_vm_kvm_cmdline_root(bool quiet, bool initramfs);
 
 /* The kernel to boot: `opt` (--kernel) when given, else the first of the two default places under
  * exe_dir. -1 with an error naming the path(s) and the reason when there is none. */
@@ -47,7 +51,9 @@ void engine_vm_kvm_mac(const char *id, uint8_t mac[6]);
 unsigned engine_vm_kvm_vcpus(int64_t nano_cpus);
 
 /*
- * In the VM's forked host process: runs the VMM until the guest ends and exits. hvc0 writes to out_fd and
+ * In the VM's forked host process: runs the VMM until the guest ends and exits. disk is the image's ext4
+ * (vda, copy-on-write), or with initramfs its cpio, loaded as the initrd (the config disk is then vda). hvc0
+ * writes to out_fd and
  * reads in_fd (the encoded stdin of vm/vmstdio.h, or a pty's slave with a tty); hvc1, when err_fd > 0,
  * writes to err_fd (the process's stderr). Exit status: 0 when the
  * guest powered off or wrote its exit port (the process's status is on the config disk), killed by SIGKILL
@@ -55,7 +61,7 @@ unsigned engine_vm_kvm_vcpus(int64_t nano_cpus);
  * scratch/kernel.log, where the caller finds it).
  */
 void __attribute__((noreturn))
-engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, int64_t memory, unsigned vcpus,
-		   int out_fd, int err_fd, int in_fd, int stop_fd);
+engine_vm_kvm_exec(const char *scratch, const char *kernel, const char *disk, bool initramfs, int64_t memory,
+		   unsigned vcpus, int out_fd, int err_fd, int in_fd, int stop_fd);
 
 #endif

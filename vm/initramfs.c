@@ -368,7 +368,7 @@ int capsa_vm_root_parse(const char *s, enum capsa_vm_root *out, struct capsa_err
 	else if (!strcmp(s, "initramfs"))
 		*out = CAPSA_VM_ROOT_INITRAMFS;
 	else
-		return capsa_error_set(err, EINVAL, "--vm-root %s: not disk, initramfs or auto", s);
+		return capsa_error_set(err, 0, "--vm-root %s: not disk, initramfs or auto", s);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "common/cleanup.h"
 #include "common/signal.h"
 #include "common/util.h"
+#include "vm/initramfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,7 @@ enum {
 	OPT_VM,
 	OPT_HYPERVISOR,
 	OPT_KERNEL,
+	OPT_VM_ROOT,
 };
 
 static const struct option run_opts[] = {
@@ -101,6 +103,7 @@ static const struct option run_opts[] = {
 	{"vm", no_argument, NULL, OPT_VM},
 	{"hypervisor", required_argument, NULL, OPT_HYPERVISOR},
 	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"vm-root", required_argument, NULL, OPT_VM_ROOT},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -125,7 +128,9 @@ static const char run_help[] =
 	"      --pull missing|always|never  --platform OS/ARCH[/VARIANT]  (images from a registry)\n"
 	"      --vm                 a container whose process runs in a micro-VM (User-mode Linux here)\n"
 	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n"
-	"      --kernel PATH        the KVM backend's guest kernel (default: make vm-kernel's vmlinux)\n";
+	"      --kernel PATH        the KVM backend's guest kernel (default: make vm-kernel's vmlinux)\n"
+	"      --vm-root disk|initramfs|auto  the VM's root: the image's ext4 disk or an initramfs in guest\n"
+	"                           RAM (auto: initramfs for images up to 32 MiB and 1/8 of --memory)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)
 {
@@ -417,6 +422,14 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 			o->vm = true;
 			o->kernel = optarg;
 			break;
+		case OPT_VM_ROOT: {
+			enum capsa_vm_root r;
+			if (capsa_vm_root_parse(optarg, &r, err) < 0)
+				return -1;
+			o->vm = true;
+			o->vm_root = optarg;
+			break;
+		}
 		case OPT_DETACH_KEYS: {
 			char *keys = NULL;
 			if (capsa_parse_detach_keys(optarg, &keys, err) < 0)
