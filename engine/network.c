@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "engine/internal.h"
+#include "engine/net_ports.h"
 #include "engine/vm_kvm.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -155,27 +156,6 @@ static int rewrite_locked(int fd, const char *text, const char *what, struct cap
 	    capsa_write_all(fd, text, len) != (ssize_t)len)
 		return capsa_error_errno(err, "write %s", what);
 	return 0;
-}
-
-/* Drops the lines whose last field is id. */
-static char *drop_lines_of(const char *text, const char *id)
-{
-	char *out = xmalloc(strlen(text) + 1);
-	size_t len = 0;
-	for (const char *p = text; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		const char *sp = memrchr(p, ' ', l);
-		bool mine = sp && (size_t)(p + l - sp - 1) == strlen(id) && !strncmp(sp + 1, id, strlen(id));
-		if (!mine && l) {
-			memcpy(out + len, p, l);
-			len += l;
-			out[len++] = '\n';
-		}
-		p += l + (nl ? 1 : 0);
-	}
-	out[len] = '\0';
-	return out;
 }
 
 /*
@@ -642,20 +622,6 @@ int capsa_engine_network_inspect(struct capsa_engine *e, const char *name, char 
 
 /* ---- a container's share -------------------------------------------------------------------------- */
 
-static json_object *ports_json(const struct capsa_port_map *m, size_t n)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_new_object();
-		json_object_object_add(p, "Proto", json_object_new_string(m[i].proto));
-		json_object_object_add(p, "HostIp", json_object_new_string(m[i].host_ip));
-		json_object_object_add(p, "HostPort", json_object_new_int(m[i].host_port));
-		json_object_object_add(p, "ContainerPort", json_object_new_int(m[i].ctr_port));
-		json_object_array_add(a, p);
-	}
-	return a;
-}
-
 static char *net_state_json(const struct net_state *s)
 {
 	char b[16];
@@ -672,8 +638,8 @@ static char *net_state_json(const struct net_state *s)
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
 		 s->mac[3], s->mac[4], s->mac[5]);
 	json_object_object_add(o, "MacAddress", json_object_new_string(mac));
-	json_object_object_add(o, "PortBindings", ports_json(s->binds, s->n_binds));
-	json_object_object_add(o, "Ports", ports_json(s->ports, s->n_ports));
+	json_object_object_add(o, "PortBindings", engine_net_ports_json(s->binds, s->n_binds));
+	json_object_object_add(o, "Ports", engine_net_ports_json(s->ports, s->n_ports));
 	char *out = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return out;
@@ -683,34 +649,6 @@ static int jint(json_object *o, const char *key)
 {
 	json_object *v;
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
-}
-
-/* The array key of the record into *m (entries that are not a tcp or udp mapping skipped); false when the
- * record has no such array. */
-static bool ports_parse(json_object *o, const char *key, struct capsa_port_map **m, size_t *n)
-{
-	json_object *a;
-	*n = 0;
-	*m = NULL;
-	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
-		return false;
-	size_t len = json_object_array_length(a);
-	*m = xcalloc(len + 1, sizeof(**m));
-	for (size_t i = 0; i < len; i++) {
-		json_object *p = json_object_array_get_idx(a, i);
-		struct capsa_port_map *one = &(*m)[*n];
-		const char *proto = jstr(p, "Proto"), *hip = jstr(p, "HostIp");
-		int hport = jint(p, "HostPort"), cport = jint(p, "ContainerPort");
-		if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) || hport < 0 || hport > 65535 ||
-		    cport < 1 || cport > 65535 || (hip && strlen(hip) >= sizeof(one->host_ip)))
-			continue;
-		snprintf(one->proto, sizeof(one->proto), "%s", proto);
-		snprintf(one->host_ip, sizeof(one->host_ip), "%s", hip ? hip : "");
-		one->host_port = (uint16_t)hport;
-		one->ctr_port = (uint16_t)cport;
-		(*n)++;
-	}
-	return true;
 }
 
 /* 1 with the state, 0 when the container holds nothing on a bridge network, -1 on error. */
@@ -743,9 +681,9 @@ static int net_state_read(struct capsa_engine *e, const char *id, struct net_sta
 	s->key = xstrdup(key);
 	s->prefix = jint(o, "IPPrefixLen");
 	capsa_mac_from_ipv4(s->addr, s->mac);
-	ports_parse(o, "Ports", &s->ports, &s->n_ports);
+	engine_net_ports_parse(o, "Ports", &s->ports, &s->n_ports);
 	/* A record from before ports were released at stop: what it holds is what it asked for. */
-	if (!ports_parse(o, "PortBindings", &s->binds, &s->n_binds)) {
+	if (!engine_net_ports_parse(o, "PortBindings", &s->binds, &s->n_binds)) {
 		s->binds = xcalloc(s->n_ports + 1, sizeof(*s->binds));
 		if (s->n_ports)
 			memcpy(s->binds, s->ports, s->n_ports * sizeof(*s->binds));
@@ -812,7 +750,7 @@ static void release_lines(int ndir, const char *name, const char *id)
 		return;
 	}
 	_cleanup_free_ char *text = read_locked(fd);
-	_cleanup_free_ char *kept = drop_lines_of(text, id);
+	_cleanup_free_ char *kept = engine_net_lines_drop(text, id);
 	if (strcmp(text, kept) && rewrite_locked(fd, kept, name, &e2) < 0) {
 		capsa_warn("release %.12s: %s", id, e2->msg);
 		capsa_error_free(e2);
@@ -852,20 +790,6 @@ static uint16_t ephemeral_port(const char *proto)
 	return ntohs(sa.sin_port);
 }
 
-static bool registered(const char *text, const struct capsa_port_map *m)
-{
-	_cleanup_free_ char *key = xasprintf("%s %u ", m->proto, m->host_port);
-	for (const char *p = text; *p;) {
-		if (!strncmp(p, key, strlen(key)))
-			return true;
-		const char *nl = strchr(p, '\n');
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	return false;
-}
-
 /* docker's words when a host port is taken at create or start, as scripts look for them. */
 static int port_taken(const struct capsa_ctr *c, const struct capsa_port_map *m, struct capsa_error **err)
 {
@@ -885,18 +809,18 @@ static int alloc_ports(struct capsa_engine *e, int ndir, const struct capsa_ctr 
 		return -1;
 	_cleanup_free_ char *all = drop_stale(e, read_locked(fd));
 	/* Its own lines (a stop killed before it released them) are not someone else's reservation. */
-	_cleanup_free_ char *text = drop_lines_of(all, c->id);
+	_cleanup_free_ char *text = engine_net_lines_drop(all, c->id);
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].host_port == 0) {
 			for (int tries = 0; m[i].host_port == 0 && tries < 64; tries++) {
 				m[i].host_port = ephemeral_port(m[i].proto);
-				if (m[i].host_port && registered(text, &m[i]))
+				if (m[i].host_port && engine_net_port_registered(text, &m[i]))
 					m[i].host_port = 0;
 			}
 			if (m[i].host_port == 0)
 				return capsa_error_set(err, EADDRINUSE, "no free host port for %u/%s",
 						       m[i].ctr_port, m[i].proto);
-		} else if (registered(text, &m[i]) || !port_free(&m[i])) {
+		} else if (engine_net_port_registered(text, &m[i]) || !port_free(&m[i])) {
 			return port_taken(c, &m[i], err);
 		}
 		char *more = xasprintf("%s%s %u %s\n", text, m[i].proto, m[i].host_port, c->id);
