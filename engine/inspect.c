@@ -61,6 +61,7 @@ char *capsa_engine_inspect_json(struct capsa_engine *e, const struct capsa_ctr *
 
 	json_object *hc = json_object_new_object();
 	ADD(hc, "NetworkMode", str(c->network));
+	ADD(hc, "PortBindings", engine_network_port_bindings(e, c));
 	json_object *rp = json_object_new_object();
 	ADD(rp, "Name", str(capsa_restart_name(c->restart)));
 	ADD(rp, "MaximumRetryCount", json_object_new_int(c->restart_max));

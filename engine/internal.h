@@ -117,6 +117,8 @@ void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char 
 void engine_etc_texts(struct capsa_engine *e, const struct capsa_ctr *c, char **hosts, char **resolv);
 /* inspect's NetworkSettings. */
 struct json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c);
+/* inspect's HostConfig.PortBindings: the ports run asked for, shown while the container is stopped too. */
+struct json_object *engine_network_port_bindings(struct capsa_engine *e, const struct capsa_ctr *c);
 
 /* vm.c: a micro-VM container (`run --vm`). The one place a VM run's options are checked and its network
  * decided (*network: in, the one asked for or the default; out, the VM's): refuses what a VM cannot do

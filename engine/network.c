@@ -1205,10 +1205,12 @@ void engine_network_etc(struct capsa_engine *e, const struct capsa_ctr *c, char 
 	net_state_clear(&st);
 }
 
-static void add_ports_json(json_object *ports, const struct net_state *st)
+/* docker's port maps: {"80/tcp": [{"HostIp": ..., "HostPort": "8080"}]}. As given (bindings: "" for every
+ * address or an ephemeral port), or as held (settings: 0.0.0.0). */
+static void add_ports_json(json_object *ports, const struct capsa_port_map *m, size_t n, bool given)
 {
-	for (size_t i = 0; i < st->n_ports; i++) {
-		_cleanup_free_ char *k = xasprintf("%u/%s", st->ports[i].ctr_port, st->ports[i].proto);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *k = xasprintf("%u/%s", m[i].ctr_port, m[i].proto);
 		json_object *arr;
 		if (!json_object_object_get_ex(ports, k, &arr) ||
 		    !json_object_is_type(arr, json_type_array)) {
@@ -1216,13 +1218,23 @@ static void add_ports_json(json_object *ports, const struct net_state *st)
 			json_object_object_add(ports, k, arr);
 		}
 		json_object *b = json_object_new_object();
-		json_object_object_add(
-			b, "HostIp",
-			json_object_new_string(st->ports[i].host_ip[0] ? st->ports[i].host_ip : "0.0.0.0"));
-		_cleanup_free_ char *hp = xasprintf("%u", st->ports[i].host_port);
+		const char *ip = m[i].host_ip[0] || given ? m[i].host_ip : "0.0.0.0";
+		json_object_object_add(b, "HostIp", json_object_new_string(ip));
+		_cleanup_free_ char *hp =
+			m[i].host_port || !given ? xasprintf("%u", m[i].host_port) : xstrdup("");
 		json_object_object_add(b, "HostPort", json_object_new_string(hp));
 		json_object_array_add(arr, b);
 	}
+}
+
+json_object *engine_network_port_bindings(struct capsa_engine *e, const struct capsa_ctr *c)
+{
+	json_object *ports = json_object_new_object();
+	struct net_state st = {0};
+	if (net_state_read(e, c->id, &st, NULL) > 0)
+		add_ports_json(ports, st.binds, st.n_binds, true);
+	net_state_clear(&st);
+	return ports;
 }
 
 json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_ctr *c)
@@ -1242,7 +1254,7 @@ json_object *engine_network_settings(struct capsa_engine *e, const struct capsa_
 		capsa_ipv4_str(st.gw, g);
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", st.mac[0], st.mac[1], st.mac[2],
 			 st.mac[3], st.mac[4], st.mac[5]);
-		add_ports_json(ports, &st);
+		add_ports_json(ports, st.ports, st.n_ports, false);
 		json_object *one = json_object_new_object();
 		json_object_object_add(one, "IPAddress", json_object_new_string(a));
 		json_object_object_add(one, "IPPrefixLen", json_object_new_int(st.prefix));

@@ -401,6 +401,8 @@ assert_ports_released() {
 	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
 	c stop -t 1 "$a" >/dev/null
 	assert_ports_released "$a"
+	# What run asked for is still there, as docker's HostConfig.PortBindings.
+	[ "$(c inspect "$a" | jq -c '.[0].HostConfig.PortBindings')" = "{\"8080/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"$port\"}]}" ]
 	# Its address stays (as podman's does).
 	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
 	b=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
@@ -438,6 +440,7 @@ assert_ports_released() {
 	c kill "$id" >/dev/null
 	c wait "$id" >/dev/null || true
 	assert_ports_released "$id"
+	[ "$(c inspect "$id" | jq -c '.[0].HostConfig.PortBindings["8080/tcp"]')" = '[{"HostIp":"","HostPort":""}]' ]
 	c start "$id" >/dev/null
 	port2=$(c port "$id" 8080/tcp | cut -d: -f2)
 	[ "$port2" -gt 0 ]
