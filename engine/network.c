@@ -1015,8 +1015,9 @@ void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
 		capsa_error_free(e2);
 		return;
 	}
-	/* No ports, no chain: capsa_nft_ports_add makes nothing then. */
-	if (st.n_ports)
+	/* No ports, no chain (capsa_nft_ports_add makes nothing then); a stopped container's chain is gone
+	 * too unless a stop was killed half-way: tried again for any container that published ports. */
+	if (st.n_ports || st.n_binds)
 		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
 	if (capsa_link_delete(st.veth, &e2) < 0 || capsa_netns_remove(st.netns, &e2) < 0) {
 		capsa_warn("%.12s: %s", c->id, e2->msg);
