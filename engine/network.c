@@ -1015,9 +1015,9 @@ void engine_network_teardown(struct capsa_engine *e, const struct capsa_ctr *c)
 		capsa_error_free(e2);
 		return;
 	}
-	/* No ports, no chain (capsa_nft_ports_add makes nothing then); a stopped container's chain is gone
-	 * too unless a stop was killed half-way: tried again for any container that published ports. */
-	if (st.n_ports || st.n_binds)
+	/* No ports, no chain: capsa_nft_ports_add makes nothing then, and a stop deleted it (a delete that
+	 * finds nothing still costs a kernel commit: not tried for every rm). */
+	if (st.n_ports)
 		capsa_nft_ports_delete(st.network, st.key, st.ports, st.n_ports);
 	if (capsa_link_delete(st.veth, &e2) < 0 || capsa_netns_remove(st.netns, &e2) < 0) {
 		capsa_warn("%.12s: %s", c->id, e2->msg);
