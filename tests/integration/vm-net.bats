@@ -420,6 +420,28 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}"
 }
 
+@test "vm-net: a VM's -P port is released when it exits and a port is taken again at its next start" {
+	need_uml
+	c import -c 'EXPOSE 8080' "$TEST_TMP/rootfs" bbx >/dev/null
+	vm=$(c run -d --vm --network "$NET" -P --name "$(cid vm)" bbx sh -c "$VM_HTTPD")
+	port=$(c port "$vm" 8080/tcp | cut -d: -f2)
+	http_expect "http://127.0.0.1:$port/" "vm ${vm:0:12}"
+	c kill "$vm" >/dev/null
+	c wait "$vm" >/dev/null || true
+	[ -z "$(c port "$vm")" ]
+	! grep -q "$vm" "$STORE/networks/ports"
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
+	[ "$(c inspect "$vm" | jq -c '.[0].HostConfig.PortBindings["8080/tcp"]')" = '[{"HostIp":"","HostPort":""}]' ]
+	c start "$vm" >/dev/null
+	port2=$(c port "$vm" 8080/tcp | cut -d: -f2)
+	[ "$port2" -gt 0 ]
+	http_expect "http://127.0.0.1:$port2/" "vm ${vm:0:12}"
+	[ "$(grep -c "$vm" "$STORE/networks/ports")" -eq 1 ]
+	c rm -f "$vm" >/dev/null
+	assert_vm_ports_gone "$vm"
+	[ ! -s "$STORE/networks/ports" ]
+}
+
 @test "vm-net: the guest's hostname, /etc/hostname, /etc/hosts and /etc/resolv.conf are a container's on the network" {
 	need_uml
 	# A link in the image (to a resolver's file that is not there) is replaced, not followed.
