@@ -500,3 +500,33 @@ assert_ports_released() {
 	assert_net_gone "$id"
 	[ ! -s "$STORE/networks/ports" ]
 }
+
+@test "network: two stopped containers asking for one host port, started at once: one gets it, the other is refused" {
+	make_net
+	port=$(free_port)
+	a=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	c stop -t 1 "$a" >/dev/null
+	# Created while a is stopped: the port is free then, so b holds it until it stops too.
+	b=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	c stop -t 1 "$b" >/dev/null
+	[ ! -s "$STORE/networks/ports" ]
+	c start "$a" >"$TEST_TMP/a.out" 2>&1 &
+	pa=$!
+	c start "$b" >"$TEST_TMP/b.out" 2>&1 &
+	pb=$!
+	ra=0 rb=0
+	wait "$pa" || ra=$?
+	wait "$pb" || rb=$?
+	if [ "$ra" -eq 0 ]; then win=$a lose=$b rl=$rb out=$TEST_TMP/b.out; else win=$b lose=$a rl=$ra out=$TEST_TMP/a.out; fi
+	cat "$TEST_TMP/a.out" "$TEST_TMP/b.out"
+	[ "$rl" -eq 125 ]
+	grep -q "Bind for 0.0.0.0:$port failed: port is already allocated" "$out"
+	[ "$(c inspect "$lose" | jq -r '.[0].State.Status')" = exited ]
+	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
+	grep -q "$win" "$STORE/networks/ports"
+	! nft list chain ip "capsa-$NET" "c-${lose:0:12}" 2>/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${win:0:12}"
+	c rm -f "$a" "$b" >/dev/null
+	assert_net_gone "$a"
+	assert_net_gone "$b"
+}
