@@ -5,7 +5,8 @@
  * a persistent tap capsa-t<id> on the network's bridge that linux.uml opens by name (eth0=tuntap,TAP) or
  * the KVM backend's VMM as its virtio-net, and eth0's address for the guest's init in the config disk. The
  * record names the tap, so rm (engine_network_teardown) deletes it, its rules and its ports and releases
- * the address as it does a container's veth, and a restart makes them again (engine_network_ensure).
+ * the address as it does a container's veth; its end releases the ports and their rules
+ * (engine_network_release_ports, from the monitor) and a start takes them again (engine_network_ensure).
  */
 #include "engine/internal.h"
 #include "engine/vm_kvm.h"
