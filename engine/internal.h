@@ -69,6 +69,8 @@ int frame_recv(int fd, struct frame_hdr *h, char *buf);
 /* Connects to containers/<id>/attach; -1 with errno when there is no monitor listening. */
 int monitor_connect(int ctr_dirfd);
 
+/* The cgroupsPath of container id: --cgroup-parent, else $CAPSA_CGROUP_PARENT, else /capsa; then the id. */
+char *engine_cgroups_path(const struct capsa_run_opts *o, const char *id);
 /* monitor spawn (spawn.c): forks the monitor for c; returns once it created the container. */
 int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool start_follows, int *exit_code,
 		  struct capsa_error **err) CAPSA_WUR;
@@ -103,7 +105,8 @@ int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s
 			     struct capsa_ctr *c, const char *tap, uint32_t *addr, uint32_t *gw, int *prefix,
 			     struct capsa_error **err) CAPSA_WUR;
 /* Makes again what a reboot removed (namespace and veth, or a micro-VM's tap; bridge, nft rules) from the
- * record; 0 when nothing was missing. */
+ * record, and takes again the host ports a stop released (docker's "port is already allocated" when one is
+ * taken, nothing held then); 0 when nothing was missing. */
 /* SIGKILLs the processes (not this one, not pid 1) with an argument equal to a1 or a2 (a2 may be NULL):
  * with prog set, only those whose program's name starts with it, matching the arguments after it; with
  * prog NULL, any argument. Returns how many were signalled. */

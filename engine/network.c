@@ -10,7 +10,9 @@
  *   networks/<name>/ipam      "ADDRESS ID" lines: the addresses in use (under its own flock)
  *   networks/ports            "PROTO PORT ID" lines: host ports published by capsa (under its own flock)
  *   containers/<id>/network.json  what the container holds: written before anything is made, so that
- *                             removal (even after kill -9 of everything) knows what to release
+ *                             removal (even after kill -9 of everything) knows what to release; its
+ *                             PortBindings (what run asked) stay, its Ports (the host ports held) only
+ *                             while it runs: its end releases them, its start takes them again
  * The container's namespace is bind-mounted at <run root>/netns/<id>.
  */
 #define _GNU_SOURCE
