@@ -282,6 +282,23 @@ static int apply_resources(struct create_ctx *c, struct capsa_error **err)
 	return capsa_cgroup_apply(c->cgroup, &res, err);
 }
 
+/* A step failed while the init may have failed on its own (and gone, which made the step fail): its
+ * reason, when it sent one, says more than ours. Always -1. */
+static int child_error(int fd, struct capsa_error **err)
+{
+	struct sync_msg m;
+	ssize_t n;
+	do {
+		n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	struct capsa_error *theirs = NULL;
+	if (n > 0 && sync_recv_decode(&m, (size_t)n, &theirs) < 0) {
+		capsa_error_free(*err);
+		*err = theirs;
+	}
+	return -1;
+}
+
 static int answer_init(struct create_ctx *c, struct capsa_error **err)
 {
 	int fd = c->sync_parent;
@@ -307,12 +324,20 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 	/* Recorded with the final state: until then a crash is cleaned up through the cgroup. */
 	c->state->pid = c->init_pid;
 	c->state->init_start_time = capsa_proc_start_time(c->init_pid);
-	if (!c->born_in_cgroup && capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
-		return -1;
+	/*
+	 * The init goes on at once and sets up its rootfs while we put it into its cgroup: on v1 and hybrid
+	 * hosts the first move after a quiet spell waits for an RCU grace period (cgroups/prime.c). It waits
+	 * for SYNC_CGROUP before its cgroup namespace, any hook and the exec. The limits go on first, so it
+	 * is never in its cgroup without them (a device rule written half-way would refuse its mknod).
+	 */
+	if (sync_send(fd, SYNC_GO, c->init_pid, err) < 0)
+		return child_error(fd, err);
 	if (cfg->linux_ && cfg->linux_->resources && apply_resources(c, err) < 0)
 		return -1;
-	if (sync_send(fd, SYNC_GO, c->init_pid, err) < 0)
-		return -1;
+	if (!c->born_in_cgroup && capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
+		return child_error(fd, err);
+	if (sync_send(fd, SYNC_CGROUP, 0, err) < 0)
+		return child_error(fd, err);
 	if (cfg->hooks.n_prestart || cfg->hooks.n_create_runtime) {
 		if (sync_recv(fd, SYNC_HOOKS_REQ, NULL, err) < 0)
 			return -1;

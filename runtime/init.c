@@ -138,6 +138,24 @@ static int set_identity(struct create_ctx *c, struct capsa_error **err)
 	return 0;
 }
 
+/*
+ * Waits until the parent has put us into our cgroup (it does so while we set up the rootfs), then makes
+ * the cgroup namespace, whose root is thereby the container's cgroup. Once; before anything that must
+ * happen inside the cgroup: a cgroup2 mount, hooks, and in any case before the process runs.
+ */
+static int cgroup_joined(struct create_ctx *c, struct capsa_error **err)
+{
+	if (c->cgroup_joined)
+		return 0;
+	if (sync_recv(c->sync_child, SYNC_CGROUP, NULL, err) < 0)
+		return -1;
+	c->cgroup_joined = true;
+	const struct oci_namespace *cgns = ns_find(c->config, OCI_NS_CGROUP);
+	if (cgns && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
+		return capsa_error_errno(err, "unshare cgroup namespace");
+	return 0;
+}
+
 static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct capsa_error **err)
 {
 	const struct oci_config *cfg = c->config;
@@ -156,10 +174,10 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return capsa_error_errno(err, "become root in the user namespace (is 0 mapped?)");
 	}
-	/* The cgroup namespace is made only now, so its root is the container's cgroup. */
-	const struct oci_namespace *cgns = ns_find(cfg, OCI_NS_CGROUP);
-	if (cgns && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
-		return capsa_error_errno(err, "unshare cgroup namespace");
+	/* A cgroup2 mount shows the mounter's cgroup namespace: on a unified host the cgroup comes first
+	 * (there the init is normally born in it, so nothing waits). v1 cgroup mounts are binds. */
+	if (capsa_cgroup_mode() == CAPSA_CGROUP_UNIFIED && cgroup_joined(c, err) < 0)
+		return -1;
 	if (setsid() < 0)
 		return capsa_error_errno(err, "setsid");
 	if (ns_find(cfg, OCI_NS_UTS) && set_hostname(cfg, err) < 0)
@@ -173,6 +191,9 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 			       .cgroup = c->cgroup};
 	if (rootfs_prepare(&r, err) < 0)
 		return capsa_error_prefix(err, "rootfs");
+	/* Hooks see the container in its cgroup. */
+	if ((needs_runtime_hooks(cfg) || cfg->hooks.n_create_container) && cgroup_joined(c, err) < 0)
+		return -1;
 	if (needs_runtime_hooks(cfg)) {
 		if (sync_send(fd, SYNC_HOOKS_REQ, 0, err) < 0 || sync_recv(fd, SYNC_HOOKS_ACK, NULL, err) < 0)
 			return -1;
@@ -198,6 +219,8 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 	if (rootfs_pivot(&r, err) < 0 || rootfs_readonly(&r, err) < 0)
 		return capsa_error_prefix(err, "rootfs");
 	close(r.rootfs_fd);
+	if (cgroup_joined(c, err) < 0)
+		return -1;
 	if (p->terminal) {
 		if (console_setup(c->console_fd, p, err) < 0)
 			return -1;

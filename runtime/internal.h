@@ -18,11 +18,12 @@ enum sync_type {
 	SYNC_USERMAP_REQ = 1, /* child: my user namespace exists, write the maps */
 	SYNC_USERMAP_ACK,     /* parent: maps written */
 	SYNC_INIT_PID,	      /* intermediate child: the init's pid (two-step clone) */
-	SYNC_GO,	      /* parent: cgroup set up, continue */
+	SYNC_GO,	      /* parent: continue (the rootfs may be set up while the cgroup is joined) */
 	SYNC_HOOKS_REQ,	      /* child: mounts ready, run prestart/createRuntime hooks */
 	SYNC_HOOKS_ACK,
-	SYNC_READY, /* child: waiting for start */
-	SYNC_ERROR, /* child: failed; errnum + msg */
+	SYNC_READY,  /* child: waiting for start */
+	SYNC_ERROR,  /* child: failed; errnum + msg */
+	SYNC_CGROUP, /* parent: the init is in its cgroup, under its limits */
 };
 
 struct sync_msg {
@@ -188,6 +189,7 @@ struct create_ctx {
 	pid_t child_pid; /* what we cloned */
 	pid_t init_pid;
 	bool born_in_cgroup; /* cloned into its (v2) cgroup: no move, no wait for the kernel's lock */
+	bool cgroup_joined;  /* init: SYNC_CGROUP received (and the cgroup namespace made) */
 };
 /* clone(flags) with fork semantics, into the v2 cgroup cgroup_fd when >= 0 and the kernel can (then
  * *born_in_cgroup); else a plain clone the caller moves into its cgroup. */

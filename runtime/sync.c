@@ -16,6 +16,7 @@ static const char *sync_names[] = {
 	[SYNC_HOOKS_ACK] = "hooks ack",
 	[SYNC_READY] = "ready",
 	[SYNC_ERROR] = "error",
+	[SYNC_CGROUP] = "cgroup joined",
 };
 
 int sync_send(int fd, enum sync_type type, int32_t pid, struct capsa_error **err)
