@@ -45,8 +45,14 @@ void capsa_cgroup_free(struct capsa_cgroup *cg);
  * On v1 and hybrid hosts, starts (on a detached thread, once per process) the RCU grace period that the
  * first move of a process into a cgroup waits for, so it overlaps the caller's work instead of delaying
  * the container's init (cgroups/prime.c says how). Call it as early as the container is decided on.
+ * The thread first makes the directories of cgroups_path (an absolute cgroupsPath; NULL: none) in
+ * every hierarchy: the caller removes them if the container is not made after all.
  */
-void capsa_cgroup_prime(void);
+void capsa_cgroup_prime(const char *cgroups_path);
+/* Returns once the directories capsa_cgroup_prime() makes are made (at once when none was started). */
+void capsa_cgroup_prime_wait(void);
+/* rmdir of cgroups_path in every hierarchy where it is empty: what a killed creator left. */
+void capsa_cgroup_remove_empty(const char *cgroups_path);
 
 /* Moves a process into the cgroup (every hierarchy). */
 int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **err) CAPSA_WUR;

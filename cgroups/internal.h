@@ -42,6 +42,9 @@ const char *cgroup_below_root(const char *path, const char *root);
 /* prime.c: the cgroup.procs that moves the caller to where it is (proc_cgroup: /proc/self/cgroup's
  * text), in the first hierarchy that can; NULL on a pure v2 host or when none can. Caller frees. */
 char *cgroup_prime_target(const struct cg_layout *l, const char *proc_cgroup);
+/* The directories of an absolute cgroupsPath in every hierarchy that holds it, for the prime to make
+ * ahead (v1 and hybrid hosts; NULL on pure v2 or for a path that is not plain: relative, "..", "//"). */
+char **cgroup_prime_dirs(const struct cg_layout *l, const char *cgroups_path);
 /* True when hier h carries controller c ("memory", "name=systemd"). */
 bool cgroup_hier_has(const struct cg_hier *h, const char *c);
 

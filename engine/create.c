@@ -299,9 +299,19 @@ int monitor_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool start_follow
 	return monitor_go(e, c, sock, start_follows, exit_code, err);
 }
 
+char *engine_cgroups_path(const struct capsa_run_opts *o, const char *id)
+{
+	const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv("CAPSA_CGROUP_PARENT");
+	if (parent == NULL || *parent == '\0')
+		parent = "/capsa";
+	return xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, id);
+}
+
 static void cleanup_failed(struct capsa_engine *e, struct capsa_ctr *c)
 {
 	struct capsa_error *err = NULL;
+	/* The prime's directories are all made before anything removes them. */
+	capsa_cgroup_prime_wait();
 	_cleanup_close_ int lock = engine_lock(e, &err);
 	if (lock < 0 || ctr_destroy(e, c, &err) < 0) {
 		_cleanup_free_ char *t = capsa_error_text(err);
@@ -316,10 +326,6 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 	*exit_code = 125;
 	if (o->name && capsa_container_name_validate(o->name, err) < 0)
 		return -1;
-	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm.
-	 * Only here, in the CLI: a process that clone()s an init with a raw system call must not have a
-	 * second thread (the init's setresuid would wait for glibc's other thread for ever). */
-	capsa_cgroup_prime();
 	if (o->auto_remove && o->restart != CAPSA_RESTART_NO)
 		return capsa_error_set(err, EINVAL, "conflicting options: --restart and --rm");
 	const char *network =
@@ -331,6 +337,7 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 		return -1;
 	_cleanup_ctr_ struct capsa_ctr *c = xzalloc(sizeof(*c));
 	c->id = new_id();
+	c->cgroup_path = engine_cgroups_path(o, c->id);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->created = capsa_time_rfc3339(&now);
@@ -374,6 +381,12 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 			(struct capsa_kv){xstrdup(o->labels[i].key), xstrdup(o->labels[i].value)};
 	if (reserve(e, c, o->name, err) < 0)
 		return -1;
+	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm,
+	 * and the cgroup's directories are there before the lock is taken. After reserve: the record names
+	 * the cgroup, so rm -f finds directories a killed capsa left. Only here, in the CLI: a process that
+	 * clone()s an init with a raw system call must not have a second thread (the init's setresuid would
+	 * wait for glibc's other thread for ever). */
+	capsa_cgroup_prime(c->cgroup_path);
 	/* The monitor starts (a sealed exec) while the rootfs and the config are prepared. */
 	int msock = -1;
 	if (monitor_fork(e, c, &msock, err) < 0 || prepare(e, o, c, err) < 0 ||

@@ -187,6 +187,7 @@ struct capsa_ctr {
 	char *cpuset_cpus;
 	int64_t timeout_ns;
 	char *stats_file;
+	char *cgroup_path; /* its cgroupsPath; on v1 its dirs may exist before its runtime state */
 	char *log_driver;
 	int64_t log_max_size;
 	int log_max_file;

@@ -36,6 +36,7 @@ void capsa_ctr_free(struct capsa_ctr *c)
 	free(c->network);
 	free(c->cpuset_cpus);
 	free(c->stats_file);
+	free(c->cgroup_path);
 	free(c->log_driver);
 	free(c->rootfs);
 	free(c->vm);
@@ -136,6 +137,7 @@ char *ctr_record_json(const struct capsa_ctr *c)
 	put_str(o, "cpusetCpus", c->cpuset_cpus);
 	put_i64(o, "timeoutNs", c->timeout_ns);
 	put_str(o, "statsFile", c->stats_file);
+	put_str(o, "cgroupPath", c->cgroup_path);
 	put_str(o, "logDriver", c->log_driver);
 	put_i64(o, "logMaxSize", c->log_max_size);
 	put_i64(o, "logMaxFile", c->log_max_file);
@@ -279,6 +281,7 @@ int ctr_record_parse(const char *json, struct capsa_ctr *c, struct capsa_error *
 	c->cpuset_cpus = get_str(o, "cpusetCpus");
 	c->timeout_ns = get_i64(o, "timeoutNs");
 	c->stats_file = get_str(o, "statsFile");
+	c->cgroup_path = get_str(o, "cgroupPath");
 	c->log_driver = get_str(o, "logDriver");
 	c->log_max_size = get_i64(o, "logMaxSize");
 	c->log_max_file = (int)get_i64(o, "logMaxFile");

@@ -595,10 +595,7 @@ int spec_generate(struct capsa_engine *e, struct capsa_image_store *s, const str
 	else if (engine_network_apply(e, c, cfg, err) < 0)
 		return -1;
 	free(l->cgroups_path);
-	const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv("CAPSA_CGROUP_PARENT");
-	if (parent == NULL || *parent == '\0')
-		parent = "/capsa";
-	l->cgroups_path = xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, c->id);
+	l->cgroups_path = c->cgroup_path ? xstrdup(c->cgroup_path) : engine_cgroups_path(o, c->id);
 	set_resources(o, cfg);
 	if (seccomp_profile(o, caps, n_caps, &l->seccomp, err) < 0)
 		return -1;

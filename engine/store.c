@@ -265,6 +265,10 @@ int ctr_destroy(struct capsa_engine *e, struct capsa_ctr *c, struct capsa_error 
 	if (capsa_container_delete(&e->rt, c->id, true, &e2) < 0) {
 		if (e2->errnum != ENOENT)
 			capsa_debug("delete %s: %s", c->id, e2->msg);
+		/* No runtime state: the cgroup's directories may still be there, made ahead by capsa's CLI
+		 * (cgroups/prime.c) before the monitor got to create the container. */
+		else if (c->cgroup_path)
+			capsa_cgroup_remove_empty(c->cgroup_path);
 		capsa_error_clear(&e2);
 	}
 	engine_vm_cleanup(e, c);

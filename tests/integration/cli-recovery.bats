@@ -54,6 +54,22 @@ assert_gone() {
 	[[ "$output" == *"No such container: 0123456789ab"* ]]
 }
 
+@test "rm -f removes the cgroup directories made ahead of a container whose creator was killed" {
+	ls -d /sys/fs/cgroup/pids >/dev/null 2>&1 || skip "made ahead only on v1 and hybrid hosts"
+	# What a capsa killed after making the cgroup's directories (cgroups/prime.c) and before its monitor
+	# created the container leaves: the record and empty cgroup directories, no runtime state, no process.
+	id=$(c create bb true)
+	mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+	init=$(jq -r .pid "$STORE/run/$id/state.json")
+	kill -9 "$mon" "$init"
+	while kill -0 "$init" 2>/dev/null; do sleep 0.05; done
+	rm -rf "${STORE:?}/run/$id"
+	ls -d /sys/fs/cgroup/pids/"$CAPSA_CGROUP_PARENT/$id"
+	jq -e --arg p "/$CAPSA_CGROUP_PARENT/$id" '.cgroupPath == $p' "$STORE/containers/$id/container.json"
+	c rm -f "$id"
+	assert_gone "$id"
+}
+
 @test "container prune removes half-made containers and runtime state whose container is gone" {
 	# A capsa killed between making the directory and its record leaves a directory with a temp file.
 	half=$(printf 'a%.0s' {1..64})

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroups: mountinfo → mode and hierarchies, /proc/self/cgroup, cgroupsPath resolution. */
 #include "cgroups/internal.h"
+#include "common/util.h"
 #include "tests/unit/tap.h"
 
 #include <stdlib.h>
@@ -190,6 +191,49 @@ static void prime_target(void)
 	ok(cgroup_parse_mountinfo(unified, "/sys/fs/cgroup", &l, &e) == 0, "unified sample parses");
 	ok(cgroup_prime_target(&l, "0::/user.slice\n") == NULL,
 	   "pure v2: nothing to prime (the init is cloned into its cgroup)");
+	ok(cgroup_prime_dirs(&l, "/capsa/c1") == NULL, "pure v2: no directory made ahead");
+	cgroup_layout_clear(&l);
+}
+
+static void prime_dirs(void)
+{
+	struct cg_layout l = {0};
+	struct capsa_error *e = NULL;
+	char **d;
+
+	ok(cgroup_parse_mountinfo(hybrid, "/sys/fs/cgroup", &l, &e) == 0, "hybrid sample parses");
+	d = cgroup_prime_dirs(&l, "/capsa/c1");
+	ok(d && capsa_strv_len(d) == l.n, "one directory per hierarchy (%zu)", d ? capsa_strv_len(d) : 0);
+	bool all = d != NULL;
+	for (size_t i = 0; d && d[i]; i++)
+		all = all && capsa_str_has_prefix(d[i], l.h[i].mountpoint) &&
+		      strcmp(d[i] + strlen(l.h[i].mountpoint), "/capsa/c1") == 0;
+	ok(all, "each is the mount point followed by the path");
+	capsa_strv_free(d);
+	static const char *const bad[] = {"capsa/c1",	"/capsa/../etc", "/capsa//c1",
+					  "/capsa/c1/", "/a\nb",	 ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(cgroup_prime_dirs(&l, bad[i]) == NULL,
+		   "refused: bad path %zu (relative, .., //, trailing /, newline, empty)", i);
+	ok(cgroup_prime_dirs(&l, NULL) == NULL && cgroup_prime_dirs(NULL, "/x") == NULL, "NULLs");
+	cgroup_layout_clear(&l);
+
+	/* A mount whose root does not hold the path gets nothing; one that does, the part below its root. */
+	const char *rooted = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+			     "32 31 0:29 /pod /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+			     "33 31 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
+	ok(cgroup_parse_mountinfo(rooted, "/sys/fs/cgroup", &l, &e) == 0, "rooted sample parses");
+	d = cgroup_prime_dirs(&l, "/capsa/c1");
+	ok(d && capsa_strv_len(d) == 1, "cpu's root /pod does not hold /capsa/c1: only pids");
+	is_str(d ? d[0] : NULL, "/sys/fs/cgroup/pids/capsa/c1", "pids: below its mount point");
+	capsa_strv_free(d);
+	d = cgroup_prime_dirs(&l, "/pod/c2");
+	ok(d && capsa_strv_len(d) == 2, "/pod/c2: both");
+	is_str(d ? d[0] : NULL, "/sys/fs/cgroup/cpu/c2", "cpu: the part below its root");
+	capsa_strv_free(d);
+	d = cgroup_prime_dirs(&l, "/pod");
+	ok(d && capsa_strv_len(d) == 1, "the mount's root itself is not made (it exists): only pids");
+	capsa_strv_free(d);
 	cgroup_layout_clear(&l);
 }
 
@@ -199,5 +243,6 @@ int main(void)
 	proc_cgroup();
 	resolve();
 	prime_target();
+	prime_dirs();
 	return tap_done();
 }
