@@ -62,6 +62,14 @@ static int recorded_exit(struct capsa_engine *e, const struct capsa_ctr *c, int 
 	_cleanup_ctr_ struct capsa_ctr *now = NULL;
 	if (ctr_read(e, c->id, &now, err) < 0)
 		return capsa_error_prefix(err, "the monitor of %.12s went away", c->id);
+	if (now->status == CAPSA_CTR_RUNNING && monitor_alive(now)) {
+		/* It hung up to record the end (or had stopped listening for that): the record follows. */
+		wait_monitor_gone(now);
+		capsa_ctr_free(now);
+		now = NULL;
+		if (ctr_read(e, c->id, &now, err) < 0)
+			return capsa_error_prefix(err, "the monitor of %.12s went away", c->id);
+	}
 	if (now->status == CAPSA_CTR_RUNNING && !monitor_alive(now))
 		return capsa_error_set(err, 0, "the monitor of %.12s died; the container is left running",
 				       c->id);
@@ -241,8 +249,14 @@ static int open_session(struct capsa_engine *e, struct capsa_ctr *c, const struc
 		return s->finishing ? 0 : -1;
 	uint32_t flags = (a->stdin_ ? HELLO_STDIN : 0) | (a->stdout_ ? HELLO_STDOUT : 0) |
 			 (a->stderr_ ? HELLO_STDERR : 0) | (a->wait_exit ? HELLO_WAIT | HELLO_FINISH : 0);
-	if (frame_send(s->sock, FRAME_HELLO, &flags, 4) < 0)
+	if (frame_send(s->sock, FRAME_HELLO, &flags, 4) < 0) {
+		/* Connected while it still listened, dropped unaccepted as it stopped to record the end. */
+		if (a->wait_exit && !start && (errno == EPIPE || errno == ECONNRESET)) {
+			s->finishing = true;
+			return 0;
+		}
 		return capsa_error_errno(err, "talk to the monitor");
+	}
 	/* Before start, so the first thing the process sees is the right size. */
 	if (a->tty)
 		send_resize(s);
