@@ -157,7 +157,20 @@ int capsa_nft_ports_add(const char *network, const char *key, uint32_t ctr_addr,
 
 void capsa_nft_ports_delete(const char *network, const char *key, const struct capsa_port_map *m, size_t n)
 {
-	/* One command at a time: a piece already gone must not keep the others. */
+	/* One transaction when every piece is there (the usual case): each commit that deletes waits for
+	 * an RCU grace period in the kernel, about 10 ms here. nftables 1.0.6 has no "destroy" that
+	 * ignores a missing piece, so when one is gone the transaction fails as a whole and the pieces go
+	 * one at a time, so that the missing one does not keep the others. */
+	size_t cap = 128 + n * 128;
+	_cleanup_free_ char *all = xmalloc(cap);
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(all + len, cap - len,
+					"delete element ip capsa-%s ports { %s . %u }\n", network, m[i].proto,
+					m[i].host_port);
+	snprintf(all + len, cap - len, "delete chain ip capsa-%s c-%s\n", network, key);
+	if (nft_run(all, "unpublish", NULL) == 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *cmd = xasprintf("delete element ip capsa-%s ports { %s . %u }", network,
 						     m[i].proto, m[i].host_port);
