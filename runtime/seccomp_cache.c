@@ -70,7 +70,7 @@ char *capsa_seccomp_cache_key(const struct oci_seccomp *s, size_t *len)
 	struct kbuf b = {0};
 	const struct scmp_version *v = seccomp_version();
 	char head[96];
-	int n = snprintf(head, sizeof(head), "capsa-seccomp-key 1 libseccomp %u.%u.%u arch %u filter %zu",
+	int n = snprintf(head, sizeof(head), "capsa-seccomp-key 2 libseccomp %u.%u.%u arch %u filter %zu",
 			 v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(),
 			 sizeof(struct sock_filter));
 	kput(&b, head, (size_t)n + 1);
