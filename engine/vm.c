@@ -155,7 +155,7 @@ static int ensure_root(struct capsa_image_store *s, const struct capsa_image *im
 	/* The caller holds the store's exclusive lock: no one else makes this file now, so names fixed per
 	 * image are safe, and what a killed run left under them is garbage, removed first. */
 	_cleanup_free_ char *cid = xasprintf("capsa-vm-%.16s", hex);
-	_cleanup_free_ char *tmp = xasprintf("%s/.%s.%s.tmp", dir, cid, root_suffix(initramfs));
+	_cleanup_free_ char *tmp = xasprintf("%s/.%s%s.tmp", dir, cid, initramfs ? ".cpio" : "");
 	struct capsa_error *e1 = NULL;
 	if (capsa_image_rootfs_remove(s, cid, &e1) < 0)
 		capsa_error_free(e1);
@@ -400,6 +400,10 @@ char *engine_vm_scratch(struct capsa_engine *e, const char *id)
 	return xasprintf("%s/vm-%.12s", e->run_root, id);
 }
 
+/* Without --vm-root: the disk. Booting busybox through UML, an initramfs saves nothing measurable (the
+ * kernel's own start dominates, bench/vm.sh), and the disk is what every VM got before --vm-root. */
+#define ENGINE_VM_ROOT_DEFAULT CAPSA_VM_ROOT_DISK
+
 static bool ctr_initramfs(const struct capsa_ctr *c)
 {
 	return c->vm_root && strcmp(c->vm_root, "initramfs") == 0;
@@ -419,11 +423,11 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 	_cleanup_free_ char *block = xzalloc(CAPSA_VMCFG_SIZE);
 	_cleanup_free_ char *disk = NULL;
 	_cleanup_free_ char *kernel = NULL;
-	enum capsa_vm_root asked;
+	enum capsa_vm_root asked = ENGINE_VM_ROOT_DEFAULT;
 	int kvm = engine_vm_kvm_choose(o, &kernel, err);
-	if (kvm < 0 || capsa_vm_root_parse(o->vm_root, &asked, err) < 0)
+	if (kvm < 0 || (o->vm_root && capsa_vm_root_parse(o->vm_root, &asked, err) < 0))
 		return -1;
-	/* The rule picks by the image's size and the guest's memory. capsa's KVM guest kernel (make
+	/* auto: the rule picks by the image's size and the guest's memory. capsa's KVM guest kernel (make
 	 * vm-kernel) is built without initrd support, so auto keeps the disk there. */
 	enum capsa_vm_root r = kvm && asked == CAPSA_VM_ROOT_AUTO
 				       ? CAPSA_VM_ROOT_DISK

@@ -126,6 +126,25 @@ static const char *find_config(void)
 	return NULL;
 }
 
+/*
+ * UML watches its consoles' host fds with edge-triggered epoll and only looks at them on a SIGIO. Input
+ * that was already waiting in the host pipe when the guest opened the console raises none, so it would sit
+ * there until some other I/O brings a SIGIO: with the ext4 root the disk's traffic always did, with an
+ * initramfs nothing may (a process that reads its stdin first then waits for ever). One uncached read of
+ * the config disk completes through UML's I/O thread with a SIGIO, and UML then sees every ready fd.
+ */
+static void uml_poll_inputs(const char *cfgdev)
+{
+	static char sector[4096] __attribute__((aligned(4096)));
+	int fd = open(cfgdev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (pread(fd, sector, sizeof(sector), 0) < 0)
+		say(cfgdev, strerror(errno));
+	close(fd);
+}
+
 static void write_status(const char *dev, int code)
 {
 	char rec[512];
@@ -417,6 +436,8 @@ int main(void)
 	}
 
 	int in = stdin_open(&c, outdev);
+	if (in >= 0 && strncmp(cfgdev, "/dev/ubd", 8) == 0)
+		uml_poll_inputs(cfgdev);
 	if (in < 0) {
 		dprintf(errfd, "capsa-vminit: stdin: %s\n", strerror(errno));
 		tcdrain(errfd);
