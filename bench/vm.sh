@@ -6,6 +6,7 @@
 # Then `capsa run --rm --vm IMAGE true` next to `capsa run --rm IMAGE true` (and qemu microvm with make
 # vm-kernel's kernel on hardware KVM hosts). Linux guests under the VMM alone are not benchmarked here on a PVM host (see vm/README.md): set CAPSA_VM_LINUX=/path/to/vmlinux
 # to time a Linux boot attempt anyway (it runs until it fails or CAPSA_VM_LINUX_TIMEOUT ms pass).
+# Then --vm-root initramfs against the ext4 disk for small and large images (CAPSA_BENCH_ROOT=0 skips it).
 set -euo pipefail
 RUNS=${RUNS:-10}
 . "$(dirname "$0")/lib.sh"
@@ -148,6 +149,101 @@ if [ "${CAPSA_BENCH_RUN:-1}" = 1 ]; then
 			"$(awk -v a="$med" -v b="$cmed" 'BEGIN {printf "%.1fx", a / b}')" "$rss"
 	done
 	[ -s "$tmp/vm.err" ] && echo "last VM run's stderr: $(tail -1 "$tmp/vm.err")"
+fi
+
+# A micro-VM's root as an initramfs or as the ext4 disk (--vm-root), through User-mode Linux, for a small
+# image (busybox) and larger ones (busybox plus MIB MiB of incompressible files, CAPSA_BENCH_ROOT_SIZES):
+# the first run (which builds the cached cpio or ext4), then interleaved: wall of `run --rm IMAGE true`,
+# time to the first byte of `run --rm IMAGE echo x`, peak memory of the VM's cgroup (UML's memory file:
+# the guest RAM the root takes), and the kernel's own time from boot to running init (printk, 10 ms
+# ticks) for the cpio as capsa writes it, the same gzip -1'd, and the ext4 disk. CAPSA_BENCH_ROOT=0
+# skips this part.
+if [ "${CAPSA_BENCH_ROOT:-1}" = 1 ] && [ -x "${CAPSA_UML:-/usr/bin/linux.uml}" ]; then
+	CAPSA=$CAPSA_TOP/build/capsa
+	UML=${CAPSA_UML:-/usr/bin/linux.uml}
+	rstore=$tmp/rootstore
+	# Guest memory for every run: a 96 MiB initramfs does not unpack in the default 256 MiB.
+	rmem=${CAPSA_BENCH_ROOT_MEM:-512m}
+	export CAPSA_CGROUP_PARENT=capsa-test-bench-vmroot-$$
+	trap 'rm -rf "$tmp"; find /sys/fs/cgroup -maxdepth 2 -name "$CAPSA_CGROUP_PARENT" -type d -exec rmdir {} + 2>/dev/null' EXIT
+	imgs=()
+	for mib in 0 ${CAPSA_BENCH_ROOT_SIZES:-24 96}; do
+		r=$tmp/root-$mib
+		mkdir -p "$r"/{bin,proc,sys,dev,etc,tmp,data}
+		cp /bin/busybox "$r/bin/busybox"
+		for a in sh true echo poweroff; do ln -sf busybox "$r/bin/$a"; done
+		for ((i = 0; i < mib * 4; i++)); do head -c 262144 /dev/urandom >"$r/data/f$i"; done
+		name=bb$mib
+		"$CAPSA" --root "$rstore" import "$r" "$name" >/dev/null
+		rm -rf "$r"
+		imgs+=("$name")
+	done
+	for name in "${imgs[@]}"; do
+		for m in initramfs disk; do
+			t0=$(now_ns)
+			"$CAPSA" --root "$rstore" run --rm --vm-root $m -m "$rmem" "$name" true >/dev/null 2>&1 || true
+			echo $(($(now_ns) - t0)) >"$tmp/root-$name-$m.first"
+		done
+	done
+	for ((r = 0; r < RUNS; r++)); do
+		for name in "${imgs[@]}"; do
+			for m in initramfs disk; do
+				k=$tmp/root-$name-$m
+				t0=$(now_ns)
+				"$CAPSA" --root "$rstore" run --rm --vm-root $m -m "$rmem" --stats-file "$k.json" "$name" true \
+					>/dev/null 2>"$k.err" || echo fail >>"$k.fails"
+				echo $(($(now_ns) - t0)) >>"$k.wall"
+				jq -r '.peak_memory_bytes // empty' "$k.json" >>"$k.rss" 2>/dev/null || true
+				t0=$(now_ns)
+				"$CAPSA" --root "$rstore" run --rm --vm-root $m -m "$rmem" "$name" echo x 2>/dev/null |
+					{ head -c 1 >/dev/null; echo $(($(now_ns) - t0)) >>"$k.out1"; cat >/dev/null; } || true
+			done
+		done
+	done
+	echo
+	echo "--vm-root through User-mode Linux, -m $rmem, $RUNS runs each, interleaved (ms; memory: the VM's peak, KiB)"
+	printf '%-10s %-10s %9s %9s %9s %9s %9s %12s %6s\n' image root size_kib first_run wall p10 first_out peak_kib failed
+	for name in "${imgs[@]}"; do
+		hex=$("$CAPSA" --root "$rstore" images --no-trunc -q "$name" | head -1 | sed 's/^sha256://')
+		for m in initramfs disk; do
+			k=$tmp/root-$name-$m
+			f=$rstore/vm/$hex.$([ $m = initramfs ] && echo cpio || echo ext4)
+			size=$(($(stat -c %s "$f" 2>/dev/null || echo 0) / 1024))
+			read -r med p10 _ < <(stats "$k.wall")
+			read -r out1 _ < <(stats "$k.out1")
+			rss=-
+			[ -s "$k.rss" ] && rss=$(median "$k.rss" | awk '{printf "%d", $1 / 1024}')
+			printf '%-10s %-10s %9s %9s %9s %9s %9s %12s %6s\n' "$name" $m "$size" \
+				"$(awk -v n="$(cat "$k.first")" 'BEGIN {printf "%.0f", n / 1e6}')" "$med" "$p10" "$out1" "$rss" \
+				"$(cat "$k.fails" 2>/dev/null | wc -l)"
+			[ -s "$k.fails" ] && echo "  $name $m: $(tail -1 "$k.err")"
+		done
+	done
+	# The kernel's own boot-to-init time, without capsa: init is busybox poweroff -f.
+	echo
+	echo "User-mode Linux alone, boot to init (kernel ms, median of $RUNS): cpio as written, gzip -1, ext4"
+	printf '%-10s %9s %9s %9s %12s\n' image cpio cpio.gz ext4 gz_size_kib
+	for name in "${imgs[@]}"; do
+		hex=$("$CAPSA" --root "$rstore" images --no-trunc -q "$name" | head -1 | sed 's/^sha256://')
+		gzip -1 -c "$rstore/vm/$hex.cpio" >"$tmp/$name.cpio.gz"
+		for ((r = 0; r < RUNS; r++)); do
+			for v in cpio cpio.gz ext4; do
+				case $v in
+				cpio) a=("initrd=$rstore/vm/$hex.cpio" rdinit=/bin/poweroff rootfstype=tmpfs) ;;
+				cpio.gz) a=("initrd=$tmp/$name.cpio.gz" rdinit=/bin/poweroff rootfstype=tmpfs) ;;
+				ext4) rm -f "$tmp/uml.cow"; a=("ubda=$tmp/uml.cow,$rstore/vm/$hex.ext4" root=/dev/ubda init=/bin/poweroff) ;;
+				esac
+				mkdir -p "$tmp/umld"
+				TMPDIR=$tmp/umld timeout 120 "$UML" mem=${rmem%m}M "${a[@]}" printk.time=1 con=null \
+					con0=null,fd:1 uml_dir="$tmp/umld" umid=bench -- -f 2>&1 |
+					sed -n 's/^\[ *\([0-9.]*\)\] Run .* as init process.*/\1/p' |
+					awk '{printf "%d\n", $1 * 1e9}' >>"$tmp/uml-$name-$v" || true
+			done
+		done
+		printf '%-10s %9s %9s %9s %12s\n' "$name" "$(stats "$tmp/uml-$name-cpio" | cut -d' ' -f1)" \
+			"$(stats "$tmp/uml-$name-cpio.gz" | cut -d' ' -f1)" "$(stats "$tmp/uml-$name-ext4" | cut -d' ' -f1)" \
+			$(($(stat -c %s "$tmp/$name.cpio.gz") / 1024))
+	done
 fi
 
 if [ -n "${CAPSA_VM_LINUX:-}" ]; then
