@@ -259,6 +259,33 @@ static void bad_input(void)
 	close(out);
 }
 
+/* A tree deeper than the walker goes is refused naming where, not walked with an fd per level. */
+static void too_deep(void)
+{
+	char deep[128];
+	snprintf(deep, sizeof(deep), "%s/deep", top);
+	must(mkdir(deep, 0755), "deep");
+	int d = open(deep, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < 300; i++) {
+		must(mkdirat(d, "d", 0755), "mkdirat");
+		int sub = openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		must(sub, "openat");
+		close(d);
+		d = sub;
+	}
+	close(d);
+	d = open(deep, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int out = memfd_create("cpio", MFD_CLOEXEC);
+	struct capsa_error *err = NULL;
+	ok(capsa_initramfs_write(d, out, NULL, &err) < 0 && err && err->errnum == ELOOP &&
+		   strstr(err->msg, "initramfs: d/d/d/") &&
+		   strstr(err->msg, "more than 256 directories deep"),
+	   "a tree 300 directories deep is refused naming the path (%.60s...)", err ? err->msg : "accepted");
+	capsa_error_free(err);
+	close(out);
+	close(d);
+}
+
 static void root_rule(void)
 {
 	enum capsa_vm_root r = CAPSA_VM_ROOT_DISK;
@@ -315,6 +342,7 @@ int main(void)
 		   "the same tree gives the same bytes");
 	}
 	bad_input();
+	too_deep();
 	root_rule();
 	free(b1);
 	free(b2);
