@@ -234,24 +234,26 @@ static void compare_tree(void)
 static void bad_input(void)
 {
 	struct capsa_error *err = NULL;
+	int rc;
 	int out = memfd_create("cpio", MFD_CLOEXEC);
-	ok(capsa_initramfs_write(-1, out, NULL, &err) < 0 && err && err->errnum == EBADF &&
-		   strstr(err->msg, "directory fd -1"),
+	rc = capsa_initramfs_write(-1, out, NULL, &err);
+	ok(rc < 0 && err && err->errnum == EBADF && strstr(err->msg, "directory fd -1"),
 	   "a bad directory fd is refused naming it (%s)", err ? err->msg : "accepted");
 	capsa_error_clear(&err);
 	int f = open(at("a/file"), O_RDONLY | O_CLOEXEC);
-	ok(capsa_initramfs_write(f, out, NULL, &err) < 0 && err && err->errnum == ENOTDIR,
-	   "a file's fd as the tree is refused (%s)", err ? err->msg : "accepted");
+	rc = capsa_initramfs_write(f, out, NULL, &err);
+	ok(rc < 0 && err && err->errnum == ENOTDIR, "a file's fd as the tree is refused (%s)",
+	   err ? err->msg : "accepted");
 	capsa_error_clear(&err);
 	int d = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ok(capsa_initramfs_write(d, 12345, NULL, &err) < 0 && err && err->errnum == EBADF &&
-		   strstr(err->msg, "output fd 12345"),
+	rc = capsa_initramfs_write(d, 12345, NULL, &err);
+	ok(rc < 0 && err && err->errnum == EBADF && strstr(err->msg, "output fd 12345"),
 	   "a bad output fd is refused naming it (%s)", err ? err->msg : "accepted");
 	capsa_error_clear(&err);
 	/* A read-only output: libarchive's failure comes back as an error, not a crash. */
 	int ro = open(at("a/file"), O_RDONLY | O_CLOEXEC);
-	ok(capsa_initramfs_write(d, ro, NULL, &err) < 0 && err, "an output that cannot be written fails (%s)",
-	   err ? err->msg : "accepted");
+	rc = capsa_initramfs_write(d, ro, NULL, &err);
+	ok(rc < 0 && err, "an output that cannot be written fails (%s)", err ? err->msg : "accepted");
 	capsa_error_clear(&err);
 	close(ro);
 	close(f);
@@ -277,8 +279,8 @@ static void too_deep(void)
 	d = open(deep, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int out = memfd_create("cpio", MFD_CLOEXEC);
 	struct capsa_error *err = NULL;
-	ok(capsa_initramfs_write(d, out, NULL, &err) < 0 && err && err->errnum == ELOOP &&
-		   strstr(err->msg, "initramfs: d/d/d/") &&
+	int rc = capsa_initramfs_write(d, out, NULL, &err);
+	ok(rc < 0 && err && err->errnum == ELOOP && strstr(err->msg, "initramfs: d/d/d/") &&
 		   strstr(err->msg, "more than 256 directories deep"),
 	   "a tree 300 directories deep is refused naming the path (%.60s...)", err ? err->msg : "accepted");
 	capsa_error_free(err);
