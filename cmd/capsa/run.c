@@ -130,7 +130,7 @@ static const char run_help[] =
 	"      --hypervisor kvm|uml force a micro-VM backend (implies --vm)\n"
 	"      --kernel PATH        the KVM backend's guest kernel (default: make vm-kernel's vmlinux)\n"
 	"      --vm-root disk|initramfs|auto  the VM's root: the image's ext4 disk or an initramfs in guest\n"
-	"                           RAM (auto: initramfs for images up to 32 MiB and 1/8 of --memory)\n";
+	"                           RAM (auto: initramfs for images up to 16 MiB and 1/8 of --memory)\n";
 
 static void kv_push(struct capsa_kv **v, size_t *n, const char *s)
 {

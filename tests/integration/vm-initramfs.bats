@@ -132,16 +132,16 @@ assert_vm_gone() {
 	need_uml
 	c run --vm-root auto --name "$(cid a)" bb true
 	[ "$(c inspect -f '{{.Vm.Root}}' "$(cid a)")" = initramfs ]
-	# 20 MiB of files: within the 32 MiB limit and 1/8 of the default 256 MiB, over 1/8 of 128 MiB
+	# busybox + 12 MiB: within the 16 MiB limit and 1/8 of the default 256 MiB, over 1/8 of 96 MiB
 	mkdir -p "$TEST_TMP/big"
 	cp -a "$IMAGES_DIR/rootfs/." "$TEST_TMP/big/"
-	head -c $((20 << 20)) /dev/urandom >"$TEST_TMP/big/blob"
+	head -c $((12 << 20)) /dev/urandom >"$TEST_TMP/big/blob"
 	c import "$TEST_TMP/big" big >/dev/null
 	c create --vm-root auto --name "$(cid b)" big true >/dev/null
 	[ "$(c inspect -f '{{.Vm.Root}}' "$(cid b)")" = initramfs ]
-	run c run --vm-root auto -m 128m --name "$(cid m)" big sh -c 'wc -c </blob'
+	run c run --vm-root auto -m 96m --name "$(cid m)" big sh -c 'wc -c </blob'
 	[ "$status" -eq 0 ]
-	[ "$output" = $((20 << 20)) ]
+	[ "$output" = $((12 << 20)) ]
 	[ "$(c inspect -f '{{.Vm.Root}}' "$(cid m)")" = disk ]
 	c rm "$(cid a)" "$(cid b)" "$(cid m)" >/dev/null
 	assert_vm_gone

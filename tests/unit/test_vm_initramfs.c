@@ -311,8 +311,11 @@ static void root_rule(void)
 	const uint64_t M = 1 << 20;
 	enum capsa_vm_root A = CAPSA_VM_ROOT_AUTO, I = CAPSA_VM_ROOT_INITRAMFS, D = CAPSA_VM_ROOT_DISK;
 	is_int(capsa_vm_root_choose(A, 4 * M, 0), I, "auto: a 4 MiB image in the default 256 MiB: initramfs");
-	is_int(capsa_vm_root_choose(A, 32 * M, 0), I, "auto: 32 MiB = 256/8, the limit itself: initramfs");
-	is_int(capsa_vm_root_choose(A, 32 * M + 1, 0), D, "auto: one byte over 1/8 of memory: disk");
+	is_int(capsa_vm_root_choose(A, 16 * M, 0), I, "auto: 16 MiB, the size limit itself: initramfs");
+	is_int(capsa_vm_root_choose(A, 16 * M + 1, 0), D, "auto: one byte over the size limit: disk");
+	is_int(capsa_vm_root_choose(A, 12 * M, 96 * M), I,
+	       "auto: 12 MiB = 96/8, 1/8 of -m 96m itself: initramfs");
+	is_int(capsa_vm_root_choose(A, 12 * M + 1, 96 * M), D, "auto: one byte over 1/8 of -m 96m: disk");
 	is_int(capsa_vm_root_choose(A, 16 * M, 64 * M), D, "auto: 16 MiB in -m 64m (over 1/8): disk");
 	is_int(capsa_vm_root_choose(A, 8 * M, 64 * M), I, "auto: 8 MiB in -m 64m (1/8): initramfs");
 	is_int(capsa_vm_root_choose(A, CAPSA_VM_INITRAMFS_MAX, 4096 * M), I,
