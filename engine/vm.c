@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * `capsa run --vm`: a container whose process runs in a micro-VM. The image is flattened once into an ext4
- * file cached per image id (vm/<id>.ext4 under the store, temp + rename) holding capsa-vminit; the config
+ * file cached per image id (vm/<id>.ext4 under the store, temp + rename) holding capsa-vminit, or with
+ * --vm-root initramfs (or auto, for a small image) into a newc cpio (vm/<id>.cpio) the guest kernel
+ * unpacks into its tmpfs; the config
  * disk is kept with the record, and each start gets a scratch dir (run/vm-<id>) with a copy of it (which
  * carries the exit status back) and the copy-on-write file, so the cached image is never written. The
  * monitor holds the VM's host process as the container's process, so logs, attach, stop, kill, wait, --rm
