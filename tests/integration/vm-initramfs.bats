@@ -98,12 +98,17 @@ assert_vm_gone() {
 	assert_vm_gone
 }
 
-@test "vm-initramfs: env, working directory, user and hostname are the container's" {
+@test "vm-initramfs: env, working directory, user, hostname and -t are the container's" {
 	need_uml
 	run c run --rm --vm-root initramfs -e FOO=bar -w /srv -u user --hostname capsa-test-vm bb \
 		sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"'
 	[ "$status" -eq 0 ]
 	[ "$output" = "bar /srv 1000:1000 capsa-test-vm" ]
+	# -t: the console is the process's terminal, and nothing that waited on it before is echoed
+	run script -qec "timeout 120 $CAPSA --root $STORE run --rm -it --vm-root initramfs bb sh -c 'tty; exit 5'" \
+		/dev/null </dev/null
+	[ "$status" -eq 5 ]
+	[ "$output" = $'/dev/tty1\r' ]
 }
 
 @test "vm-initramfs: --vm-root disk still boots the ext4 disk; inspect says which root each VM used" {

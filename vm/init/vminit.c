@@ -418,6 +418,11 @@ int main(void)
 		say(outdev, strerror(errno));
 		power_off();
 	}
+	/* What waited on the consoles' host side is taken now, while they are raw (as disk traffic makes
+	 * it happen with an ext4 root), not echoed once a terminal is made cooked for -t. */
+	bool uml = strncmp(cfgdev, "/dev/ubd", 8) == 0;
+	if (uml)
+		uml_poll_inputs(cfgdev);
 
 	const char *failed = net_setup(&c);
 	if (failed) {
@@ -436,8 +441,8 @@ int main(void)
 	}
 
 	int in = stdin_open(&c, outdev);
-	if (in >= 0 && strncmp(cfgdev, "/dev/ubd", 8) == 0)
-		uml_poll_inputs(cfgdev);
+	if (in >= 0 && uml && !c.tty)
+		uml_poll_inputs(cfgdev); /* the stdin console (tty3) was opened just now */
 	if (in < 0) {
 		dprintf(errfd, "capsa-vminit: stdin: %s\n", strerror(errno));
 		tcdrain(errfd);
