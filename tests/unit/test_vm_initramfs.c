@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "engine/vm_kvm.h"
 #include "vm/initramfs.h"
 
 #include <archive.h>
@@ -329,6 +330,19 @@ static void root_rule(void)
 	is_int(capsa_vm_root_choose(I, 900 * M, 0), I, "--vm-root initramfs is kept for a large image");
 }
 
+/* The KVM backend's command line for each root: rdinit= and no root device for the initramfs. */
+static void kvm_cmdline(void)
+{
+	_cleanup_free_ char *ird = engine_vm_kvm_cmdline_root(true, true);
+	_cleanup_free_ char *disk = engine_vm_kvm_cmdline_root(true, false);
+	_cleanup_free_ char *old = engine_vm_kvm_cmdline(true);
+	ok(strstr(ird, " rdinit=/capsa-vminit ") && !strstr(ird, "root=") && !strstr(ird, " init="),
+	   "initramfs: rdinit=, no root= and no init= (%s)", ird);
+	ok(strstr(disk, "root=/dev/vda rw rootfstype=ext4 init=/capsa-vminit") && !strstr(disk, "rdinit"),
+	   "disk: root=/dev/vda and init= (%s)", disk);
+	is_str(old, disk, "the disk's line is the one engine_vm_kvm_cmdline always gave");
+}
+
 int main(void)
 {
 	make_tree();
@@ -349,6 +363,7 @@ int main(void)
 	bad_input();
 	too_deep();
 	root_rule();
+	kvm_cmdline();
 	free(b1);
 	free(b2);
 	capsa_rm_rf_at(AT_FDCWD, top);
