@@ -41,6 +41,10 @@
 
 static char *helper_path(const char *name)
 {
+	/* engine_helper_path sees through a sealed binary (the monitor, which remakes a pruned root). */
+	char *p = engine_helper_path(name);
+	if (p)
+		return p;
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -272,7 +276,7 @@ static const char *uml_path(void)
  * to it too: UML makes the slave raw and forwards its window size to the guest's tty1. Its own process
  * group (UML's helpers join it, so they can all be killed at once), dying with its parent.
  */
-static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *disk, bool initramfs,
+static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *disk, int root_fd,
 					       int64_t memory, int out_fd, int err_fd, int in_fd, bool tty)
 {
 	char *mem = xasprintf("mem=%lldM", (long long)(memory > 0 ? memory >> 20 : 256));
@@ -281,10 +285,10 @@ static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *
 	/* An initramfs: UML reads the file into guest memory at boot and the kernel unpacks it into its
 	 * rootfs, made a tmpfs by rootfstype= (UML itself adds root=98:0, which would make it a ramfs). The
 	 * config disk stays in ubdb's slot, ubda is left out. */
-	char *initrd = xasprintf("initrd=%s", disk);
+	bool initramfs = root_fd >= 0;
 	char *root[] = {ubda, "root=/dev/ubda", "rw", "init=/capsa-vminit"};
 	if (initramfs) {
-		root[0] = initrd;
+		root[0] = "initrd=/proc/self/fd/6"; /* root_fd, moved there below */
 		root[1] = "rootfstype=tmpfs";
 		root[2] = "rdinit=/capsa-vminit";
 		root[3] = "rw";
@@ -321,10 +325,12 @@ static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *
 	/* fds 3 to 5 may be out_fd/err_fd/in_fd themselves: move them above first. */
 	int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), e = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
 	int i = fcntl(in_fd, F_DUPFD_CLOEXEC, 10);
+	int r = initramfs ? fcntl(root_fd, F_DUPFD_CLOEXEC, 10) : -1;
 	if (k < 0 || nul < 0 || o < 0 || e < 0 || i < 0 || dup2(nul, 0) < 0 || dup2(k, 1) < 0 ||
-	    dup2(k, 2) < 0 || dup2(o, 3) < 0 || dup2(e, 4) < 0 || dup2(i, 5) < 0)
+	    dup2(k, 2) < 0 || dup2(o, 3) < 0 || dup2(e, 4) < 0 || dup2(i, 5) < 0 ||
+	    (initramfs && (r < 0 || dup2(r, 6) < 0)))
 		_exit(125);
-	capsa_cloexec_from(6);
+	capsa_cloexec_from(initramfs ? 7 : 6);
 	/* UML backs guest memory with a file in TMPDIR: the scratch dir, removed afterwards. */
 	setenv("TMPDIR", scratch, 1);
 	execv(uml, argv);
@@ -581,7 +587,7 @@ static int console_input(bool tty, int slave, int in, pid_t *relay)
  * reason on stderr (hence the log) when the guest stopped without a status (a panic).
  */
 static void __attribute__((noreturn))
-vm_host(const char *scratch, const char *disk, bool initramfs, const char *kernel, unsigned vcpus,
+vm_host(const char *scratch, const char *disk, int root_fd, const char *kernel, unsigned vcpus,
 	int64_t memory, int start_fd, bool tty, int in)
 {
 	prctl(PR_SET_NAME, "capsa-vm", 0, 0, 0);
@@ -621,10 +627,11 @@ vm_host(const char *scratch, const char *disk, bool initramfs, const char *kerne
 		_exit(125);
 	}
 	if (pid == 0 && kernel)
-		engine_vm_kvm_exec(scratch, kernel, disk, initramfs, memory, vcpus, 3, tty ? -1 : 4, con_in,
-				   stop[0]);
+		engine_vm_kvm_exec(scratch, kernel,
+				   root_fd >= 0 ? xasprintf("/proc/self/fd/%d", root_fd) : disk, root_fd >= 0,
+				   memory, vcpus, 3, tty ? -1 : 4, con_in, stop[0]);
 	if (pid == 0)
-		exec_uml(scratch, disk, initramfs, memory, 3, 4, con_in, tty);
+		exec_uml(scratch, disk, root_fd, memory, 3, 4, con_in, tty);
 	setpgid(pid, pid);
 	int st = 0;
 	bool killed = false;
@@ -814,14 +821,40 @@ static void stdio_close(struct engine_vm_stdio *io, int kid[3])
 	*io = (struct engine_vm_stdio){.out = -1, .err = -1, .in = -1, .master = -1};
 }
 
+/*
+ * The cached root file of a container's image made again: the image store's garbage collection (image
+ * prune) keeps only vm/<id>.ext4 of the images it keeps, so a cpio can be gone by the next start.
+ */
+static int remake_root(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
+{
+	_cleanup_image_store_ struct capsa_image_store *s = NULL;
+	const struct capsa_image *img;
+	_cleanup_free_ char *path = NULL;
+	if (c->image_id == NULL)
+		return capsa_error_set(err, ENOENT, "no image recorded");
+	if (capsa_image_store_open(e->root, true, &s, err) < 0 ||
+	    capsa_image_lookup(s, c->image_id, &img, err) < 0)
+		return -1;
+	return ensure_root(s, img, c->image_id, ctr_initramfs(c), &path, err);
+}
+
 int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_vm_stdio *io, pid_t *pid,
 		    int *start_fd, struct capsa_error **err)
 {
 	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
 	_cleanup_free_ char *disk = vm_disk(e, c);
-	if (access(disk, R_OK) < 0)
-		return capsa_error_errno(err, "the VM's %s %s", ctr_initramfs(c) ? "initramfs" : "disk",
-					 disk);
+	const char *kind = ctr_initramfs(c) ? "initramfs" : "disk";
+	if (access(disk, R_OK) < 0) {
+		if (errno != ENOENT)
+			return capsa_error_errno(err, "the VM's %s %s", kind, disk);
+		if (remake_root(e, c, err) < 0)
+			return capsa_error_prefix(err, "the VM's %s %s", kind, disk);
+	}
+	/* The VM is forked now and started later (the monitor's go): it boots the initramfs it holds open
+	 * here, whatever happens to the cached file's name meanwhile (an image prune). */
+	_cleanup_close_ int root_fd = ctr_initramfs(c) ? open(disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (ctr_initramfs(c) && root_fd < 0)
+		return capsa_error_errno(err, "the VM's initramfs %s", disk);
 	/* What a killed monitor or the previous run left: a restart gets a fresh COW file and status. */
 	engine_vm_cleanup(e, c);
 	free(c->error);
@@ -872,16 +905,23 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_v
 		return -1;
 	}
 	if (p == 0) {
-		/* Only the streams and the go survive into the VM's host process (3 to 5, and 6 for -i). */
+		/* Only the streams and the go survive into the VM's host process (3 to 5, 6 for -i, 7 for an
+		 * initramfs). */
 		int o = fcntl(kid[0], F_DUPFD_CLOEXEC, 10), er = fcntl(kid[1], F_DUPFD_CLOEXEC, 10);
 		int s = fcntl(sp[0], F_DUPFD_CLOEXEC, 10);
 		int in = kid[2] >= 0 ? fcntl(kid[2], F_DUPFD_CLOEXEC, 10) : -1;
+		int r = root_fd >= 0 ? fcntl(root_fd, F_DUPFD_CLOEXEC, 10) : -1;
 		if (o < 0 || er < 0 || s < 0 || dup2(o, 3) < 0 || dup2(er, 4) < 0 || dup2(s, 5) < 0 ||
 		    (kid[2] >= 0 && (in < 0 || dup2(in, 6) < 0)))
 			_exit(125);
-		close_range(kid[2] >= 0 ? 7 : 6, ~0U, 0);
-		vm_host(scratch, disk, ctr_initramfs(c), kernel, engine_vm_kvm_vcpus(c->nano_cpus), c->memory,
-			5, c->tty, kid[2] >= 0 ? 6 : -1);
+		/* The initramfs, when the root is one, at 7. */
+		if (root_fd >= 0 && (r < 0 || dup2(r, 7) < 0))
+			_exit(125);
+		if (kid[2] < 0)
+			close(6);
+		close_range(root_fd >= 0 ? 8 : kid[2] >= 0 ? 7 : 6, ~0U, 0);
+		vm_host(scratch, disk, root_fd >= 0 ? 7 : -1, kernel, engine_vm_kvm_vcpus(c->nano_cpus),
+			c->memory, 5, c->tty, kid[2] >= 0 ? 6 : -1);
 	}
 	close(sp[0]);
 	/* The monitor keeps its own ends only: the pty's EIO and the pipes' EOF come when the VM is gone. */

@@ -165,7 +165,7 @@ assert_vm_gone() {
 	assert_vm_gone
 }
 
-@test "vm-initramfs: a cached cpio holding another capsa-vminit, or a half-written one, is made again" {
+@test "vm-initramfs: a cached cpio holding another capsa-vminit, half-written or pruned is made again" {
 	need_uml
 	c run --rm --vm-root initramfs bb true
 	cpio=$STORE/vm/$(hex bb).cpio
@@ -178,6 +178,19 @@ assert_vm_gone() {
 	[ "$output" = again ]
 	[ "$(getfattr --only-values -n user.capsa.vminit "$cpio")" = "$stamp" ]
 	[ "$(ls -A "$STORE/vm")" = "$(hex bb).cpio" ]
+	# image prune keeps only the images' ext4 disks: a created VM boots the cpio it holds open, and a
+	# start after that makes it again
+	c create --vm-root initramfs --name "$(cid pr)" bb echo back >/dev/null
+	c image prune -f >/dev/null
+	[ ! -e "$cpio" ]
+	run c start -a "$(cid pr)"
+	[ "$status" -eq 0 ]
+	[ "$output" = back ]
+	run c start -a "$(cid pr)"
+	[ "$status" -eq 0 ]
+	[ "$output" = back ]
+	[ -f "$cpio" ]
+	c rm "$(cid pr)" >/dev/null
 	assert_vm_gone
 }
 
