@@ -693,12 +693,14 @@ int store_gc(struct capsa_image_store *s, bool blobs_only, char ***report, uint6
 		snaps[i] = hex;
 	}
 	sweep(s, "snapshots", NULL, snaps, report, reclaimed);
-	/* The micro-VM disks (vm/<image hex>.ext4, made by `run --vm`) go with their images; one being made
-	 * is a dot file, left alone. */
+	/* The micro-VM roots (vm/<image hex>.ext4 and .cpio, made by `run --vm`) go with their images; one
+	 * being made is a dot file, left alone. */
 	_cleanup_strv_ char **disks = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < s->n_images; i++) {
 		_cleanup_free_ char *disk = xasprintf("%s.ext4", digest_hex(s->images[i].id));
+		_cleanup_free_ char *cpio = xasprintf("%s.cpio", digest_hex(s->images[i].id));
 		capsa_strv_push(&disks, disk);
+		capsa_strv_push(&disks, cpio);
 	}
 	sweep(s, "vm", NULL, disks, NULL, reclaimed);
 	/* The exclusive lock is held: nothing in tmp/ belongs to a running load. */
