@@ -66,6 +66,7 @@ static void *la_sym(const char *name)
 typedef struct archive *archive_p;
 typedef struct archive_entry *entry_p;
 typedef const char *cstr;
+typedef struct archive_entry_linkresolver *linkres_p;
 
 LA_FN(archive_p, archive_read_new, (void), ())
 LA_FN(archive_p, archive_read_disk_new, (void), ())
@@ -110,6 +111,12 @@ LA_FN(int, archive_write_header, (archive_p a, entry_p e), (a, e))
 LA_FN(la_ssize_t, archive_write_data, (archive_p a, const void *buf, size_t n), (a, buf, n))
 LA_FN(int, archive_write_set_bytes_in_last_block, (archive_p a, int n), (a, n))
 LA_FN(int, archive_write_set_format_pax_restricted, (archive_p a), (a))
+LA_FN(int, archive_format, (archive_p a), (a))
+
+LA_FN(linkres_p, archive_entry_linkresolver_new, (void), ())
+LA_FN(void, archive_entry_linkresolver_set_strategy, (linkres_p r, int format), (r, format))
+LA_FN(void, archive_entry_linkresolver_free, (linkres_p r), (r))
+LA_FN(void, archive_entry_linkify, (linkres_p r, entry_p *e, entry_p *spare), (r, e, spare))
 
 LA_FN(time_t, archive_entry_atime, (entry_p e), (e))
 LA_FN(int, archive_entry_atime_is_set, (entry_p e), (e))

@@ -29,7 +29,8 @@ static la_ssize_t writer_cb(struct archive *a, void *data, const void *buf, size
 	return (la_ssize_t)len;
 }
 
-/* Tars a directory (no symlink is followed, xattrs kept) straight into a blob; names are "./...". */
+/* Tars a directory (no symlink is followed, xattrs and hard links kept) straight into a blob; names are
+ * "./...". */
 static int tar_directory(struct capsa_image_store *s, const char *dir, char **digest,
 			 struct capsa_error **err)
 {
@@ -44,6 +45,9 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 	archive_write_set_bytes_in_last_block(out, 1);
 	archive_read_disk_set_symlink_physical(disk);
 	archive_read_disk_set_standard_lookup(disk);
+	/* A file's second and later names become hard link entries without data, as tar writes them. */
+	struct archive_entry_linkresolver *links = archive_entry_linkresolver_new();
+	archive_entry_linkresolver_set_strategy(links, archive_format(out));
 	if (archive_write_open(out, &w, NULL, writer_cb, NULL) != ARCHIVE_OK ||
 	    archive_read_disk_open(disk, dir) != ARCHIVE_OK) {
 		capsa_error_set(err, EIO, "%s: %s", dir, archive_error_string(disk));
@@ -70,11 +74,14 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 			rel++;
 		_cleanup_free_ char *name = xasprintf("./%s", rel);
 		archive_entry_set_pathname(e, name);
+		struct archive_entry *spare = NULL;
+		archive_entry_linkify(links, &e, &spare);
 		if (archive_write_header(out, e) < ARCHIVE_WARN) {
 			capsa_error_set(err, out_errno(out), "%s: %s", src, archive_error_string(out));
 			goto out;
 		}
-		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 &&
+		    archive_entry_hardlink(e) == NULL) {
 			_cleanup_close_ int fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0) {
 				capsa_error_errno(err, "open %s", src);
@@ -104,6 +111,7 @@ static int tar_directory(struct capsa_image_store *s, const char *dir, char **di
 	}
 	ret = 0;
 out:
+	archive_entry_linkresolver_free(links);
 	archive_read_free(disk);
 	archive_write_free(out);
 	if (ret < 0) {

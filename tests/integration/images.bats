@@ -240,6 +240,26 @@ inspect() {
 	[[ "$output" == *"repository name must be lowercase"* ]]
 }
 
+@test "import: a directory's hard links stay hard links (one file, one copy in the layer)" {
+	mkdir -p "$TEST_TMP/hl/bin" "$TEST_TMP/hl/etc"
+	cp "$IMAGES_DIR/rootfs/bin/busybox" "$TEST_TMP/hl/bin/busybox"
+	ln "$TEST_TMP/hl/bin/busybox" "$TEST_TMP/hl/bin/sh"
+	ln "$TEST_TMP/hl/bin/busybox" "$TEST_TMP/hl/etc/bb"
+	echo one >"$TEST_TMP/hl/etc/a"
+	c import "$TEST_TMP/hl" hl >/dev/null
+	m=$(c image mount hl)
+	[ "$(stat -c '%h %i' "$m/bin/sh")" = "$(stat -c '%h %i' "$m/bin/busybox")" ]
+	[ "$(stat -c %h "$m/bin/sh")" = 3 ]
+	[ "$(stat -c '%i' "$m/etc/bb")" = "$(stat -c '%i' "$m/bin/busybox")" ]
+	[ "$(stat -c %h "$m/etc/a")" = 1 ]
+	c image unmount hl
+	# the layer holds the bytes once: two hard link entries of size 0
+	layer=$(inspect hl '.Layers[0].Digest' | cut -d: -f2)
+	[ "$(tar -tvf "$STORE/blobs/sha256/$layer" | grep -c '^h')" = 2 ]
+	size=$(stat -c %s "$IMAGES_DIR/rootfs/bin/busybox")
+	[ "$(stat -c %s "$STORE/blobs/sha256/$layer")" -lt $((size * 2)) ]
+}
+
 @test "tag, rmi, prune and history" {
 	c load -i "$IMAGES_DIR/busybox-docker.tar" >/dev/null
 	c tag busybox example.com:5000/team/bb:v1
