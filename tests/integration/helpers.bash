@@ -139,3 +139,12 @@ assert_no_mounts() {
 		return 1
 	fi
 }
+
+# The hash vm/guest/hello.elf (do=initrd) prints of its initrd: h = h * 31 + byte, in 32 bits.
+initrd_hash() {
+	python3 -c 'import sys
+h = 0
+for b in open(sys.argv[1], "rb").read():
+    h = (h * 31 + b) & 0xffffffff
+print("%x" % h)' "$1"
+}

@@ -195,15 +195,6 @@ assert_vm_gone() {
 	assert_vm_gone
 }
 
-# The guest test program's hash of its initrd: h = h * 31 + byte, in 32 bits.
-initrd_hash() {
-	python3 -c 'import sys
-h = 0
-for b in open(sys.argv[1], "rb").read():
-    h = (h * 31 + b) & 0xffffffff
-print("%x" % h)' "$1"
-}
-
 @test "vm-initramfs: the KVM backend passes capsa's cpio as the initrd with rdinit=, byte-exact, and no root disk" {
 	[ -w /dev/kvm ] || skip "no /dev/kvm"
 	[ -x "$TEST_HELPERS/vmrun" ] && [ -f "$GUESTS/hello.elf" ] || skip "guest programs not built (make vm-guests)"

@@ -254,15 +254,6 @@ make_disk() {
 	[[ "$output" == *"PVM software virtualisation"* ]]
 }
 
-# The guest's hash of the initrd: h = h * 31 + byte, in 32 bits.
-initrd_hash() {
-	python3 -c 'import sys
-h = 0
-for b in open(sys.argv[1], "rb").read():
-    h = (h * 31 + b) & 0xffffffff
-print("%x" % h)' "$1"
-}
-
 @test "vm: the bzImage 64-bit boot protocol: load at pref_address, command line and initrd through boot_params" {
 	head -c 300000 /dev/urandom >"$TEST_TMP/initrd"
 	sed -i '1s/^/capsa initrd line\n/' "$TEST_TMP/initrd"
