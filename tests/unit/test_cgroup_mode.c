@@ -146,6 +146,11 @@ static void resolve(void)
 }
 
 /* cgroups/prime.c: which cgroup.procs moves the caller to where it already is. */
+/* cpu mounted with the root /pod (as inside a container), pids with "/". */
+static const char *rooted = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+			    "32 31 0:29 /pod /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+			    "33 31 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
+
 static void prime_target(void)
 {
 	struct cg_layout l = {0};
@@ -176,9 +181,6 @@ static void prime_target(void)
 	cgroup_layout_clear(&l);
 
 	/* A mount whose root does not reach the caller's cgroup is passed over for the next one. */
-	const char *rooted = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-			     "32 31 0:29 /pod /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
-			     "33 31 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
 	ok(cgroup_parse_mountinfo(rooted, "/sys/fs/cgroup", &l, &e) == 0, "rooted sample parses");
 	t = cgroup_prime_target(&l, "5:cpu:/elsewhere\n4:pids:/p\n");
 	is_str(t, "/sys/fs/cgroup/pids/p/cgroup.procs", "cpu's root /pod does not reach /elsewhere: pids");
@@ -219,9 +221,6 @@ static void prime_dirs(void)
 	cgroup_layout_clear(&l);
 
 	/* A mount whose root does not hold the path gets nothing; one that does, the part below its root. */
-	const char *rooted = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-			     "32 31 0:29 /pod /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
-			     "33 31 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
 	ok(cgroup_parse_mountinfo(rooted, "/sys/fs/cgroup", &l, &e) == 0, "rooted sample parses");
 	d = cgroup_prime_dirs(&l, "/capsa/c1");
 	ok(d && capsa_strv_len(d) == 1, "cpu's root /pod does not hold /capsa/c1: only pids");
