@@ -79,10 +79,11 @@ static size_t n_prime_dirs;
 static sem_t prime_dirs_made; /* posted by the thread once its directories are made */
 static bool prime_started;
 
-/* mkdir -p of one cgroup directory with system calls only: every component below the mount point. */
-static void make_cgroup_dir(char *dir, size_t mount_len)
+/* mkdir -p with system calls only. The components down to the mount point exist: EEXIST, a few
+ * microseconds against the grace period's milliseconds. */
+static void make_cgroup_dir(char *dir)
 {
-	for (char *p = dir + mount_len + 1;; p++) {
+	for (char *p = dir + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;
@@ -106,7 +107,7 @@ static void *prime_thread(void *arg)
 	/* First the container's cgroup directories: made while no one holds the kernel's cgroup_mutex,
 	 * which the write below keeps for the whole grace period (the monitor's mkdirs would wait it out). */
 	for (size_t i = 0; i < n_prime_dirs; i++)
-		make_cgroup_dir(prime_dirs[i] + 1, (size_t)(unsigned char)prime_dirs[i][0]);
+		make_cgroup_dir(prime_dirs[i]);
 	sem_post(&prime_dirs_made);
 	int fd = open(prime_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	/* "0" is the writer itself (its whole thread group), moved to where it already is. Failing is fine:
@@ -146,20 +147,9 @@ void capsa_cgroup_prime(const char *cgroups_path)
 	memcpy(prime_path, path, strlen(path) + 1);
 	n_prime_dirs = 0;
 	_cleanup_strv_ char **dirs = cgroup_prime_dirs(l, cgroups_path);
-	for (size_t i = 0; dirs && dirs[i] && n_prime_dirs < PRIME_DIRS; i++) {
-		/* Stored as the length of its mount point (one byte), then the path. */
-		size_t ml = 0;
-		for (size_t k = 0; k < l->n && ml == 0; k++) {
-			size_t len = strlen(l->h[k].mountpoint);
-			if (strncmp(dirs[i], l->h[k].mountpoint, len) == 0 && dirs[i][len] == '/')
-				ml = len;
-		}
-		if (ml == 0 || ml > 255 || strlen(dirs[i]) + 2 > sizeof(prime_dirs[0]))
-			continue;
-		char *d = prime_dirs[n_prime_dirs++];
-		d[0] = (char)ml;
-		memcpy(d + 1, dirs[i], strlen(dirs[i]) + 1);
-	}
+	for (size_t i = 0; dirs && dirs[i] && n_prime_dirs < PRIME_DIRS; i++)
+		if (strlen(dirs[i]) < sizeof(prime_dirs[0]))
+			memcpy(prime_dirs[n_prime_dirs++], dirs[i], strlen(dirs[i]) + 1);
 	pthread_attr_t a;
 	pthread_t t;
 	pthread_attr_init(&a);
@@ -191,17 +181,11 @@ void capsa_cgroup_remove_empty(const char *cgroups_path)
 {
 	struct capsa_error *err = NULL;
 	const struct cg_layout *l = cgroup_host_layout(&err);
-	if (l == NULL || cgroups_path == NULL || cgroups_path[0] != '/' || strstr(cgroups_path, "/..")) {
-		capsa_error_free(err);
-		return;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		const char *rel = cgroup_below_root(cgroups_path, l->h[i].root);
-		if (rel == NULL)
-			continue;
-		_cleanup_free_ char *dir = xasprintf("%s%s", l->h[i].mountpoint, rel);
+	capsa_error_free(err);
+	/* Exactly what the prime makes (nothing on a pure v2 host, where it makes none). */
+	_cleanup_strv_ char **dirs = cgroup_prime_dirs(l, cgroups_path);
+	for (size_t i = 0; dirs && dirs[i]; i++)
 		/* Only an empty cgroup goes: one with a process is someone's, and rmdir refuses it anyway. */
-		if (rmdir(dir) < 0 && errno != ENOENT)
-			capsa_debug("cgroup: rmdir %s: %s", dir, strerror(errno));
-	}
+		if (rmdir(dirs[i]) < 0 && errno != ENOENT)
+			capsa_debug("cgroup: rmdir %s: %s", dirs[i], strerror(errno));
 }

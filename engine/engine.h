@@ -118,7 +118,7 @@ struct capsa_run_opts {
 	bool vm;		/* --vm: run in a micro-VM (engine/vm.c) */
 	const char *hypervisor; /* --hypervisor kvm|uml (implies --vm); NULL: the one this host can run */
 	const char *kernel;	/* --kernel: the KVM backend's guest kernel; NULL: make vm-kernel's */
-	const char *vm_root;	/* --vm-root disk|initramfs|auto (implies --vm); NULL: auto */
+	const char *vm_root;	/* --vm-root disk|initramfs|auto (implies --vm); NULL: disk */
 	const char *network;	/* a network's name, "none" or "host"; NULL: capsa_engine_default_network() */
 	struct capsa_port_map *ports; /* -p, parsed by capsa_port_spec_parse */
 	size_t n_ports;

@@ -104,13 +104,13 @@ int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s
 			     const struct capsa_image *img, const struct capsa_run_opts *o,
 			     struct capsa_ctr *c, const char *tap, uint32_t *addr, uint32_t *gw, int *prefix,
 			     struct capsa_error **err) CAPSA_WUR;
-/* Makes again what a reboot removed (namespace and veth, or a micro-VM's tap; bridge, nft rules) from the
- * record, and takes again the host ports a stop released (docker's "port is already allocated" when one is
- * taken, nothing held then); 0 when nothing was missing. */
 /* SIGKILLs the processes (not this one, not pid 1) with an argument equal to a1 or a2 (a2 may be NULL):
  * with prog set, only those whose program's name starts with it, matching the arguments after it; with
  * prog NULL, any argument. Returns how many were signalled. */
 size_t engine_kill_by_cmdline(const char *prog, const char *a1, const char *a2);
+/* Makes again what a reboot removed (namespace and veth, or a micro-VM's tap; bridge, nft rules) from the
+ * record, and takes again the host ports a stop released (docker's "port is already allocated" when one is
+ * taken, nothing held then); 0 when nothing was missing. */
 int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err);
 /* The config joins the namespace made by setup; /etc/hosts and resolv.conf for it. */
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,

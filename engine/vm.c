@@ -458,10 +458,7 @@ int engine_vm_prepare(struct capsa_engine *e, struct capsa_image_store *s, const
 		return -1;
 	/* The VM's host processes get a cgroup as a container's process does (same parent): CPU limits,
 	 * accounting for stats, and one place to kill them all. */
-	const char *parent = o->cgroup_parent ? o->cgroup_parent : getenv("CAPSA_CGROUP_PARENT");
-	if (parent == NULL || *parent == '\0')
-		parent = "/capsa";
-	_cleanup_free_ char *cg = xasprintf("%s%s/%s", parent[0] == '/' ? "" : "/", parent, c->id);
+	_cleanup_free_ char *cg = c->cgroup_path ? xstrdup(c->cgroup_path) : engine_cgroups_path(o, c->id);
 	if (write_atomic_nosync(dfd, VM_CGROUP_FILE, cg, strlen(cg), 0600, err) < 0)
 		return -1;
 	if (kvm && write_atomic_nosync(dfd, VM_KERNEL_FILE, kernel, strlen(kernel), 0600, err) < 0)
