@@ -819,8 +819,8 @@ static void stdio_close(struct engine_vm_stdio *io, int kid[3])
 }
 
 /*
- * The cached root file of a container's image made again: the image store's garbage collection (image
- * prune) keeps only vm/<id>.ext4 of the images it keeps, so a cpio can be gone by the next start.
+ * The cached root file of a container's image made again when it is gone (removed by hand, or by an image
+ * prune of a capsa from before prune kept the .cpio files): the record names the image and the root.
  */
 static int remake_root(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
 {
@@ -848,7 +848,7 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_v
 			return capsa_error_prefix(err, "the VM's %s %s", kind, disk);
 	}
 	/* The VM is forked now and started later (the monitor's go): it boots the initramfs it holds open
-	 * here, whatever happens to the cached file's name meanwhile (an image prune). */
+	 * here, whatever happens to the cached file's name meanwhile. */
 	_cleanup_close_ int root_fd = ctr_initramfs(c) ? open(disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	if (ctr_initramfs(c) && root_fd < 0)
 		return capsa_error_errno(err, "the VM's initramfs %s", disk);
