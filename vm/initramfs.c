@@ -1,87 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * A directory tree as a newc cpio for a micro-VM's initramfs (see vm/initramfs.h). libarchive is loaded at
- * the first archive written, as image/archive_dl.c does for the image code: capsa's other commands never
- * pay for its shared libraries. Its functions are looked up here by name into a table typed from
- * archive.h, so the compiler checks each call against the library's own declaration.
+ * the first archive written, through image/archive_dl.c as for the image code: capsa's other commands never
+ * pay for its shared libraries.
  */
 #define _GNU_SOURCE
 #include "vm/initramfs.h"
 #include "common/cleanup.h"
+#include "image/image.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define LA_SONAME "libarchive.so.13"
-
-#define LA_FUNCS(X)                                                                                          \
-	X(archive_write_new)                                                                                 \
-	X(archive_write_free)                                                                                \
-	X(archive_write_set_format_cpio_newc)                                                                \
-	X(archive_write_set_bytes_per_block)                                                                 \
-	X(archive_write_set_bytes_in_last_block)                                                             \
-	X(archive_write_open_fd)                                                                             \
-	X(archive_write_header)                                                                              \
-	X(archive_write_data)                                                                                \
-	X(archive_write_close)                                                                               \
-	X(archive_error_string)                                                                              \
-	X(archive_entry_new)                                                                                 \
-	X(archive_entry_free)                                                                                \
-	X(archive_entry_clear)                                                                               \
-	X(archive_entry_set_pathname)                                                                        \
-	X(archive_entry_set_mode)                                                                            \
-	X(archive_entry_set_uid)                                                                             \
-	X(archive_entry_set_gid)                                                                             \
-	X(archive_entry_set_mtime)                                                                           \
-	X(archive_entry_set_size)                                                                            \
-	X(archive_entry_set_ino64)                                                                           \
-	X(archive_entry_set_nlink)                                                                           \
-	X(archive_entry_set_dev)                                                                             \
-	X(archive_entry_set_rdev)                                                                            \
-	X(archive_entry_set_symlink)
-
-static struct {
-#define LA_FIELD(name) __typeof__(name) *name;
-	LA_FUNCS(LA_FIELD)
-#undef LA_FIELD
-	const char *missing; /* the first function not found, or the dlopen error */
-} la;
-
-static pthread_once_t la_once = PTHREAD_ONCE_INIT;
-
-static void la_load(void)
-{
-	void *h = dlopen(LA_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		la.missing = dlerror();
-		return;
-	}
-#define LA_LOOKUP(name)                                                                                      \
-	if (la.missing == NULL && (*(void **)&la.name = dlsym(h, #name)) == NULL)                            \
-		la.missing = #name;
-	LA_FUNCS(LA_LOOKUP)
-#undef LA_LOOKUP
-}
-
-static int la_ready(struct capsa_error **err)
-{
-	pthread_once(&la_once, la_load);
-	if (la.missing)
-		return capsa_error_set(err, 0, "%s: %s (install libarchive13: a VM's initramfs needs it)",
-				       LA_SONAME, la.missing);
-	return 0;
-}
 
 /* Hard links: (st_dev, st_ino) of a file seen with more than one name -> the inode number it got here. */
 struct link_map {
@@ -143,7 +81,7 @@ struct walker {
 
 static int la_fail(struct walker *w, const char *path, struct capsa_error **err)
 {
-	const char *why = la.archive_error_string(w->a);
+	const char *why = archive_error_string(w->a);
 	return capsa_error_set(err, 0, "%s: %s", path, why ? why : "libarchive failed");
 }
 
@@ -191,25 +129,25 @@ static int put_header(struct walker *w, const char *path, const struct stat *st,
 		      const char *symlink, struct capsa_error **err)
 {
 	struct archive_entry *e = w->e;
-	la.archive_entry_clear(e);
-	la.archive_entry_set_pathname(e, path);
-	la.archive_entry_set_mode(e, st->st_mode);
-	la.archive_entry_set_uid(e, st->st_uid);
-	la.archive_entry_set_gid(e, st->st_gid);
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_mode(e, st->st_mode);
+	archive_entry_set_uid(e, st->st_uid);
+	archive_entry_set_gid(e, st->st_gid);
 	/* newc has 32 unsigned bits of seconds: what does not fit is clamped, not an error. */
 	time_t mt = st->st_mtim.tv_sec < 0		? 0
 		    : st->st_mtim.tv_sec > 0xffffffffLL ? 0xffffffffLL
 							: st->st_mtim.tv_sec;
-	la.archive_entry_set_mtime(e, mt, 0);
-	la.archive_entry_set_ino64(e, num);
-	la.archive_entry_set_nlink(e, S_ISDIR(st->st_mode) ? 2 : (unsigned)st->st_nlink);
-	la.archive_entry_set_dev(e, 0);
+	archive_entry_set_mtime(e, mt, 0);
+	archive_entry_set_ino64(e, num);
+	archive_entry_set_nlink(e, S_ISDIR(st->st_mode) ? 2 : (unsigned)st->st_nlink);
+	archive_entry_set_dev(e, 0);
 	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		la.archive_entry_set_rdev(e, st->st_rdev);
+		archive_entry_set_rdev(e, st->st_rdev);
 	if (symlink)
-		la.archive_entry_set_symlink(e, symlink);
-	la.archive_entry_set_size(e, size);
-	if (la.archive_write_header(w->a, e) < ARCHIVE_WARN)
+		archive_entry_set_symlink(e, symlink);
+	archive_entry_set_size(e, size);
+	if (archive_write_header(w->a, e) < ARCHIVE_WARN)
 		return la_fail(w, path, err);
 	w->stats.entries++;
 	return 0;
@@ -246,7 +184,7 @@ static int put_file(struct walker *w, int dfd, const char *name, const char *pat
 			return capsa_error_errno(err, "%s", path);
 		if (n == 0)
 			return capsa_error_set(err, EAGAIN, "%s: shrank while being archived", path);
-		if (la.archive_write_data(w->a, w->buf, (size_t)n) != n)
+		if (archive_write_data(w->a, w->buf, (size_t)n) != n)
 			return la_fail(w, path, err);
 		left -= n;
 	}
@@ -323,20 +261,20 @@ int capsa_initramfs_write(int dirfd, int out, struct capsa_initramfs_stats *stat
 		return capsa_error_set(err, ENOTDIR, "initramfs: the tree's directory fd %d", dirfd);
 	if (out < 0 || fstat(out, &st) < 0)
 		return capsa_error_set(err, out < 0 ? EBADF : errno, "initramfs: the output fd %d", out);
-	if (la_ready(err) < 0)
+	if (capsa_archive_ready(err) < 0)
 		return capsa_error_prefix(err, "initramfs");
 
 	struct walker w = {0};
-	w.a = la.archive_write_new();
-	w.e = la.archive_entry_new();
+	w.a = archive_write_new();
+	w.e = archive_entry_new();
 	w.buf = xmalloc(COPY_BUF);
 	_cleanup_free_ char *path = xzalloc(PATH_MAX);
 	int rc = -1;
 	/* Big blocks for fewer writes; no padding of the last one (the kernel wants none). */
-	if (la.archive_write_set_format_cpio_newc(w.a) != ARCHIVE_OK ||
-	    la.archive_write_set_bytes_per_block(w.a, 64 << 10) != ARCHIVE_OK ||
-	    la.archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-	    la.archive_write_open_fd(w.a, out) != ARCHIVE_OK) {
+	if (archive_write_set_format_cpio_newc(w.a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w.a, 64 << 10) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(w.a, out) != ARCHIVE_OK) {
 		la_fail(&w, "initramfs", err);
 		goto out;
 	}
@@ -344,7 +282,7 @@ int capsa_initramfs_write(int dirfd, int out, struct capsa_initramfs_stats *stat
 		capsa_error_prefix(err, "initramfs");
 		goto out;
 	}
-	if (la.archive_write_close(w.a) != ARCHIVE_OK) {
+	if (archive_write_close(w.a) != ARCHIVE_OK) {
 		la_fail(&w, "initramfs", err);
 		goto out;
 	}
@@ -352,8 +290,8 @@ int capsa_initramfs_write(int dirfd, int out, struct capsa_initramfs_stats *stat
 		*stats = w.stats;
 	rc = 0;
 out:
-	la.archive_entry_free(w.e);
-	la.archive_write_free(w.a);
+	archive_entry_free(w.e);
+	archive_write_free(w.a);
 	free(w.links.slots);
 	free(w.buf);
 	return rc;
