@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char magic[8] = {'C', 'A', 'P', 'S', 'A', 'V', 'M', '1'};
+static const char magic[8] = CAPSA_VMCFG_MAGIC; /* without its NUL */
 #define HDR 12
 
 static int put(char *buf, size_t *off, char tag, const char *v, const char **why)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The block's first bytes: how capsa-vminit tells the config disk from a root disk. */
+#define CAPSA_VMCFG_MAGIC "CAPSAVM1"
 #define CAPSA_VMCFG_MAX 61440
 #define CAPSA_VMCFG_STATUS_OFF 61440
 #define CAPSA_VMCFG_SIZE 65536

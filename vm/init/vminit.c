@@ -4,16 +4,17 @@
  * from the second disk, runs the process with its stdio on the console meant for it, writes the exit status
  * back to that disk and powers off. One path for both backends; only the device names differ:
  *   KVM: config /dev/vdb (vda without a root disk), stdout on /dev/hvc0 (virtio-console), stdin from its
- * input side, stderr on /dev/hvc1 (a second virtio-console) where the VMM made one, else on hvc0 too UML:
- * config /dev/ubdb, stdout on /dev/tty1 and stderr on /dev/tty2 (con1=/con2= host fds), so kernel messages on
- * tty0 never mix with the container's output; stdin from /dev/tty3. Stdin arrives encoded (vm/vmstdio.h) and
- * a relay turns it into a pipe that ends when the host's ends. With -t the process gets the stdout console
- * (its host side the monitor's pty) as its terminal instead. The root is either the image's ext4 disk behind
- * a copy-on-write layer (UML's COW file, or a scratch overlay under KVM), or an initramfs (--vm-root
- * initramfs, vm/initramfs.h): the kernel unpacks the image's cpio into its own tmpfs and runs this init as
- * rdinit=. Either way the image's cached file is never written. The config disk is found by its magic, not by
- * its name: UML keeps it in the fixed slot ubdb in both modes (ubda is simply absent with an initramfs),
- * while KVM names virtio disks in order, so it is vdb behind a root disk and vda without one.
+ *        input side, stderr on /dev/hvc1 (a second virtio-console) where the VMM made one, else on hvc0 too
+ *   UML: config /dev/ubdb, stdout on /dev/tty1 and stderr on /dev/tty2 (con1=/con2= host fds), so kernel
+ *        messages on tty0 never mix with the container's output; stdin from /dev/tty3
+ * Stdin arrives encoded (vm/vmstdio.h) and a relay turns it into a pipe that ends when the host's ends.
+ * With -t the process gets the stdout console (its host side the monitor's pty) as its terminal instead.
+ * The root is either the image's ext4 disk behind a copy-on-write layer (UML's COW file, or a scratch
+ * overlay under KVM), or an initramfs (--vm-root initramfs, vm/initramfs.h): the kernel unpacks the
+ * image's cpio into its own tmpfs and runs this init as rdinit=. Either way the image's cached file is
+ * never written. The config disk is found by its magic, not by its name: UML keeps it in the fixed slot
+ * ubdb in both modes (ubda is simply absent with an initramfs), while KVM names virtio disks in order, so
+ * it is vdb behind a root disk and vda without one.
  */
 #define _GNU_SOURCE
 #include "vm/vmconfig.h"
@@ -108,19 +109,17 @@ static int read_config(const char *dev, struct capsa_vmcfg *c)
  * disk) or vda (with an initramfs there is no root disk, so the config disk is the only one) that starts
  * with the block's magic. An ext4 root disk starts with 1 KiB of zeros, so it is never taken for it.
  */
-#define VMCFG_MAGIC "CAPSAVM1" /* the block's first bytes (vm/vmconfig.h) */
-
 static const char *find_config(void)
 {
 	static const char *const devs[] = {"/dev/ubdb", "/dev/vdb", "/dev/vda"};
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-		char magic[sizeof(VMCFG_MAGIC) - 1];
+		char magic[sizeof(CAPSA_VMCFG_MAGIC) - 1];
 		int fd = open(devs[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		ssize_t n = pread(fd, magic, sizeof(magic), 0);
 		close(fd);
-		if (n == (ssize_t)sizeof(magic) && memcmp(magic, VMCFG_MAGIC, sizeof(magic)) == 0)
+		if (n == (ssize_t)sizeof(magic) && memcmp(magic, CAPSA_VMCFG_MAGIC, sizeof(magic)) == 0)
 			return devs[i];
 	}
 	return NULL;
@@ -398,7 +397,7 @@ int main(void)
 
 	cfgdev = find_config();
 	if (cfgdev == NULL) {
-		say("config disk", "none of /dev/ubdb, /dev/vdb, /dev/vda starts with " VMCFG_MAGIC);
+		say("config disk", "none of /dev/ubdb, /dev/vdb, /dev/vda starts with " CAPSA_VMCFG_MAGIC);
 		power_off();
 	}
 	if (strncmp(cfgdev, "/dev/ubd", 8) == 0) {
