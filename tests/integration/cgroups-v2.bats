@@ -16,5 +16,5 @@ load helpers
 	# The guest really ran the suite, and on cgroup v2.
 	[[ "$output" == *"cgroup2 controllers: "*memory*pids* ]]
 	[[ "$output" =~ ok\ [0-9]+\ cgroups:\ device\ rules ]]
-	! [[ "$output" =~ (^|$'\n')not\ ok ]]
+	! [[ "$output" =~ (^|$'\n')not\ ok ]] || false
 }

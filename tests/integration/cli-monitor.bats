@@ -35,7 +35,7 @@ assert_gone() {
 	[ ! -e "$STORE/containers/$id" ]
 	[ ! -e "$STORE/rootfs/$id" ]
 	[ ! -e "$STORE/run/$id" ]
-	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null || false
 }
 
 @test "a running container's monitor is the small capsa-monitor, under 1 MiB, and records the end" {

@@ -34,8 +34,8 @@ assert_gone() {
 	[ ! -e "$STORE/containers/$id" ]
 	[ ! -e "$STORE/rootfs/$id" ]
 	[ ! -e "$STORE/run/$id" ]
-	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null
-	! grep -q "$id" /proc/self/mountinfo
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT/$id" 2>/dev/null || false
+	! grep -q "$id" /proc/self/mountinfo || false
 }
 
 @test "run: output, exit status, stdout and stderr kept apart" {
@@ -466,7 +466,7 @@ assert_gone() {
 	[ -z "$(ls "$STORE/rootfs" 2>/dev/null | grep -v '^mount-')" ]
 	# the compiled seccomp filter cache (@seccomp-cache) is kept on purpose
 	[ -z "$(ls "$STORE/run" 2>/dev/null | grep -v "^@seccomp-cache$")" ]
-	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT"/* 2>/dev/null
+	! ls -d /sys/fs/cgroup/*/"$CAPSA_CGROUP_PARENT"/*/ 2>/dev/null || false
 	assert_no_mounts
 }
 

@@ -79,9 +79,9 @@ assert_store_clean() {
 		echo "left in run/: $(ls -A "$STORE/run")" >&2
 		return 1
 	}
-	! grep " $STORE" /proc/self/mountinfo >&2
-	! find /sys/fs/cgroup -mindepth 2 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null | grep . >&2
-	! pgrep -af "$STORE" >&2
+	! grep " $STORE" /proc/self/mountinfo >&2 || false
+	! find /sys/fs/cgroup -mindepth 2 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null | grep . >&2 || false
+	! pgrep -af "$STORE" >&2 || false
 	# The store still works.
 	run c ps -a
 	[ "$status" -eq 0 ]
@@ -200,7 +200,7 @@ walk() {
 			"$RUNTIME" --root "$RUNTIME_ROOT" delete --force "$ctr" >/dev/null 2>&1 || true
 			[ ! -e "$RUNTIME_ROOT/$ctr" ]
 			assert_no_mounts
-			! pgrep -f "$ctr" >/dev/null
+			! pgrep -f "$ctr" >/dev/null || false
 		done
 	done
 	echo "# $WALKED kills during capsa-runtime create" >&3
@@ -213,7 +213,7 @@ walk() {
 	[[ "$output" == *"state.json: No such file or directory"* ]]
 	"$RUNTIME" --root "$RUNTIME_ROOT" delete --force "$ctr"
 	[ ! -e "$RUNTIME_ROOT/$ctr" ]
-	! find /sys/fs/cgroup -mindepth 2 -path "*/$TEST_ID_PREFIX/*" -type d 2>/dev/null | grep . >&2
+	! find /sys/fs/cgroup -mindepth 2 -path "*/$TEST_ID_PREFIX/*" -type d 2>/dev/null | grep . >&2 || false
 }
 
 @test "faults: failing mounts and a full disk on the record give a clear error and leave nothing" {

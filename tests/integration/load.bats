@@ -80,9 +80,9 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	[ -z "$(ls -A "$STORE/containers" | grep -v '^lock$')" ]
-	! grep -q " $STORE" /proc/self/mountinfo
-	! find /sys/fs/cgroup -mindepth 2 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null | grep . >&2
-	! pgrep -f "$STORE" >&2
+	! grep -q " $STORE" /proc/self/mountinfo || false
+	! find /sys/fs/cgroup -mindepth 2 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null | grep . >&2 || false
+	! pgrep -f "$STORE" >&2 || false
 	# No veth is left on the network's bridge.
 	bridge=$(c network inspect "$NET" | jq -r '.[0].Options["com.docker.network.bridge.name"]')
 	[ -n "$bridge" ]

@@ -42,18 +42,18 @@ make_net() {
 # Nothing of container $1 (full id) is left on the host: veth, netns mount, nft chain, address, ports.
 assert_net_gone() {
 	local id=$1
-	! ip link show "veth${id:0:11}" 2>/dev/null
-	! grep -q "$id" /proc/self/mountinfo
+	! ip link show "veth${id:0:11}" 2>/dev/null || false
+	! grep -q "$id" /proc/self/mountinfo || false
 	[ ! -e "$STORE/run/netns/$id" ]
-	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
-	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null
-	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null || false
+	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null || false
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null || false
 }
 
 # After the network is removed: no bridge, no table, no directory.
 assert_network_gone() {
-	! ip link show "$BRIDGE" 2>/dev/null
-	! nft list table ip "capsa-$NET" 2>/dev/null
+	! ip link show "$BRIDGE" 2>/dev/null || false
+	! nft list table ip "capsa-$NET" 2>/dev/null || false
 	[ ! -e "$STORE/networks/$NET" ]
 }
 
@@ -99,7 +99,7 @@ host_addr() {
 	# The hostname and the name resolve to the container's own address.
 	echo "$output" | grep -qE "^$ip[[:space:]]+web $TEST_ID_PREFIX-a\$"
 	# resolv.conf: the host's resolvers without loopback ones.
-	! echo "$output" | grep -q '^nameserver 127\.'
+	! echo "$output" | grep -q '^nameserver 127\.' || false
 	echo "$output" | grep -q '^nameserver '
 	[ "$(c network inspect "$NET" | jq -r ".[0].Containers[\"$id\"].IPv4Address")" = "$ip/24" ]
 	# NAT for the subnet leaving through any other interface.
@@ -140,7 +140,7 @@ host_addr() {
 	c rm -f "$id"
 	assert_net_gone "$id"
 	# The port is free again: nothing answers, and another container may take it.
-	! curl -sS -m 2 "http://127.0.0.1:$port/hostname"
+	! curl -sS -m 2 "http://127.0.0.1:$port/hostname" || false
 	id2=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
 	http_expect "http://127.0.0.1:$port/hostname" "${id2:0:12}"
 	c rm -f "$id2"
@@ -174,7 +174,7 @@ forget_kernel_side() {
 	wait "$holder" || true
 	[[ "$output" == *"network $NET"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
 	[ "$(c inspect "$id" | jq -r '.[0].State.Status')" = exited ]
-	! grep -q "$id" "$STORE/networks/ports"
+	! grep -q "$id" "$STORE/networks/ports" || false
 	c start "$id" >/dev/null
 	[ "$(c inspect "$id" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
 	http_expect "http://127.0.0.1:$port/hostname" "${id:0:12}"
@@ -269,7 +269,7 @@ forget_kernel_side() {
 	[ ! -s "$STORE/networks/ports" ]
 	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
 	[ "$(ls "$STORE/run/netns" | wc -l)" -eq 0 ]
-	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-' || false
 }
 
 @test "network: rm of a network in use is refused; ls, inspect and prune" {
@@ -323,7 +323,7 @@ forget_kernel_side() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"invalid network name \"bad/name\""* ]]
 	[ ! -e "$STORE/networks/$NET" ]
-	! nft list table ip "capsa-$NET" 2>/dev/null
+	! nft list table ip "capsa-$NET" 2>/dev/null || false
 
 	make_net
 	run c network create --subnet "$SUBNET" "$NET-2"
@@ -377,17 +377,17 @@ forget_kernel_side() {
 	[ ! -s "$STORE/networks/ports" ]
 	[ "$(ip -o link show master "$BRIDGE" | wc -l)" -eq 0 ]
 	[ -z "$(ls "$STORE/run/netns" 2>/dev/null)" ]
-	! grep -q "$STORE/run/netns" /proc/self/mountinfo
-	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
+	! grep -q "$STORE/run/netns" /proc/self/mountinfo || false
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-' || false
 }
 
 # Nothing of container $1's published ports is left (its address and veth may stay): no rule, no
 # reservation, and port, ps and inspect show none.
 assert_ports_released() {
 	local id=$1
-	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
-	! nft list map ip "capsa-$NET" ports 2>/dev/null | grep -q "jump c-${id:0:12}"
-	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null || false
+	! nft list map ip "capsa-$NET" ports 2>/dev/null | grep -q "jump c-${id:0:12}" || false
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null || false
 	[ -z "$(c port "$id")" ]
 	[ "$(c inspect "$id" | jq -c '.[0].NetworkSettings.Ports')" = "{}" ]
 	[ -z "$(c ps -a --format '{{.Ports}}' -f "id=$id")" ]
@@ -460,6 +460,23 @@ assert_ports_released() {
 	[ ! -s "$STORE/networks/ports" ]
 }
 
+@test "network: a stop releases every published port in one go, and each one when a rule is already gone" {
+	make_net
+	p1=$(free_port)
+	p2=$(free_port)
+	id=$(c run -d --network "$NET" -p "$p1:8080" -p "$p2:8081/udp" bb sleep 1000)
+	[ "$(nft list chain ip "capsa-$NET" "c-${id:0:12}" | grep -c dnat)" -eq 2 ]
+	c stop -t 0 "$id" >/dev/null
+	assert_ports_released "$id"
+	# Started again, one of its rules removed by hand: the stop still removes the rest and the chain.
+	c start "$id" >/dev/null
+	nft delete element ip "capsa-$NET" ports "{ tcp . $p1 }"
+	c stop -t 0 "$id" >/dev/null
+	assert_ports_released "$id"
+	c rm "$id" >/dev/null
+	assert_net_gone "$id"
+}
+
 @test "network: a restart policy keeps the container's port across its restarts" {
 	make_net
 	port=$(free_port)
@@ -524,7 +541,7 @@ assert_ports_released() {
 	[ "$(c inspect "$lose" | jq -r '.[0].State.Status')" = exited ]
 	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
 	grep -q "$win" "$STORE/networks/ports"
-	! nft list chain ip "capsa-$NET" "c-${lose:0:12}" 2>/dev/null
+	! nft list chain ip "capsa-$NET" "c-${lose:0:12}" 2>/dev/null || false
 	http_expect "http://127.0.0.1:$port/hostname" "${win:0:12}"
 	c rm -f "$a" "$b" >/dev/null
 	assert_net_gone "$a"

@@ -46,10 +46,10 @@ hex() {
 
 # Nothing of the VMs is left: no UML process, cgroup, scratch dir, mount, record or in-use mark.
 assert_vm_gone() {
-	! pgrep -f "uml_dir=$STORE" >/dev/null
+	! pgrep -f "uml_dir=$STORE" >/dev/null || false
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null)" ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
-	! grep -q " $STORE" /proc/self/mountinfo
+	! grep -q " $STORE" /proc/self/mountinfo || false
 	[ -z "$(c ps -aq)" ]
 	[ -z "$(find "$STORE/rootfs" -mindepth 1 -maxdepth 1 2>/dev/null)" ]
 }
@@ -208,7 +208,7 @@ assert_vm_gone() {
 	# the config disk, the console and the stderr console: no root disk before them
 	grep -q '^cmdline: console=ttyS0 rdinit=/capsa-vminit panic=-1 .* virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6 virtio_mmio.device=4K@0xd0002000:7$' \
 		"$CAPSA_VM_KERNEL_LOG"
-	! grep -q 'root=/dev/vda' "$CAPSA_VM_KERNEL_LOG"
+	! grep -q 'root=/dev/vda' "$CAPSA_VM_KERNEL_LOG" || false
 	cpio=$STORE/vm/$(hex bb).cpio
 	[ -f "$cpio" ]
 	run "$TEST_HELPERS/vmrun" --no-console --initrd "$cpio" --cmdline do=initrd "$GUESTS/hello.elf"

@@ -129,7 +129,7 @@ assert_nothing_left() {
 	run c wait "$id2"
 	[ "$output" = 137 ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
-	! pgrep -f "$STORE" >/dev/null
+	! pgrep -f "$STORE" >/dev/null || false
 	c rm "$id" "$id2" >/dev/null
 	assert_nothing_left
 }

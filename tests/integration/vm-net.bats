@@ -32,7 +32,7 @@ need_kvm() {
 }
 
 no_link() {
-	! ip link show "$1" >/dev/null 2>&1
+	! ip link show "$1" >/dev/null 2>&1 || false
 }
 
 @test "vm-net: the guest's ARP request reaches the tap and 20 full-size frames come back unchanged" {
@@ -153,7 +153,7 @@ PY
 	grep -q "default via 10.213.7.1 dev eth0" "$TEST_TMP/out"
 	grep -q "1 packets received" "$TEST_TMP/out"
 	[ "$(dd if="$TEST_TMP/config" bs=1 skip=61440 count=10 2>/dev/null)" = "CAPSAEX1 0" ]
-	! pgrep -f "uml_dir=$TEST_TMP/uml" >/dev/null
+	! pgrep -f "uml_dir=$TEST_TMP/uml" >/dev/null || false
 	"$VMNET" --delete "$TAP"
 	no_link "$TAP"
 
@@ -187,8 +187,8 @@ need_uml() {
 # Nothing of VM $1 (full id) is left: no tap, no address in the network's IPAM, no network record.
 assert_vm_net_gone() {
 	local id=$1
-	! ip link show "capsa-t${id:0:8}" 2>/dev/null
-	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null
+	! ip link show "capsa-t${id:0:8}" 2>/dev/null || false
+	! grep -q "$id" "$STORE/networks/$NET/ipam" 2>/dev/null || false
 	[ ! -e "$STORE/containers/$id/network.json" ]
 }
 
@@ -296,8 +296,8 @@ host_addr() {
 assert_vm_ports_gone() {
 	local id=$1
 	assert_vm_net_gone "$id"
-	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null
-	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null
+	! nft list chain ip "capsa-$NET" "c-${id:0:12}" 2>/dev/null || false
+	! grep -q "$id" "$STORE/networks/ports" 2>/dev/null || false
 }
 
 # The guest's busybox httpd serves a file written in the guest (its root is writable).
@@ -343,7 +343,7 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 
 	c rm -f "$vm" >/dev/null
 	assert_vm_ports_gone "$vm"
-	! curl -sS -m 2 "http://127.0.0.1:$port/"
+	! curl -sS -m 2 "http://127.0.0.1:$port/" || false
 }
 
 @test "vm-net: a stopped VM starts again with its port after its tap and the network's rules are gone; restart" {
@@ -376,8 +376,8 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	[ -z "$(c port "$vm")" ]
 	[ "$(c inspect "$vm" | jq -c '.[0].NetworkSettings.Ports')" = "{}" ]
 	[ -z "$(c ps -a --format '{{.Ports}}' -f "id=$vm")" ]
-	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
-	! grep -q "$vm" "$STORE/networks/ports"
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null || false
+	! grep -q "$vm" "$STORE/networks/ports" || false
 	ip link show "capsa-t${vm:0:8}" >/dev/null
 	ctr=$(c run -d --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
 	http_expect "http://127.0.0.1:$port/hostname" "${ctr:0:12}"
@@ -386,9 +386,9 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	echo "$output"
 	[[ "$output" == *"endpoint $(cid vm) ($vm)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
 	[ "$(c inspect "$vm" | jq -r '.[0].State.Status')" = exited ]
-	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null || false
 	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
-	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}"
+	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}" || false
 	http_expect "http://127.0.0.1:$port/hostname" "${ctr:0:12}"
 
 	c rm -f "$ctr" >/dev/null
@@ -416,8 +416,8 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	c rm -f "$vm" >/dev/null
 	assert_vm_ports_gone "$vm"
 	[ ! -s "$STORE/networks/ports" ]
-	! nft list table ip "capsa-$NET" | grep -q 'chain c-'
-	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}"
+	! nft list table ip "capsa-$NET" | grep -q 'chain c-' || false
+	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}" || false
 }
 
 @test "vm-net: a VM's -P port is released when it exits and a port is taken again at its next start" {
@@ -429,8 +429,8 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	c kill "$vm" >/dev/null
 	c wait "$vm" >/dev/null || true
 	[ -z "$(c port "$vm")" ]
-	! grep -q "$vm" "$STORE/networks/ports"
-	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null
+	! grep -q "$vm" "$STORE/networks/ports" || false
+	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null || false
 	[ "$(c inspect "$vm" | jq -c '.[0].HostConfig.PortBindings["8080/tcp"]')" = '[{"HostIp":"","HostPort":""}]' ]
 	c start "$vm" >/dev/null
 	port2=$(c port "$vm" 8080/tcp | cut -d: -f2)
@@ -456,7 +456,7 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	[ "$(echo "$output" | head -1)" = "${vm:0:12}" ]
 	echo "$output" | grep -qE "^$addr[[:space:]]+${vm:0:12} $(cid vm)\$"
 	echo "$output" | grep -q '^nameserver '
-	! echo "$output" | grep -q '^nameserver 127\.'
+	! echo "$output" | grep -q '^nameserver 127\.' || false
 	# The container's files on the same network, with its own id, name and address put in their place.
 	ctr_out=$(c run --network "$NET" --name "$(cid ctr)" bb sh -c "$show")
 	ctr=$(c ps -aq --no-trunc --filter "name=$(cid ctr)")

@@ -38,10 +38,10 @@ teardown() {
 # Nothing of a VM that ended is left running: no UML process, no scratch dir (config, COW file, UML's dir),
 # no mount. (The containers' records stay until rm, as a container's.)
 assert_vm_clean() {
-	! pgrep -f "uml_dir=$STORE" >/dev/null
+	! pgrep -f "uml_dir=$STORE" >/dev/null || false
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null)" ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
-	! grep -q " $STORE" /proc/self/mountinfo
+	! grep -q " $STORE" /proc/self/mountinfo || false
 }
 
 # ... and after rm, not even a record or the image's in-use mark.
