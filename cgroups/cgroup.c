@@ -111,6 +111,7 @@ void capsa_cgroup_free(struct capsa_cgroup *cg)
 		return;
 	for (size_t i = 0; i < cg->n; i++) {
 		closep(&cg->d[i].fd);
+		closep(&cg->d[i].join_fd);
 		free(cg->d[i].dir);
 	}
 	free(cg->d);
@@ -131,9 +132,7 @@ const char *capsa_cgroup_path(const struct capsa_cgroup *cg)
 
 int capsa_cgroup_v2_fd(struct capsa_cgroup *cg)
 {
-	/* Hybrid hosts also need the v1 hierarchies joined, which clone3 cannot do. */
-	if (cg->mode != CAPSA_CGROUP_UNIFIED)
-		return -1;
+	/* On hybrid hosts too: the child then joins the v1 hierarchies itself (capsa_cgroup_enter_self). */
 	struct cg_dir *d = cgroup_v2_dir(cg);
 	return d ? d->fd : -1;
 }
@@ -169,6 +168,7 @@ static int cg_new(const char *path, struct capsa_cgroup **out, struct capsa_erro
 		d->hier = l->h[i];
 		d->dir = xasprintf("%s%s", l->h[i].mountpoint, rel);
 		d->fd = -1;
+		d->join_fd = -1;
 		if (d->hier.v2)
 			cg->v2 = (int)cg->n;
 		cg->n++;
@@ -347,6 +347,51 @@ int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **
 			return capsa_error_prefix(err, "enter %s", cg->d[i].dir);
 	}
 	return 0;
+}
+
+int capsa_cgroup_enter_self_prepare(struct capsa_cgroup *cg, struct capsa_error **err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		struct cg_dir *d = &cg->d[i];
+		if (d->fd < 0 || d->join_fd >= 0)
+			continue;
+		const char *file = d->hier.v2 ? "cgroup.procs" : "tasks";
+		d->join_fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (d->join_fd < 0) {
+			int e = errno;
+			capsa_cgroup_enter_self_close(cg);
+			return capsa_error_set(err, e, "cgroup: open %s/%s", d->dir, file);
+		}
+	}
+	return 0;
+}
+
+int capsa_cgroup_enter_self(struct capsa_cgroup *cg, bool v2_too, struct capsa_error **err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < cg->n && ret == 0; i++) {
+		struct cg_dir *d = &cg->d[i];
+		if (d->join_fd < 0 || (d->hier.v2 && !v2_too))
+			continue;
+		/* "0" is the writer: in a v1 tasks file the calling thread, which for a single-threaded
+		 * process is the process, and for it the kernel skips its global lock. */
+		ssize_t n;
+		do
+			n = write(d->join_fd, "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			ret = capsa_error_errno(err, "cgroup: enter %s", d->dir);
+	}
+	capsa_cgroup_enter_self_close(cg);
+	return ret;
+}
+
+void capsa_cgroup_enter_self_close(struct capsa_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		closep(&cg->d[i].join_fd);
+		cg->d[i].join_fd = -1;
+	}
 }
 
 int capsa_cgroup_apply(struct capsa_cgroup *cg, const struct oci_resources *res, struct capsa_error **err)

@@ -42,11 +42,9 @@ void capsa_cgroup_free(struct capsa_cgroup *cg);
 /*
  * Never in a process that will clone() with a raw system call (runtime/ create and exec): glibc then
  * believes the child has this thread too, and its set*id() waits for it for ever.
- * On v1 and hybrid hosts, starts (on a detached thread, once per process) the RCU grace period that the
- * first move of a process into a cgroup waits for, so it overlaps the caller's work instead of delaying
- * the container's init (cgroups/prime.c says how). Call it as early as the container is decided on.
- * The thread first makes the directories of cgroups_path (an absolute cgroupsPath; NULL: none) in
- * every hierarchy: the caller removes them if the container is not made after all.
+ * On v1 and hybrid hosts, makes the directories of cgroups_path (an absolute cgroupsPath; NULL: none) in
+ * every hierarchy, on a detached thread (once per process), so they are made while the caller prepares
+ * the container (cgroups/prime.c). The caller removes them if the container is not made after all.
  */
 void capsa_cgroup_prime(const char *cgroups_path);
 /* Returns once the directories capsa_cgroup_prime() makes are made (at once when none was started). */
@@ -56,7 +54,23 @@ void capsa_cgroup_remove_empty(const char *cgroups_path);
 
 /* Moves a process into the cgroup (every hierarchy). */
 int capsa_cgroup_enter(struct capsa_cgroup *cg, pid_t pid, struct capsa_error **err) CAPSA_WUR;
-/* An O_DIRECTORY fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 when not available. */
+/*
+ * A single-threaded process moves itself into the cgroup. A thread that moves itself through a v1 tasks
+ * file ("0") is the one case where the kernel skips its global cgroup_threadgroup_rwsem, whose first
+ * writer after a quiet spell waits for an RCU grace period (8-20 ms measured on this host); this takes
+ * about 20 us. The v2 tree has no such way: there the process is best born in its cgroup (clone3
+ * CLONE_INTO_CGROUP, capsa_cgroup_v2_fd), else it writes "0" to cgroup.procs and may wait.
+ *
+ * _prepare opens the files, before the fork or clone and before any user namespace: the kernel checks a
+ * move against the creds of the file's opener. _enter_self, in the child, writes them (the v2 one only
+ * with v2_too) and closes them all; the parent calls _close after the clone. capsa_cgroup_free closes
+ * them too.
+ */
+int capsa_cgroup_enter_self_prepare(struct capsa_cgroup *cg, struct capsa_error **err) CAPSA_WUR;
+int capsa_cgroup_enter_self(struct capsa_cgroup *cg, bool v2_too, struct capsa_error **err) CAPSA_WUR;
+void capsa_cgroup_enter_self_close(struct capsa_cgroup *cg);
+/* An O_DIRECTORY fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP) (unified, and a hybrid host's v2
+ * tree), or -1 when not available. */
 int capsa_cgroup_v2_fd(struct capsa_cgroup *cg);
 
 /* Applies linux.resources; values the kernel refuses come back naming the file and value. */

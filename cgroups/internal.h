@@ -39,10 +39,7 @@ void cgroup_layout_clear(struct cg_layout *l);
 const struct cg_layout *cgroup_host_layout(struct capsa_error **err);
 /* The part of `path` below the mount's root; NULL when the mount cannot reach it. */
 const char *cgroup_below_root(const char *path, const char *root);
-/* prime.c: the cgroup.procs that moves the caller to where it is (proc_cgroup: /proc/self/cgroup's
- * text), in the first hierarchy that can; NULL on a pure v2 host or when none can. Caller frees. */
-char *cgroup_prime_target(const struct cg_layout *l, const char *proc_cgroup);
-/* The directories of an absolute cgroupsPath in every hierarchy that holds it, for the prime to make
+/* prime.c: the directories of an absolute cgroupsPath in every hierarchy that holds it, for the prime to make
  * ahead (v1 and hybrid hosts; NULL on pure v2 or for a path that is not plain: relative, "..", "//"). */
 char **cgroup_prime_dirs(const struct cg_layout *l, const char *cgroups_path);
 /* True when hier h carries controller c ("memory", "name=systemd"). */
@@ -67,6 +64,7 @@ struct cg_dir {
 	struct cg_hier hier; /* borrowed from the layout */
 	char *dir;	     /* absolute path on the host */
 	int fd;		     /* O_DIRECTORY, -1 until created/opened */
+	int join_fd;	     /* tasks (v1) or cgroup.procs (v2) for capsa_cgroup_enter_self, else -1 */
 };
 
 struct capsa_cgroup {

@@ -1,23 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Moving a process into a cgroup by a write to cgroup.procs takes the kernel's global
- * cgroup_threadgroup_rwsem for writing, and the first writer after a quiet spell waits for an RCU grace
- * period first (rcu_sync; 8-20 ms measured on this host, and every runtime pays it: crun, runc). Writers
- * that come within about a grace period after it do not wait. On a pure cgroup v2 host capsa's init is
- * born in its cgroup (clone3 CLONE_INTO_CGROUP) and nothing waits; on v1 and hybrid hosts the init is
- * moved by such a write.
+ * The container's cgroup directories, made ahead on a thread of the CLI's own while it prepares the
+ * container (about 0.4 ms for the ten hierarchies of a v1 or hybrid host), so the monitor finds them made
+ * and clones the init at once. The container's record names the cgroup before any of this, so rm -f
+ * removes what a capsa killed in between left.
  *
- * capsa_cgroup_prime() starts that wait at once, in capsa's CLI, on a thread of its own, by moving the caller
- * into the cgroup it is already in: nothing changes for the process, but the grace period runs while the
- * caller prepares the container, and the init's move, a few milliseconds later, finds the lock warm. It is
- * the same latency the kernel's "favordynmods" mount option removes for everyone, at the price of
- * slower forks, which a runtime has no business choosing for the host.
- *
- * The write holds the kernel's cgroup_mutex for the whole grace period, and every cgroup mkdir takes
- * that mutex too: the thread first makes the container's cgroup directories (about 0.4 ms for ten v1
- * hierarchies), so the monitor finds them made, clones the init at once and the init sets up its
- * rootfs while the grace period runs (runtime/create.c moves it meanwhile). The container's record
- * names the cgroup before any of this, so rm -f removes what a capsa killed in between left.
+ * What this once also did, start the RCU grace period that the kernel's global cgroup_threadgroup_rwsem
+ * makes the first cgroup.procs writer after a quiet spell wait for (8-20 ms here), is gone with its
+ * cause: the init joins its v1 hierarchies itself through their tasks files, which skips that lock, and
+ * is born in its v2 cgroup (capsa_cgroup_enter_self, runtime_clone_into). Such a write would now only
+ * hold cgroup_mutex against those joins for the whole grace period.
  */
 #define _GNU_SOURCE
 #include "cgroups/internal.h"
@@ -32,28 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-char *cgroup_prime_target(const struct cg_layout *l, const char *proc_cgroup)
-{
-	if (l == NULL || l->mode == CAPSA_CGROUP_UNIFIED || proc_cgroup == NULL)
-		return NULL;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct cg_hier *h = &l->h[i];
-		_cleanup_free_ char *own = NULL;
-		struct capsa_error *err = NULL;
-		if (cgroup_parse_proc_cgroup(proc_cgroup, h->v2, h->v2 ? "" : h->controllers, &own, &err) <
-		    0) {
-			capsa_error_free(err);
-			continue;
-		}
-		const char *rel = cgroup_below_root(own, h->root);
-		if (rel == NULL || strstr(rel, "/..") || strstr(rel, "\n"))
-			continue;
-		return xasprintf("%s%s%scgroup.procs", h->mountpoint, rel,
-				 rel[strlen(rel) - 1] == '/' ? "" : "/");
-	}
-	return NULL;
-}
 
 char **cgroup_prime_dirs(const struct cg_layout *l, const char *cgroups_path)
 {
@@ -72,7 +42,6 @@ char **cgroup_prime_dirs(const struct cg_layout *l, const char *cgroups_path)
 }
 
 /* Set before the thread starts, never freed: the thread must not touch malloc (below). */
-static char prime_path[4096];
 #define PRIME_DIRS 16
 static char prime_dirs[PRIME_DIRS][512];
 static size_t n_prime_dirs;
@@ -80,7 +49,7 @@ static sem_t prime_dirs_made; /* posted by the thread once its directories are m
 static bool prime_started;
 
 /* mkdir -p with system calls only. The components down to the mount point exist: EEXIST, a few
- * microseconds against the grace period's milliseconds. */
+ * microseconds each. */
 static void make_cgroup_dir(char *dir)
 {
 	for (char *p = dir + 1;; p++) {
@@ -104,19 +73,9 @@ static void make_cgroup_dir(char *dir)
 static void *prime_thread(void *arg)
 {
 	(void)arg;
-	/* First the container's cgroup directories: made while no one holds the kernel's cgroup_mutex,
-	 * which the write below keeps for the whole grace period (the monitor's mkdirs would wait it out). */
 	for (size_t i = 0; i < n_prime_dirs; i++)
 		make_cgroup_dir(prime_dirs[i]);
 	sem_post(&prime_dirs_made);
-	int fd = open(prime_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	/* "0" is the writer itself (its whole thread group), moved to where it already is. Failing is fine:
-	 * this only saves time. */
-	if (fd >= 0) {
-		ssize_t r = write(fd, "0", 1);
-		(void)r;
-		close(fd);
-	}
 	for (;;)
 		pause();
 	return NULL;
@@ -135,21 +94,13 @@ void capsa_cgroup_prime(const char *cgroups_path)
 		capsa_error_free(err);
 		return;
 	}
-	_cleanup_free_ char *text = NULL;
-	if (l->mode == CAPSA_CGROUP_UNIFIED ||
-	    capsa_read_file_at(AT_FDCWD, "/proc/self/cgroup", 0, &text, NULL, &err) < 0) {
-		capsa_error_free(err);
-		return;
-	}
-	_cleanup_free_ char *path = cgroup_prime_target(l, text);
-	if (path == NULL || strlen(path) >= sizeof(prime_path))
-		return;
-	memcpy(prime_path, path, strlen(path) + 1);
 	n_prime_dirs = 0;
 	_cleanup_strv_ char **dirs = cgroup_prime_dirs(l, cgroups_path);
 	for (size_t i = 0; dirs && dirs[i] && n_prime_dirs < PRIME_DIRS; i++)
 		if (strlen(dirs[i]) < sizeof(prime_dirs[0]))
 			memcpy(prime_dirs[n_prime_dirs++], dirs[i], strlen(dirs[i]) + 1);
+	if (n_prime_dirs == 0)
+		return;
 	pthread_attr_t a;
 	pthread_t t;
 	pthread_attr_init(&a);
@@ -161,7 +112,7 @@ void capsa_cgroup_prime(const char *cgroups_path)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	sem_init(&prime_dirs_made, 0, 0);
 	if (pthread_create(&t, &a, prime_thread, NULL) != 0)
-		capsa_debug("cgroup: no thread to prime the grace period");
+		capsa_debug("cgroup: no thread to make the cgroup directories ahead");
 	else
 		prime_started = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -381,9 +381,8 @@ int capsa_engine_create(struct capsa_engine *e, const struct capsa_run_opts *o, 
 			(struct capsa_kv){xstrdup(o->labels[i].key), xstrdup(o->labels[i].value)};
 	if (reserve(e, c, o->name, err) < 0)
 		return -1;
-	/* The init's move into its cgroup (by the monitor, in a few ms) then finds the kernel's lock warm,
-	 * and the cgroup's directories are there before the lock is taken. After reserve: the record names
-	 * the cgroup, so rm -f finds directories a killed capsa left. Only here, in the CLI: a process that
+	/* The cgroup's directories, made while the monitor starts. After reserve: the record names the
+	 * cgroup, so rm -f finds directories a killed capsa left. Only here, in the CLI: a process that
 	 * clone()s an init with a raw system call must not have a second thread (the init's setresuid would
 	 * wait for glibc's other thread for ever). */
 	capsa_cgroup_prime(c->cgroup_path);

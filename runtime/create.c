@@ -189,10 +189,11 @@ struct clone_args_v2 {
 };
 
 /*
- * fork semantics (no new stack): the child returns here on a copy of our memory. On a pure v2 host the
- * child is born in its cgroup (clone3 CLONE_INTO_CGROUP, as crun does): a move by cgroup.procs would take
- * the kernel's global cgroup_threadgroup_rwsem for writing, which after a quiet spell first waits for an
- * RCU grace period (8-20 ms). Kernels before 5.7 do not know the flag: the caller then moves the child.
+ * fork semantics (no new stack): the child returns here on a copy of our memory. It is born in its v2
+ * cgroup (clone3 CLONE_INTO_CGROUP, as crun does; on a hybrid host the v2 tree's): a move by cgroup.procs
+ * would take the kernel's global cgroup_threadgroup_rwsem for writing, which after a quiet spell first
+ * waits for an RCU grace period (8-20 ms). Kernels before 5.7 do not know the flag: the child then
+ * moves itself there too (capsa_cgroup_enter_self).
  */
 pid_t runtime_clone_into(unsigned long flags, int cgroup_fd, bool *born_in_cgroup)
 {
@@ -223,11 +224,16 @@ static int spawn_init(struct create_ctx *c, struct capsa_error **err)
 	c->sync_parent = sp[0];
 	c->sync_child = sp[1];
 	unsigned long flags = SIGCHLD | (c->two_step ? 0 : (unsigned long)c->clone_flags);
+	/* The init joins its cgroup itself (runtime/init.c), through files opened here with our creds. */
+	if (capsa_cgroup_enter_self_prepare(c->cgroup, err) < 0)
+		return -1;
 	pid_t pid = runtime_clone_into(flags, capsa_cgroup_v2_fd(c->cgroup), &c->born_in_cgroup);
+	int e = errno;
+	if (pid != 0)
+		capsa_cgroup_enter_self_close(c->cgroup);
 	if (pid < 0)
-		return capsa_error_errno(err, "clone the container init%s",
-					 errno == EINVAL || errno == EPERM ? " (namespaces not supported?)"
-									   : "");
+		return capsa_error_set(err, e, "clone the container init%s",
+				       e == EINVAL || e == EPERM ? " (namespaces not supported?)" : "");
 	if (pid == 0)
 		container_init(c);
 	c->child_pid = pid;
@@ -325,17 +331,14 @@ static int answer_init(struct create_ctx *c, struct capsa_error **err)
 	c->state->pid = c->init_pid;
 	c->state->init_start_time = capsa_proc_start_time(c->init_pid);
 	/*
-	 * The init goes on at once and sets up its rootfs while we put it into its cgroup: on v1 and hybrid
-	 * hosts the first move after a quiet spell waits for an RCU grace period (cgroups/prime.c). It waits
-	 * for SYNC_CGROUP before its cgroup namespace, any hook and the exec. The limits go on first, so it
-	 * is never in its cgroup without them (a device rule written half-way would refuse its mknod).
+	 * The init goes on at once and sets up its rootfs while we apply the limits; it joins its cgroup
+	 * itself once they are on (SYNC_CGROUP), so it is never in its cgroup without them (a device rule
+	 * written half-way would refuse its mknod), and before its cgroup namespace, any hook and the exec.
 	 */
 	if (sync_send(fd, SYNC_GO, c->init_pid, err) < 0)
 		return child_error(fd, err);
 	if (cfg->linux_ && cfg->linux_->resources && apply_resources(c, err) < 0)
 		return -1;
-	if (!c->born_in_cgroup && capsa_cgroup_enter(c->cgroup, c->init_pid, err) < 0)
-		return child_error(fd, err);
 	if (sync_send(fd, SYNC_CGROUP, 0, err) < 0)
 		return child_error(fd, err);
 	if (cfg->hooks.n_prestart || cfg->hooks.n_create_runtime) {

@@ -39,10 +39,10 @@ struct exec_ctx {
 	int console_peer;	   /* our end when we proxy the terminal ourselves */
 	struct container_dir *dir; /* locked: the child drops its copy at once */
 	int cgroup_fd;		   /* the container's v2 cgroup, where the child is born; else -1 */
+	struct capsa_cgroup *cg;   /* the container's cgroup, which the child joins itself; or NULL */
+	bool born;		   /* the child was born in its v2 cgroup (set in the child too) */
 };
 
-/* Or'ed into the pid the intermediate sends: the child was born in its cgroup (pids stay below 2^22). */
-#define PID_IN_CGROUP 0x40000000
 
 static int env_set(char ***env, size_t *n, const char *kv, struct capsa_error **err)
 {
@@ -189,6 +189,9 @@ static int exec_child_setup(struct exec_ctx *x, char **exe, struct capsa_error *
 	const struct oci_process *p = x->process;
 	if (sync_recv(x->sync_child, SYNC_GO, NULL, err) < 0)
 		return -1;
+	/* With the host's view of cgroups, before any namespace: see capsa_cgroup_enter_self. */
+	if (x->cg && capsa_cgroup_enter_self(x->cg, !x->born, err) < 0)
+		return -1;
 	if (x->child_ns_flags && setns(x->pidfd, x->child_ns_flags) < 0)
 		return capsa_error_errno(err, "join the container's namespaces");
 	if (x->child_ns_flags & CLONE_NEWUSER) {
@@ -259,8 +262,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_ctx *x, int 
 		sync_send_error(x->sync_child, err);
 		_exit(1);
 	}
-	bool born;
-	pid_t pid = runtime_clone_into(CLONE_PARENT | SIGCHLD, x->cgroup_fd, &born);
+	pid_t pid = runtime_clone_into(CLONE_PARENT | SIGCHLD, x->cgroup_fd, &x->born);
 	if (pid == 0)
 		exec_child(x);
 	if (pid < 0) {
@@ -268,7 +270,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_ctx *x, int 
 		sync_send_error(x->sync_child, err);
 		_exit(1);
 	}
-	_exit(sync_send(x->sync_child, SYNC_INIT_PID, pid | (born ? PID_IN_CGROUP : 0), &err) < 0 ? 1 : 0);
+	_exit(sync_send(x->sync_child, SYNC_INIT_PID, pid, &err) < 0 ? 1 : 0);
 }
 
 static void exec_ctx_free(struct exec_ctx *x)
@@ -367,13 +369,18 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 	x.sync_child = sq[1];
 	cg = open_cgroup(c.state);
 	x.cgroup_fd = cg ? capsa_cgroup_v2_fd(cg) : -1;
-	bool born = false;
+	if (cg && capsa_cgroup_enter_self_prepare(cg, err) < 0)
+		goto out;
+	x.cg = cg;
 	foreground_signals(&mask);
 	if (!o->detach) {
 		sigprocmask(SIG_BLOCK, &mask, &old);
 		blocked = true;
 	}
-	child = fork();
+	/* Without an intermediate, the child is born in its v2 cgroup where it can be. */
+	child = parent_flags ? fork() : runtime_clone_into(SIGCHLD, x.cgroup_fd, &x.born);
+	if (child != 0 && cg)
+		capsa_cgroup_enter_self_close(cg);
 	if (child < 0) {
 		capsa_error_errno(err, "fork");
 		goto out;
@@ -402,8 +409,7 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 			goto out;
 		}
 		int r = sync_recv(x.sync_parent, SYNC_INIT_PID, &pid, err);
-		born = r == 0 && (pid & PID_IN_CGROUP);
-		child = r < 0 ? -1 : (pid & ~PID_IN_CGROUP);
+		child = r < 0 ? -1 : pid;
 		if (r < 0)
 			goto out;
 	}
@@ -413,8 +419,6 @@ int capsa_container_exec(const struct capsa_runtime *rt, const struct capsa_exec
 		close(x.console_fd);
 		x.console_fd = -1;
 	}
-	if (cg && !born && capsa_cgroup_enter(cg, child, err) < 0)
-		goto out;
 	if (sync_send(x.sync_parent, SYNC_GO, 0, err) < 0)
 		goto out;
 	/* EOF: the exec happened (the socket is close-on-exec); a message: why it did not. In a

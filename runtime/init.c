@@ -139,9 +139,10 @@ static int set_identity(struct create_ctx *c, struct capsa_error **err)
 }
 
 /*
- * Waits until the parent has put us into our cgroup (it does so while we set up the rootfs), then makes
- * the cgroup namespace, whose root is thereby the container's cgroup. Once; before anything that must
- * happen inside the cgroup: a cgroup2 mount, hooks, and in any case before the process runs.
+ * Waits until the parent has applied the limits (it does so while we set up the rootfs), joins the
+ * cgroup, then makes the cgroup namespace, whose root is thereby the container's cgroup. Once; before
+ * anything that must happen inside the cgroup: a cgroup2 mount, hooks, and in any case before the
+ * process runs.
  */
 static int cgroup_joined(struct create_ctx *c, struct capsa_error **err)
 {
@@ -150,6 +151,10 @@ static int cgroup_joined(struct create_ctx *c, struct capsa_error **err)
 	if (sync_recv(c->sync_child, SYNC_CGROUP, NULL, err) < 0)
 		return -1;
 	c->cgroup_joined = true;
+	/* The v1 hierarchies (and v2 when clone3 could not put us there) by a thread's own move: it
+	 * never waits for the kernel's grace period as a move of another process does. */
+	if (capsa_cgroup_enter_self(c->cgroup, !c->born_in_cgroup, err) < 0)
+		return -1;
 	const struct oci_namespace *cgns = ns_find(c->config, OCI_NS_CGROUP);
 	if (cgns && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
 		return capsa_error_errno(err, "unshare cgroup namespace");
@@ -175,7 +180,7 @@ static int init_main(struct create_ctx *c, int *listen_fd, char **exe, struct ca
 			return capsa_error_errno(err, "become root in the user namespace (is 0 mapped?)");
 	}
 	/* A cgroup2 mount shows the mounter's cgroup namespace: on a unified host the cgroup comes first
-	 * (there the init is normally born in it, so nothing waits). v1 cgroup mounts are binds. */
+	 * (there the init is normally born in it and only waits for the limits). v1 mounts are binds. */
 	if (capsa_cgroup_mode() == CAPSA_CGROUP_UNIFIED && cgroup_joined(c, err) < 0)
 		return -1;
 	if (setsid() < 0)

@@ -188,11 +188,12 @@ struct create_ctx {
 	bool subreaper;	 /* run in the foreground: we reap the init */
 	pid_t child_pid; /* what we cloned */
 	pid_t init_pid;
-	bool born_in_cgroup; /* cloned into its (v2) cgroup: no move, no wait for the kernel's lock */
-	bool cgroup_joined;  /* init: SYNC_CGROUP received (and the cgroup namespace made) */
+	bool born_in_cgroup; /* cloned into its v2 cgroup: set in the parent and in the child */
+	bool cgroup_joined;  /* init: SYNC_CGROUP received, the cgroup joined, the cgroup namespace made */
 };
 /* clone(flags) with fork semantics, into the v2 cgroup cgroup_fd when >= 0 and the kernel can (then
- * *born_in_cgroup); else a plain clone the caller moves into its cgroup. */
+ * *born_in_cgroup, in both processes); else a plain clone. The child joins the rest of its cgroup
+ * itself (capsa_cgroup_enter_self). */
 pid_t runtime_clone_into(unsigned long flags, int cgroup_fd, bool *born_in_cgroup);
 /* Runs in the cloned child; never returns. */
 void container_init(struct create_ctx *c) __attribute__((noreturn));

@@ -105,12 +105,13 @@ int mon_args_parse(int argc, char **argv, struct mon_args *a, char *errbuf, size
 			if (parse_i64(v, false, 1, INT32_MAX, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a process id");
 			a->init = (pid_t)n;
-		} else if (KEY("log-max-size") || KEY("log-max-file") || KEY("timeout-ns")) {
+		} else if (KEY("log-max-size") || KEY("log-max-file") || KEY("timeout-ns") || KEY("running-ns")) {
 			if (parse_i64(v, false, 0, INT64_MAX, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a non-negative number");
 			*(KEY("log-max-size")	? &a->log_max_size
 			  : KEY("log-max-file") ? &a->log_max_file
-						: &a->timeout_ns) = n;
+			  : KEY("timeout-ns")	? &a->timeout_ns
+						: &a->running_ns) = n;
 		} else if (KEY("stop-timeout")) {
 			/* Negative: wait forever for the stop signal to work, as docker's -1. */
 			if (parse_i64(v, true, -1, INT32_MAX, &n) < 0)

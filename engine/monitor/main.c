@@ -320,6 +320,9 @@ static void start_container(struct client *cl)
 		reply_error(cl->fd, 125, "start: pipe failed");
 		return;
 	}
+	/* The wall time counts from before the start: it holds the whole of the process's run. */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t none;
@@ -356,7 +359,7 @@ static void start_container(struct client *cl)
 		return;
 	}
 	created = false;
-	clock_gettime(CLOCK_MONOTONIC, &started_mono);
+	started_mono = t0;
 	if (a.timeout_ns > 0)
 		arm(timeout_tfd, a.timeout_ns);
 	int32_t ipid = a.init;
@@ -728,6 +731,13 @@ int main(int argc, char **argv)
 	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &started_mono);
+	/* The start was the full monitor's, a.running_ns ago: the wall time counts from there. */
+	started_mono.tv_sec -= a.running_ns / 1000000000LL;
+	started_mono.tv_nsec -= a.running_ns % 1000000000LL;
+	if (started_mono.tv_nsec < 0) {
+		started_mono.tv_nsec += 1000000000L;
+		started_mono.tv_sec--;
+	}
 	/* Inherited without close-on-exec: none of them may leak into the capsa children. */
 	int fds[] = {a.dir_fd, a.out_fd, a.err_fd, a.in_fd, a.master_fd, a.listen_fd, a.log_fd, a.capsa_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

@@ -24,7 +24,9 @@ struct mon_args {
 	int dir_fd, out_fd, err_fd, in_fd, master_fd, listen_fd, log_fd;
 	int capsa_fd; /* O_PATH of the capsa binary the monitor came from: survives its replacement */
 	pid_t init;
-	int64_t log_max_size, log_max_file, timeout_ns;
+	int64_t log_max_size, log_max_file;
+	int64_t timeout_ns; /* what is left of --timeout */
+	int64_t running_ns; /* how long the container has run already (under the full monitor) */
 	int stop_timeout, stop_signal, restart_count;
 	uint64_t monitor_start;
 	bool created; /* created, not started: START runs `capsa-monitor-full __monitor-start` */

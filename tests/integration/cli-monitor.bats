@@ -41,7 +41,9 @@ assert_gone() {
 @test "a running container's monitor is the small capsa-monitor, under 1 MiB, and records the end" {
 	id=$(c run -d bb sh -c 'echo started; sleep 1000')
 	mon=$(state "$id" monitorPid)
-	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	assert_one_cgroup "$(state "$id" pid)"
+	# the full monitor keeps it for its first 100 ms, then the small program takes over
+	wait_for small_monitor "$mon"
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$mon/status")
 	echo "monitor VmRSS: $rss kB"
 	[ "$rss" -lt 1024 ]
@@ -80,10 +82,24 @@ assert_gone() {
 	assert_gone "$id"
 }
 
+@test "the hand-over to the small monitor keeps the run's wall time and a line not yet ended" {
+	# sleep 0.4 outlasts the full monitor's 100 ms: the summary counts from the start, not the hand-over
+	run c run --rm --stats-file "$TEST_TMP/s.json" bb sleep 0.4
+	[ "$status" -eq 0 ]
+	jq -e '.wall_time_s >= 0.4' "$TEST_TMP/s.json"
+	# "abc" waits for its newline when the small program takes over: it is logged, not lost
+	id=$(c run -d bb sh -c 'printf abc; sleep 0.5; echo def; sleep 1000')
+	wait_for small_monitor "$(state "$id" monitorPid)"
+	wait_for sh -c "\"$CAPSA\" --root \"$STORE\" logs $id | grep -q def"
+	[ "$(c logs "$id")" = abcdef ]
+	c rm -f "$id"
+	assert_gone "$id"
+}
+
 @test "a created container waits in the small monitor; start, stop and kill of it act as docker's" {
 	id=$(c create -e X=1 --timeout 300 bb sh -c 'echo "hello $X"; exit 3')
 	mon=$(state "$id" monitorPid)
-	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	small_monitor "$mon"
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$mon/status")
 	echo "created monitor VmRSS: $rss kB"
 	[ "$rss" -lt 1024 ]
@@ -139,8 +155,9 @@ assert_gone() {
 	cp "$CAPSA" "$TEST_TMP/bin/capsa"
 	id=$(timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" run -d bb sleep 1000)
 	mon=$(state "$id" monitorPid)
+	# it tries to hand over after the first 100 ms, says why it cannot, and stays
+	wait_for grep -q "no capsa-monitor next to capsa" "$STORE/containers/$id/monitor.log"
 	[[ "$(readlink "/proc/$mon/exe")" == /memfd:* ]]
-	grep -q "no capsa-monitor next to capsa" "$STORE/containers/$id/monitor.log"
 	timeout 120 "$TEST_TMP/bin/capsa" --root "$STORE" rm -f "$id"
 	assert_gone "$id"
 	# --init needs capsa-init there: a clear error, nothing left
@@ -237,7 +254,7 @@ assert_gone() {
 @test "SIGTERM to the small monitor stops the container like capsa stop; kill -9 of it, then rm -f" {
 	id=$(c run -d --stop-timeout 100 bb sh -c 'trap "exit 9" TERM; sleep 1000 & wait')
 	mon=$(state "$id" monitorPid)
-	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	wait_for small_monitor "$mon"
 	kill -TERM "$mon"
 	[ "$(c wait "$id")" = 9 ]
 	[ "$(state "$id" status)" = exited ]
@@ -306,9 +323,10 @@ assert_gone() {
 	wait_for sh -c "! pgrep -f -- '--root $STORE [_]_monitor-create' >/dev/null"
 }
 
-@test "capsa run leaves the calling process in its own cgroup (the grace-period prime is a no-op move)" {
-	# capsa first moves itself to where it already is (cgroups/prime.c); put the caller in a
-	# cgroup of its own and check that it is still there afterwards, in every hierarchy.
+@test "capsa run leaves the calling process in its own cgroup" {
+	# capsa makes the container's cgroup directories ahead on a thread of its own (cgroups/prime.c)
+	# and its init joins them; put the caller in a cgroup of its own and check that it is still
+	# there afterwards, in every hierarchy.
 	local cg=/$TEST_ID_PREFIX-caller d dirs=()
 	if [ -e /sys/fs/cgroup/cgroup.procs ]; then
 		dirs=("/sys/fs/cgroup$cg")

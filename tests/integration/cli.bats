@@ -152,7 +152,7 @@ assert_gone() {
 	init=$(jq -r .pid "$STORE/containers/$id/state.json")
 	# once the container runs, the monitor is the small capsa-monitor program (the init was cloned from
 	# the sealed capsa before that)
-	[[ "$(readlink "/proc/$mon/exe")" == */capsa-monitor ]]
+	wait_for small_monitor "$mon"
 	kill -9 "$mon"
 	# the container outlives its monitor and is still reported running
 	kill -0 "$init"

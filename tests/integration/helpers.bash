@@ -132,6 +132,21 @@ wait_for() {
 	return 1
 }
 
+# Every hierarchy in /proc/PID/cgroup (read from the host) names one and the same cgroup, not the
+# root: the process is in its cgroup in all of them (v1 controllers, name=systemd, the v2 tree).
+assert_one_cgroup() {
+	local paths
+	paths=$(cut -d: -f3- "/proc/$1/cgroup" | sort -u)
+	echo "cgroups of $1:" $paths
+	[ -n "$paths" ] && [ "$(printf '%s\n' "$paths" | wc -l)" -eq 1 ] && [ "$paths" != / ]
+}
+
+# True once the monitor PID is the small capsa-monitor program: a container that runs is handed to it
+# after its first 100 ms (engine/monitor.c, HANDOFF_NS); a created one waits in it at once.
+small_monitor() {
+	[[ "$(readlink "/proc/$1/exe")" == */capsa-monitor ]]
+}
+
 # Fails when anything under $TEST_TMP is still mounted.
 assert_no_mounts() {
 	if grep -q " $TEST_TMP" /proc/self/mountinfo; then

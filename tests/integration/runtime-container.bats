@@ -220,6 +220,20 @@ run_in() {
 	[[ "$output" == *"console-socket"* ]]
 }
 
+@test "the init joins its cgroup in every hierarchy itself, from a user namespace too" {
+	set_args "$BUNDLE" sleep 100
+	rt create -b "$BUNDLE" "$(cid)"
+	assert_one_cgroup "$(rt state "$(cid)" | jq .pid)"
+	rt delete -f "$(cid)"
+	# the tasks files were opened by the runtime before the clone: the mapped root may write them
+	chmod 755 "$TEST_TMP"
+	config_edit "$BUNDLE" '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	rt create -b "$BUNDLE" "$(cid u)"
+	assert_one_cgroup "$(rt state "$(cid u)" | jq .pid)"
+	rt delete -f "$(cid u)"
+}
+
 @test "--no-pivot runs the container with MS_MOVE and chroot" {
 	set_args "$BUNDLE" sh -c 'cat /proc/self/mountinfo | wc -l'
 	run rt run --no-pivot -b "$BUNDLE" "$(cid)"

@@ -37,7 +37,9 @@ teardown() {
 	rt exec -d --pid-file "$TEST_TMP/exec.pid" "$ID" sleep 100
 	local epid
 	epid=$(cat "$TEST_TMP/exec.pid")
-	[ "$(grep pids /proc/$epid/cgroup)" = "$(grep pids /proc/$pid/cgroup)" ]
+	# in every hierarchy, the container's cgroup (the child joins it itself)
+	assert_one_cgroup "$epid"
+	[ "$(cut -d: -f3- /proc/$epid/cgroup | sort -u)" = "$(cut -d: -f3- /proc/$pid/cgroup | sort -u)" ]
 	[ "$(readlink /proc/$epid/ns/pid)" = "$(readlink /proc/$pid/ns/pid)" ]
 	[ "$(readlink /proc/$epid/ns/mnt)" = "$(readlink /proc/$pid/ns/mnt)" ]
 	[ "$(readlink /proc/$epid/ns/net)" = "$(readlink /proc/$pid/ns/net)" ]

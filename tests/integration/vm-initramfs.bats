@@ -107,6 +107,7 @@ assert_vm_gone() {
 	# -t: the console is the process's terminal, and nothing that waited on it before is echoed
 	run script -qec "timeout 120 $CAPSA --root $STORE run --rm -it --vm-root initramfs bb sh -c 'tty; exit 5'" \
 		/dev/null </dev/null
+	echo "status $status, output: $(printf %q "$output")"
 	[ "$status" -eq 5 ]
 	[ "$output" = $'/dev/tty1\r' ]
 }

@@ -145,58 +145,12 @@ static void resolve(void)
 	}
 }
 
-/* cgroups/prime.c: which cgroup.procs moves the caller to where it already is. */
 /* cpu mounted with the root /pod (as inside a container), pids with "/". */
 static const char *rooted = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
 			    "32 31 0:29 /pod /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
 			    "33 31 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
 
-static void prime_target(void)
-{
-	struct cg_layout l = {0};
-	struct capsa_error *e = NULL;
-	char *t;
-
-	ok(cgroup_parse_mountinfo(hybrid, "/sys/fs/cgroup", &l, &e) == 0, "hybrid sample parses");
-	t = cgroup_prime_target(&l, "12:cpu:/user.slice/s1\n11:cpuacct:/user.slice\n0::/user.slice/s1\n");
-	is_str(t, "/sys/fs/cgroup/cpu/user.slice/s1/cgroup.procs", "hybrid: the first hierarchy, own path");
-	free(t);
-	t = cgroup_prime_target(&l, "2:memory:/\n0::/\n");
-	is_str(t, "/sys/fs/cgroup/memory/cgroup.procs",
-	       "the root cgroup: no double slash; hierarchies missing from the text are skipped");
-	free(t);
-	t = cgroup_prime_target(&l, "0::/x\n");
-	is_str(t, "/sys/fs/cgroup/unified/x/cgroup.procs", "only the v2 line: the hybrid's v2 mount");
-	free(t);
-	ok(cgroup_prime_target(&l, "") == NULL, "nothing to go on: NULL");
-	ok(cgroup_prime_target(&l, "12:cpu:/a/../../etc\n") == NULL, "a path climbing out is refused");
-	ok(cgroup_prime_target(&l, NULL) == NULL && cgroup_prime_target(NULL, "0::/\n") == NULL, "NULLs");
-	cgroup_layout_clear(&l);
-
-	ok(cgroup_parse_mountinfo(legacy, "/sys/fs/cgroup", &l, &e) == 0, "legacy sample parses");
-	/* cpuset's mount root is /kubepods/x in the sample's first line, replaced by a "/" mount. */
-	t = cgroup_prime_target(&l, "3:cpu,cpuacct:/kubepods/x/c1\n");
-	is_str(t, "/sys/fs/cgroup/cpu,cpuacct/kubepods/x/c1/cgroup.procs", "legacy: co-mounted controllers");
-	free(t);
-	cgroup_layout_clear(&l);
-
-	/* A mount whose root does not reach the caller's cgroup is passed over for the next one. */
-	ok(cgroup_parse_mountinfo(rooted, "/sys/fs/cgroup", &l, &e) == 0, "rooted sample parses");
-	t = cgroup_prime_target(&l, "5:cpu:/elsewhere\n4:pids:/p\n");
-	is_str(t, "/sys/fs/cgroup/pids/p/cgroup.procs", "cpu's root /pod does not reach /elsewhere: pids");
-	free(t);
-	t = cgroup_prime_target(&l, "5:cpu:/pod/c\n");
-	is_str(t, "/sys/fs/cgroup/cpu/c/cgroup.procs", "below a mount's root: the path under it");
-	free(t);
-	cgroup_layout_clear(&l);
-
-	ok(cgroup_parse_mountinfo(unified, "/sys/fs/cgroup", &l, &e) == 0, "unified sample parses");
-	ok(cgroup_prime_target(&l, "0::/user.slice\n") == NULL,
-	   "pure v2: nothing to prime (the init is cloned into its cgroup)");
-	ok(cgroup_prime_dirs(&l, "/capsa/c1") == NULL, "pure v2: no directory made ahead");
-	cgroup_layout_clear(&l);
-}
-
+/* cgroups/prime.c: the directories made ahead. */
 static void prime_dirs(void)
 {
 	struct cg_layout l = {0};
@@ -234,6 +188,10 @@ static void prime_dirs(void)
 	ok(d && capsa_strv_len(d) == 1, "the mount's root itself is not made (it exists): only pids");
 	capsa_strv_free(d);
 	cgroup_layout_clear(&l);
+
+	ok(cgroup_parse_mountinfo(unified, "/sys/fs/cgroup", &l, &e) == 0, "unified sample parses");
+	ok(cgroup_prime_dirs(&l, "/capsa/c1") == NULL, "pure v2: no directory made ahead");
+	cgroup_layout_clear(&l);
 }
 
 int main(void)
@@ -241,7 +199,6 @@ int main(void)
 	mountinfo();
 	proc_cgroup();
 	resolve();
-	prime_target();
 	prime_dirs();
 	return tap_done();
 }

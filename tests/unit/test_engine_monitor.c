@@ -124,7 +124,7 @@ static void args(void)
 	ok(parse(GOOD
 		 " err=6 in=7 log=8 log-name=abc-json.log log-max-size=1000 log-max-file=3 timeout-ns=5 "
 		 "stop-timeout=-1 stop-signal=9 restart-count=2 monitor-start=77 started-at=2026 client=9:10 "
-		 "client=11:8 capsa-fd=12",
+		 "client=11:8 capsa-fd=12 running-ns=250000000",
 		 &a, err, sizeof(err)) == 0,
 	   "a full command line parses");
 	is_str(a.id, "abc123", "id");
@@ -134,6 +134,8 @@ static void args(void)
 	is_int(a.master_fd, -1, "an fd not given is -1");
 	is_int(a.capsa_fd, 12, "capsa-fd");
 	is_int(a.log_max_size, 1000, "log-max-size");
+	is_int(a.timeout_ns, 5, "timeout-ns");
+	is_int(a.running_ns, 250000000, "running-ns: how long the full monitor ran the container");
 	is_int(a.stop_timeout, -1, "stop-timeout -1 (wait forever)");
 	is_int(a.stop_signal, 9, "stop-signal");
 	is_int(a.n_clients, 2, "two clients");
@@ -141,8 +143,8 @@ static void args(void)
 		   a.clients[1].flags == 8,
 	   "clients' fds and flags");
 	ok(parse(GOOD, &a, err, sizeof(err)) == 0 && a.stop_signal == 15 && a.stop_timeout == 10 &&
-		   !a.created,
-	   "defaults: SIGTERM, 10 s, started");
+		   !a.created && a.running_ns == 0,
+	   "defaults: SIGTERM, 10 s, started, just now");
 	ok(parse(GOOD " created=1", &a, err, sizeof(err)) == 0 && a.created, "created=1: waits for start");
 	ok(parse(GOOD " created=0", &a, err, sizeof(err)) == 0 && !a.created, "created=0");
 
@@ -160,6 +162,8 @@ static void args(void)
 		{GOOD " log=8", "argument \"log-name\": missing (a log fd needs its name for rotation)"},
 		{GOOD " stop-signal=65", "argument \"stop-signal=65\": not a signal number"},
 		{GOOD " timeout-ns=-1", "argument \"timeout-ns=-1\": not a non-negative number"},
+		{GOOD " running-ns=-5", "argument \"running-ns=-5\": not a non-negative number"},
+		{GOOD " running-ns=1e9", "argument \"running-ns=1e9\": not a non-negative number"},
 		{GOOD " log-max-size=99999999999999999999",
 		 "argument \"log-max-size=99999999999999999999\": not a "
 		 "non-negative number"},
