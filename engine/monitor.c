@@ -66,7 +66,7 @@ struct monitor {
 	int master; /* the pty master, -1 without a tty */
 	int timeout_tfd, kill_tfd, restart_tfd;
 	int handoff_tfd; /* fires when the small program is to take over a running container */
-	int vm_start; /* a micro-VM's go (engine/vm.c), -1 otherwise */
+	int vm_start;	 /* a micro-VM's go (engine/vm.c), -1 otherwise */
 	pid_t init;
 	bool running, stop_requested, start_failed;
 	int start_code;

@@ -43,7 +43,6 @@ struct exec_ctx {
 	bool born;		   /* the child was born in its v2 cgroup (set in the child too) */
 };
 
-
 static int env_set(char ***env, size_t *n, const char *kv, struct capsa_error **err)
 {
 	const char *eq = strchr(kv, '=');

@@ -105,7 +105,8 @@ int mon_args_parse(int argc, char **argv, struct mon_args *a, char *errbuf, size
 			if (parse_i64(v, false, 1, INT32_MAX, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a process id");
 			a->init = (pid_t)n;
-		} else if (KEY("log-max-size") || KEY("log-max-file") || KEY("timeout-ns") || KEY("running-ns")) {
+		} else if (KEY("log-max-size") || KEY("log-max-file") || KEY("timeout-ns") ||
+			   KEY("running-ns")) {
 			if (parse_i64(v, false, 0, INT64_MAX, &n) < 0)
 				return fail(errbuf, errlen, arg, "not a non-negative number");
 			*(KEY("log-max-size")	? &a->log_max_size
