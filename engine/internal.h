@@ -109,9 +109,11 @@ int engine_network_vm_attach(struct capsa_engine *e, struct capsa_image_store *s
  * prog NULL, any argument. Returns how many were signalled. */
 size_t engine_kill_by_cmdline(const char *prog, const char *a1, const char *a2);
 /* Makes again what a reboot removed (namespace and veth, or a micro-VM's tap; bridge, nft rules) from the
- * record, and takes again the host ports a stop released (docker's "port is already allocated" when one is
- * taken, nothing held then); 0 when nothing was missing. */
-int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err);
+ * record and, with ports (at a start), takes the host ports the container publishes when it holds none:
+ * a `create` takes none, a stop releases them (docker's "port is already allocated" when one is taken,
+ * nothing held then); 0 when nothing was missing. */
+int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, bool ports,
+			  struct capsa_error **err);
 /* The config joins the namespace made by setup; /etc/hosts and resolv.conf for it. */
 int engine_network_apply(struct capsa_engine *e, const struct capsa_ctr *c, struct oci_config *cfg,
 			 struct capsa_error **err) CAPSA_WUR;
@@ -147,9 +149,9 @@ struct engine_vm_stdio {
 };
 /* In the monitor: forks the VM's host process (the container's process: it exits with the guest's status)
  * with its stdio made as c->tty and c->open_stdin ask (the monitor's ends in *io); it boots the VM once a
- * byte is written to *start_fd. */
-int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_vm_stdio *io, pid_t *pid,
-		    int *start_fd, struct capsa_error **err) CAPSA_WUR;
+ * byte is written to *start_fd. ports: take the host ports now, as spawn_container does. */
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool ports, struct engine_vm_stdio *io,
+		    pid_t *pid, int *start_fd, struct capsa_error **err) CAPSA_WUR;
 /* Kills what is left of the VM (even with its monitor gone, or its record unreadable), takes the host
  * process's note of a guest that died without a status into c->error, removes the scratch dir. Never
  * fails; only a stat for a container that is no VM. */

@@ -260,10 +260,10 @@ static void watch(struct monitor *m, int fd)
 
 /* A micro-VM: its host process is the container's process, with its stdio (pipes, or a pty with -t) as a
  * container's. */
-static int spawn_vm(struct monitor *m, struct capsa_error **err)
+static int spawn_vm(struct monitor *m, bool ports, struct capsa_error **err)
 {
 	struct engine_vm_stdio io;
-	if (engine_vm_spawn(m->e, m->c, &io, &m->init, &m->vm_start, err) < 0)
+	if (engine_vm_spawn(m->e, m->c, ports, &io, &m->init, &m->vm_start, err) < 0)
 		return -1;
 	m->out.fd = io.out;
 	m->err.fd = io.err;
@@ -288,11 +288,12 @@ static int signal_init(struct monitor *m, int sig, bool all, struct capsa_error 
 	return 0;
 }
 
-/* Creates the container in the runtime with fresh stdio. */
-static int spawn_container(struct monitor *m, struct capsa_error **err)
+/* Creates the container in the runtime with fresh stdio. With ports, the host ports too: a start follows
+ * (a run, a start of a stopped container, a restart); a `create` leaves them to its start. */
+static int spawn_container(struct monitor *m, bool ports, struct capsa_error **err)
 {
 	if (m->c->vm)
-		return spawn_vm(m, err);
+		return spawn_vm(m, ports, err);
 	/* Declared first: the gotos to out below must not jump over its initialisation. */
 	_cleanup_oci_state_ struct oci_state *st = NULL;
 	struct capsa_ctr *c = m->c;
@@ -304,7 +305,7 @@ static int spawn_container(struct monitor *m, struct capsa_error **err)
 	struct capsa_error *e2 = NULL;
 	if (capsa_container_delete(&m->e->rt, c->id, true, &e2) < 0)
 		capsa_error_free(e2);
-	if (engine_network_ensure(m->e, c, err) < 0)
+	if (engine_network_ensure(m->e, c, ports, err) < 0)
 		return -1;
 	if (c->tty) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -389,6 +390,14 @@ static int start_container(struct monitor *m, struct capsa_error **err)
 	/* The wall time counts from before the start: it holds the whole of the process's run. */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The host ports, as docker takes them: at the start. One taken by someone else fails the start
+	 * and leaves the container as it was (created, or stopped), to be started again later. */
+	if (engine_network_ensure(m->e, m->c, true, err) < 0) {
+		m->start_code = 125;
+		free(m->c->error);
+		m->c->error = capsa_error_text(*err);
+		return -1;
+	}
 	if (m->c->vm && (m->vm_start < 0 || write(m->vm_start, "g", 1) != 1)) {
 		capsa_error_errno(err, "start the VM of %.12s", m->c->id);
 		m->start_failed = true;
@@ -982,7 +991,7 @@ static void loop(struct monitor *m)
 					continue;
 				struct capsa_error *e = NULL;
 				m->c->restart_count++;
-				if (spawn_container(m, &e) < 0 || start_container(m, &e) < 0) {
+				if (spawn_container(m, true, &e) < 0 || start_container(m, &e) < 0) {
 					warn_error(&e, "restart");
 					m->c->status = CAPSA_CTR_EXITED;
 					save_state(m);
@@ -1072,7 +1081,7 @@ void capsa_monitor_main(struct capsa_engine *e, const char *id, int sync_fd, boo
 	prctl(PR_SET_NAME, "capsa-monitor", 0, 0, 0);
 	/* Processes of the container that outlive their parents come to us, not to the host's init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (setup(&m, id, &err) < 0 || spawn_container(&m, &err) < 0) {
+	if (setup(&m, id, &err) < 0 || spawn_container(&m, start_follows, &err) < 0) {
 		_cleanup_free_ char *t = capsa_error_text(err);
 		reply_error(sync_fd, exec_error_code(err), t);
 		if (m.c) {
@@ -1135,7 +1144,7 @@ void capsa_monitor_restart_main(struct capsa_engine *e, const char *id)
 		_exit(1);
 	}
 	m.c->restart_count++;
-	if (spawn_container(&m, &err) < 0 || start_container(&m, &err) < 0) {
+	if (spawn_container(&m, true, &err) < 0 || start_container(&m, &err) < 0) {
 		warn_error(&err, "restart");
 		m.c->status = CAPSA_CTR_EXITED;
 		save_state(&m);

@@ -954,7 +954,11 @@ static int join(struct capsa_engine *e, struct capsa_image_store *s, const struc
 	}
 	st->ports = want;
 	st->n_ports = n_want;
-	if (alloc_ports(e, ndir, c, st->ports, st->n_ports, err) < 0) {
+	if (!o->start_follows) {
+		/* Created, not started: as in docker, the host ports are taken by the start
+		 * (engine_network_ensure); the record keeps what to take in binds. */
+		st->n_ports = 0;
+	} else if (alloc_ports(e, ndir, c, st->ports, st->n_ports, err) < 0) {
 		bare = true; /* docker's words, as scripts look for them */
 		/* What was registered before the refusal is released through the record. */
 		size_t keep = st->n_ports;
@@ -1051,7 +1055,7 @@ static bool netns_mounted(const char *path)
  * record, in the same order as setup. One statfs (a micro-VM: one look for its tap) when the container
  * still holds everything (created, or restarted by its policy).
  */
-int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, struct capsa_error **err)
+int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, bool ports, struct capsa_error **err)
 {
 	struct net_state st = {0};
 	struct net_cfg n = {0};
@@ -1064,7 +1068,7 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, str
 	/* A micro-VM's record has no namespace: its tap (persistent, gone after a reboot) says the same. */
 	bool vm = st.netns[0] == '\0';
 	bool present = vm ? capsa_link_exists(st.veth) : netns_mounted(st.netns);
-	bool retake = st.n_ports == 0 && st.n_binds > 0;
+	bool retake = ports && st.n_ports == 0 && st.n_binds > 0;
 	if (present && !retake) {
 		net_state_clear(&st);
 		return 0;

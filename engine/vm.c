@@ -835,8 +835,8 @@ static int remake_root(struct capsa_engine *e, const struct capsa_ctr *c, struct
 	return ensure_root(s, img, c->image_id, ctr_initramfs(c), &path, err);
 }
 
-int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_vm_stdio *io, pid_t *pid,
-		    int *start_fd, struct capsa_error **err)
+int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, bool ports, struct engine_vm_stdio *io,
+		    pid_t *pid, int *start_fd, struct capsa_error **err)
 {
 	_cleanup_free_ char *scratch = engine_vm_scratch(e, c->id);
 	_cleanup_free_ char *disk = vm_disk(e, c);
@@ -857,7 +857,7 @@ int engine_vm_spawn(struct capsa_engine *e, struct capsa_ctr *c, struct engine_v
 	free(c->error);
 	c->error = NULL;
 	/* As a container's start: what a reboot took (tap, ports' rules) is made again from the record. */
-	if (engine_network_ensure(e, c, err) < 0)
+	if (engine_network_ensure(e, c, ports, err) < 0)
 		return -1;
 	_cleanup_free_ char *block = NULL;
 	size_t len = 0;

@@ -359,6 +359,8 @@ static void start_container(struct client *cl)
 		return;
 	}
 	created = false;
+	/* A start refused before (a host port taken) does not decide the end of this one. */
+	start_failed = false;
 	started_mono = t0;
 	if (a.timeout_ns > 0)
 		arm(timeout_tfd, a.timeout_ns);

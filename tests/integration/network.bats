@@ -430,6 +430,37 @@ assert_ports_released() {
 	[ ! -s "$STORE/networks/ports" ]
 }
 
+@test "network: created containers hold no host port; a start finds it taken, is refused and leaves it created" {
+	make_net
+	port=$(free_port)
+	a=$(c create --network "$NET" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	b=$(c create --network "$NET" --name "$TEST_ID_PREFIX-b" -p "$port:8080" bb httpd -f -p 8080 -h /etc)
+	assert_ports_released "$a"
+	assert_ports_released "$b"
+	[ "$(c inspect "$b" | jq -c '.[0].HostConfig.PortBindings')" = "{\"8080/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"$port\"}]}" ]
+	c start "$a" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
+	[ "$(c port "$a")" = "8080/tcp -> 0.0.0.0:$port" ]
+	# b's start: docker's words, exit 125, b still created and holding nothing, a untouched
+	run -125 c start "$b"
+	[[ "$output" == *"endpoint $TEST_ID_PREFIX-b ($b)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+	[ "$(c inspect "$b" | jq -r '.[0].State.Status')" = created ]
+	assert_ports_released "$b"
+	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
+	# once a is gone, b starts, takes the port and ends with its own status, not the refused start's
+	c rm -f "$a"
+	assert_net_gone "$a"
+	c start "$b" >/dev/null
+	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
+	[ "$(c port "$b")" = "8080/tcp -> 0.0.0.0:$port" ]
+	c kill -s KILL "$b" >/dev/null
+	[ "$(c wait "$b")" = 137 ]
+	assert_ports_released "$b"
+	c rm "$b"
+	assert_net_gone "$b"
+	[ ! -s "$STORE/networks/ports" ]
+}
+
 @test "network: a container that exits on its own releases its ports; -P gets a port again at each start" {
 	make_net
 	c import -c 'EXPOSE 8080' "$IMAGES_DIR/rootfs" bbx >/dev/null
@@ -450,9 +481,10 @@ assert_ports_released() {
 	c rm -f "$id"
 	assert_net_gone "$id"
 
-	# One that ends by itself: created, it holds its port; once its process exited, none.
+	# One that ends by itself: created, it holds no port (the start takes it, as docker's); once its
+	# process exited, none.
 	id=$(c create -p 8080 --network "$NET" bb sh -c 'exit 7')
-	[ -n "$(c port "$id")" ]
+	assert_ports_released "$id"
 	run -7 c start -a "$id"
 	assert_ports_released "$id"
 	c rm "$id"
