@@ -1055,7 +1055,8 @@ static bool netns_mounted(const char *path)
  * record, in the same order as setup. One statfs (a micro-VM: one look for its tap) when the container
  * still holds everything (created, or restarted by its policy).
  */
-int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, bool ports, struct capsa_error **err)
+int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, bool ports,
+			  struct capsa_error **err)
 {
 	struct net_state st = {0};
 	struct net_cfg n = {0};
