@@ -1081,6 +1081,7 @@ int engine_network_ensure(struct capsa_engine *e, const struct capsa_ctr *c, boo
 	if (lock < 0 || net_load(ndir, st.network, &n, err) < 0)
 		goto out;
 	if (retake) {
+		free(st.ports); /* the record's, empty */
 		st.ports = xcalloc(st.n_binds + 1, sizeof(*st.ports));
 		memcpy(st.ports, st.binds, st.n_binds * sizeof(*st.ports));
 		/* Refused: nothing was registered (alloc_ports writes once, at its end). */
