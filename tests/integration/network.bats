@@ -393,6 +393,24 @@ assert_ports_released() {
 	[ -z "$(c ps -a --format '{{.Ports}}' -f "id=$id")" ]
 }
 
+# assert_start_refused ID NAME PORT STATUS: the start fails with docker's words and 125, and leaves the
+# container as it was (STATUS), holding no port.
+assert_start_refused() {
+	run -125 c start "$1"
+	[[ "$output" == *"network $NET"*"endpoint $2 ($1)"*"Bind for 0.0.0.0:$3 failed: port is already allocated"* ]]
+	[ "$(c inspect "$1" | jq -r '.[0].State.Status')" = "$4" ]
+	assert_ports_released "$1"
+}
+
+# take_port HOLDER ID PORT: HOLDER goes (rm -f); ID starts, takes PORT and answers on it.
+take_port() {
+	c rm -f "$1"
+	assert_net_gone "$1"
+	c start "$2" >/dev/null
+	http_expect "http://127.0.0.1:$3/hostname" "${2:0:12}"
+	[ "$(c port "$2")" = "8080/tcp -> 0.0.0.0:$3" ]
+}
+
 @test "network: a stopped container frees its host port for another; its start is refused until the port is free" {
 	make_net
 	port=$(free_port)
@@ -409,19 +427,12 @@ assert_ports_released() {
 	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
 
 	# The port is b's: a's start fails with docker's words and leaves a as it was.
-	run -125 c start "$a"
-	[[ "$output" == *"network $NET"*"endpoint $TEST_ID_PREFIX-a ($a)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
-	[ "$(c inspect "$a" | jq -r '.[0].State.Status')" = exited ]
-	assert_ports_released "$a"
+	assert_start_refused "$a" "$TEST_ID_PREFIX-a" "$port" exited
 	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
 	[ "$(nft list chain ip "capsa-$NET" "c-${b:0:12}" | grep -c dnat)" -eq 1 ]
 	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
 
-	c rm -f "$b"
-	assert_net_gone "$b"
-	c start "$a" >/dev/null
-	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
-	[ "$(c port "$a")" = "8080/tcp -> 0.0.0.0:$port" ]
+	take_port "$b" "$a" "$port"
 	[ "$(c ps --format '{{.Ports}}' -f "id=$a")" = "0.0.0.0:$port->8080/tcp" ]
 	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.Ports["8080/tcp"][0].HostPort')" = "$port" ]
 	[ "$(c inspect "$a" | jq -r '.[0].NetworkSettings.IPAddress')" = "$addr" ]
@@ -442,17 +453,10 @@ assert_ports_released() {
 	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
 	[ "$(c port "$a")" = "8080/tcp -> 0.0.0.0:$port" ]
 	# b's start: docker's words, exit 125, b still created and holding nothing, a untouched
-	run -125 c start "$b"
-	[[ "$output" == *"endpoint $TEST_ID_PREFIX-b ($b)"*"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
-	[ "$(c inspect "$b" | jq -r '.[0].State.Status')" = created ]
-	assert_ports_released "$b"
+	assert_start_refused "$b" "$TEST_ID_PREFIX-b" "$port" created
 	http_expect "http://127.0.0.1:$port/hostname" "${a:0:12}"
 	# once a is gone, b starts, takes the port and ends with its own status, not the refused start's
-	c rm -f "$a"
-	assert_net_gone "$a"
-	c start "$b" >/dev/null
-	http_expect "http://127.0.0.1:$port/hostname" "${b:0:12}"
-	[ "$(c port "$b")" = "8080/tcp -> 0.0.0.0:$port" ]
+	take_port "$a" "$b" "$port"
 	c kill -s KILL "$b" >/dev/null
 	[ "$(c wait "$b")" = 137 ]
 	assert_ports_released "$b"
