@@ -128,7 +128,8 @@ int main(void)
 		int before = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		close(before);
 		int r = capsa_cgroup_enter_self_prepare(cg, &err);
-		ok(r < 0 && err && err->errnum == ENOENT && strstr(err->msg, "pids") && strstr(err->msg, "/tasks"),
+		ok(r < 0 && err && err->errnum == ENOENT && strstr(err->msg, "pids") &&
+			   strstr(err->msg, "/tasks"),
 		   "a removed directory is named: %s", err ? err->msg : "(no error)");
 		capsa_error_free(err);
 		err = NULL;
