@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "cgroups/cgroups.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "runtime/internal.h"
 #include "tap.h"
 
@@ -25,22 +26,23 @@
 /* 0 when every line of /proc/self/cgroup names path, 1 when one does not, 2 when unreadable. */
 static int all_in(const char *path)
 {
-	char buf[8192];
-	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	char *buf = NULL;
+	struct capsa_error *err = NULL;
+	if (capsa_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &buf, NULL, &err) < 0) {
+		capsa_error_free(err);
 		return 2;
-	buf[n] = '\0';
+	}
 	int lines = 0;
 	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *p = strchr(l, ':');
 		p = p ? strchr(p + 1, ':') : NULL;
-		if (p == NULL || strcmp(p + 1, path) != 0)
+		if (p == NULL || strcmp(p + 1, path) != 0) {
+			free(buf);
 			return 1;
+		}
 		lines++;
 	}
+	free(buf);
 	return lines ? 0 : 2;
 }
 
