@@ -69,6 +69,7 @@ struct monitor {
 	int vm_start;	 /* a micro-VM's go (engine/vm.c), -1 otherwise */
 	pid_t init;
 	bool running, stop_requested, start_failed;
+	bool ports_pending; /* made by a create: its start takes the host ports (spawn_container) */
 	int start_code;
 	struct timespec started_mono;
 	struct capsa_cgroup *cg;
@@ -265,6 +266,7 @@ static int spawn_vm(struct monitor *m, bool ports, struct capsa_error **err)
 	struct engine_vm_stdio io;
 	if (engine_vm_spawn(m->e, m->c, ports, &io, &m->init, &m->vm_start, err) < 0)
 		return -1;
+	m->ports_pending = !ports;
 	m->out.fd = io.out;
 	m->err.fd = io.err;
 	m->in_fd = io.in;
@@ -307,6 +309,7 @@ static int spawn_container(struct monitor *m, bool ports, struct capsa_error **e
 		capsa_error_free(e2);
 	if (engine_network_ensure(m->e, c, ports, err) < 0)
 		return -1;
+	m->ports_pending = !ports;
 	if (c->tty) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 			return capsa_error_errno(err, "socketpair");
@@ -390,9 +393,9 @@ static int start_container(struct monitor *m, struct capsa_error **err)
 	/* The wall time counts from before the start: it holds the whole of the process's run. */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* The host ports, as docker takes them: at the start. One taken by someone else fails the start
-	 * and leaves the container as it was (created, or stopped), to be started again later. */
-	if (engine_network_ensure(m->e, m->c, true, err) < 0) {
+	/* A created container's host ports, as docker takes them: at the start. One taken by someone else
+	 * fails the start and leaves the container created, to be started again later. */
+	if (m->ports_pending && engine_network_ensure(m->e, m->c, true, err) < 0) {
 		m->start_code = 125;
 		free(m->c->error);
 		m->c->error = capsa_error_text(*err);
@@ -416,8 +419,12 @@ static int start_container(struct monitor *m, struct capsa_error **err)
 		m->c->error = capsa_error_text(*err);
 		return -1;
 	}
+	m->ports_pending = false;
 	m->running = true;
 	m->c->status = CAPSA_CTR_RUNNING;
+	/* What a refused start said is over, as docker's State.Error. */
+	free(m->c->error);
+	m->c->error = NULL;
 	free(m->c->started_at);
 	m->c->started_at = now_rfc3339();
 	free(m->c->finished_at);
@@ -1170,6 +1177,8 @@ static int monitor_start_cmd(struct capsa_engine *e, const char *id)
 	} else {
 		m.dirfd = dirfd;
 		m.init = m.c->pid;
+		/* The small monitor waits only for created containers: made without their ports. */
+		m.ports_pending = true;
 		if (start_container(&m, &err) < 0) {
 			code = m.start_code;
 			save_state(&m); /* State.Error */

@@ -399,16 +399,20 @@ assert_start_refused() {
 	run -125 c start "$1"
 	[[ "$output" == *"network $NET"*"endpoint $2 ($1)"*"Bind for 0.0.0.0:$3 failed: port is already allocated"* ]]
 	[ "$(c inspect "$1" | jq -r '.[0].State.Status')" = "$4" ]
+	[[ "$(c inspect "$1" | jq -r '.[0].State.Error')" == *"port is already allocated"* ]]
 	assert_ports_released "$1"
 }
 
-# take_port HOLDER ID PORT: HOLDER goes (rm -f); ID starts, takes PORT and answers on it.
+# take_port HOLDER ID PORT: HOLDER goes (rm -f); ID starts, takes PORT, answers on it, and no longer
+# shows the refused start's error.
 take_port() {
 	c rm -f "$1"
 	assert_net_gone "$1"
 	c start "$2" >/dev/null
 	http_expect "http://127.0.0.1:$3/hostname" "${2:0:12}"
 	[ "$(c port "$2")" = "8080/tcp -> 0.0.0.0:$3" ]
+	# the refused start's error is over, as docker's State.Error
+	[ -z "$(c inspect "$2" | jq -r '.[0].State.Error')" ]
 }
 
 @test "network: a stopped container frees its host port for another; its start is refused until the port is free" {
