@@ -2,6 +2,9 @@
 # Runs the bats suite (or the files given) and ends with one summary line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The tests see the shell a fresh CI machine gives: script(1) and others run commands with $SHELL, and
+# dash (/bin/sh) forks where an interactive login's bash would exec (which once hid a test's hang).
+export SHELL=/bin/sh
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/integration/*.bats)
 out=$(mktemp)

@@ -104,8 +104,10 @@ assert_vm_gone() {
 		sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"'
 	[ "$status" -eq 0 ]
 	[ "$output" = "bar /srv 1000:1000 capsa-test-vm" ]
-	# -t: the console is the process's terminal, and nothing that waited on it before is echoed
-	run script -qec "timeout 120 $CAPSA --root $STORE run --rm -it --vm-root initramfs bb sh -c 'tty; exit 5'" \
+	# -t: the console is the process's terminal, and nothing that waited on it before is echoed. `exec`:
+	# script runs this with $SHELL, and a shell that forks (dash) would leave timeout, and with it capsa,
+	# in a background process group of the terminal, where setting it raw stops capsa with SIGTTOU.
+	run script -qec "exec timeout 120 $CAPSA --root $STORE run --rm -it --vm-root initramfs bb sh -c 'tty; exit 5'" \
 		/dev/null </dev/null
 	echo "status $status, output: $(printf %q "$output")"
 	[ "$status" -eq 5 ]
