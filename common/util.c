@@ -100,7 +100,9 @@ int capsa_write_file_atomic_at(int dirfd, const char *name, const void *data, si
 		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return capsa_error_errno(err, "create %s", tmp);
-	if (capsa_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	/* The mode asked for, not what the umask leaves of it (a container's /etc/hosts is 0644 for its
+	 * users under a hardened host's umask too). */
+	if (fchmod(fd, mode) < 0 || capsa_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int saved = errno;
 		unlinkat(dirfd, tmp, 0);
 		return capsa_error_set(err, saved, "write %s", tmp);

@@ -224,6 +224,8 @@ void capsa_ctr_list_free(struct capsa_ctr **v, size_t n);
 
 struct capsa_engine;
 
+/* Once, first thing in the capsa program: the process umask is 022 (the monitors inherit it). */
+void capsa_engine_process_setup(void);
 int capsa_engine_open(const char *root, struct capsa_engine **out, struct capsa_error **err) CAPSA_WUR;
 void capsa_engine_close(struct capsa_engine *e);
 static inline void capsa_engine_closep(struct capsa_engine **e)

@@ -17,6 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void capsa_engine_process_setup(void)
+{
+	/* As dockerd: the store, the records, the containers' upper layers and the directories made in
+	 * their roots get the modes capsa asks for, not what a hardened login's umask (027, 077) leaves of
+	 * them, which would lock the container's non-root users out of their own root. */
+	umask(022);
+}
+
 int capsa_engine_open(const char *root, struct capsa_engine **out, struct capsa_error **err)
 {
 	if (root == NULL)

@@ -130,8 +130,9 @@ int process_set_user(const struct oci_process *p, bool userns, struct capsa_erro
 		return capsa_error_errno(err, "setgid %u", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return capsa_error_errno(err, "setuid %u", u->uid);
-	if (u->umask.set)
-		umask((mode_t)u->umask.value);
+	/* As runc: the config's umask, else 022 whatever the caller's umask (a hardened host's 077 would
+	 * otherwise make every file the process creates private to its owner). */
+	umask(u->umask.set ? (mode_t)u->umask.value : 022);
 	return 0;
 }
 

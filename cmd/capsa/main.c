@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 	enum capsa_log_level level = CAPSA_LOG_WARN;
 	int c;
 	capsa_log_set_program("capsa");
+	capsa_engine_process_setup();
 	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':

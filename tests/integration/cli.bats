@@ -48,6 +48,21 @@ assert_gone() {
 	[ "$(cat "$TEST_TMP/err")" = "err" ]
 }
 
+@test "run: a caller's umask of 077 changes nothing in the container: its root, /etc files and process umask" {
+	# a hardened login's umask: as dockerd, capsa works under 022 and gives the container 022
+	run bash -c "umask 077; $(printf '%q ' "$CAPSA" --root "$STORE") run --rm -u 1000 -v capsa-test-umask:/vol bb \
+		sh -c 'stat -c \"%n %a\" / /etc/hosts /etc/hostname /etc/resolv.conf /vol; umask; echo x >/tmp/f; stat -c %a /tmp/f'"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/ 755" ]
+	[ "${lines[1]}" = "/etc/hosts 644" ]
+	[ "${lines[2]}" = "/etc/hostname 644" ]
+	[ "${lines[3]}" = "/etc/resolv.conf 644" ]
+	[ "${lines[4]}" = "/vol 755" ]
+	[ "${lines[5]}" = "0022" ]
+	[ "${lines[6]}" = 644 ]
+	c volume rm capsa-test-umask >/dev/null
+}
+
 @test "run: docker's exit codes (125 capsa, 126 cannot invoke, 127 not found)" {
 	run -127 c run --rm bb nosuchcommand
 	[ "$status" -eq 127 ]

@@ -46,6 +46,14 @@ run_in() {
 	[ "${lines[3]}" = "0077" ]
 }
 
+@test "without process.user.umask the process's umask is 022, not the caller's (as runc)" {
+	set_args "$BUNDLE" sh -c 'umask; echo x >/dev/shm/f; stat -c %a /dev/shm/f'
+	run bash -c "umask 077; $(printf '%q ' "$RUNTIME" --root "$RUNTIME_ROOT") run -b $(printf %q "$BUNDLE") $(cid)"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "0022" ]
+	[ "${lines[1]}" = 644 ]
+}
+
 @test "capabilities are exactly what the config says" {
 	# CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10)
 	run_in sh -c 'grep -E "^Cap(Eff|Prm|Bnd|Inh|Amb)" /proc/self/status'

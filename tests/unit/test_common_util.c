@@ -203,6 +203,23 @@ static void test_files(void)
 	   "the symlink's target is untouched");
 	free(TAKE_PTR(data));
 
+	/* The mode is the one asked for whatever the umask, also over an existing file of another mode. */
+	mode_t old_mask = umask(077);
+	is_int(capsa_write_file_atomic_at(tmp_fd, "shared", "x", 1, 0644, &err), 0,
+	       "write 0644 under umask 077");
+	ok(fstatat(tmp_fd, "shared", &st, 0) == 0 && (st.st_mode & 07777) == 0644,
+	   "it is 0644, not 0600 (%o)", st.st_mode & 07777);
+	is_int(capsa_write_file_atomic_at(tmp_fd, "big", "y", 1, 0755, &err), 0,
+	       "replace a 0600 file with 0755");
+	ok(fstatat(tmp_fd, "big", &st, 0) == 0 && (st.st_mode & 07777) == 0755, "it is 0755 (%o)",
+	   st.st_mode & 07777);
+	umask(022);
+	is_int(capsa_write_file_atomic_at(tmp_fd, "private", "x", 1, 0600, &err), 0,
+	       "write 0600 under umask 022");
+	ok(fstatat(tmp_fd, "private", &st, 0) == 0 && (st.st_mode & 07777) == 0600, "it stays 0600 (%o)",
+	   st.st_mode & 07777);
+	umask(old_mask);
+
 	ok(mkdirat(tmp_fd, "adir", 0700) == 0, "a directory");
 	is_int(capsa_write_file_atomic_at(tmp_fd, "adir", "x", 1, 0600, &err), -1,
 	       "atomic write onto a directory fails");
