@@ -54,24 +54,54 @@ static char *helper_path(const char *name)
 	return xasprintf("%s/%s", dirname(exe), name);
 }
 
-/* Runs argv with stdout/stderr to /dev/null (stderr kept in errbuf for the message); its exit status. */
+/*
+ * Runs argv with stdin/stdout on /dev/null (its stderr is the user's, for the tool's own words); its exit
+ * status. The tool is looked for in PATH and then in /usr/sbin and /sbin, which a root shell from plain
+ * `su` leaves out of PATH on Debian; not finding it is said as such, not as a status 127.
+ */
 static int run_tool(char *const *argv, struct capsa_error **err)
 {
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return capsa_error_errno(err, "pipe");
 	pid_t pid = fork();
 	int st;
 
-	if (pid < 0)
+	if (pid < 0) {
+		close(ep[0]);
+		close(ep[1]);
 		return capsa_error_errno(err, "fork");
+	}
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(nul, 0);
 		dup2(nul, 1);
 		execvp(argv[0], argv);
+		int e = errno;
+		static const char *const sbin[] = {"/usr/sbin/", "/sbin/"};
+		for (size_t i = 0; e == ENOENT && i < ARRAY_SIZE(sbin); i++) {
+			char path[256];
+			snprintf(path, sizeof(path), "%s%s", sbin[i], argv[0]);
+			execv(path, argv);
+			if (errno != ENOENT)
+				e = errno;
+		}
+		(void)!write(ep[1], &e, sizeof(e));
 		_exit(127);
 	}
+	close(ep[1]);
+	int e = 0;
+	ssize_t n;
+	do {
+		n = read(ep[0], &e, sizeof(e));
+	} while (n < 0 && errno == EINTR);
+	close(ep[0]);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return capsa_error_errno(err, "waitpid %s", argv[0]);
+	if (n == (ssize_t)sizeof(e))
+		return capsa_error_set(err, e, "%s: %s", argv[0],
+				       e == ENOENT ? "not found in PATH, /usr/sbin or /sbin" : strerror(e));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return capsa_error_set(err, 0, "%s failed (status %d)", argv[0],
 				       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));

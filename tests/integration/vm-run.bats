@@ -479,3 +479,18 @@ more: 0" ]
 	[ "$(find "$STORE/vm" -type f | wc -l)" -eq 1 ]
 	assert_vm_gone
 }
+
+@test "run --vm: mkfs.ext4 is found in /usr/sbin when PATH lacks it (a root shell from plain su); a missing one is named" {
+	run env PATH=/usr/bin:/bin "$CAPSA" --root "$STORE" run --rm --network none --vm bb echo hi
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	rm -f "$STORE"/vm/*.ext4
+	# with no mkfs.ext4 anywhere (an empty directory over /usr/sbin and /sbin, in a mount namespace of
+	# the test's own), the error says which program and where it was looked for, and nothing is left
+	mkdir "$TEST_TMP/empty"
+	run -125 unshare -m sh -c "mount --bind $TEST_TMP/empty /usr/sbin && mount --bind $TEST_TMP/empty /sbin &&
+		PATH=/usr/bin:/bin exec $CAPSA --root $STORE run --rm --network none --vm bb echo hi"
+	[[ "$output" == *"making the VM disk of bb: mkfs.ext4: not found in PATH, /usr/sbin or /sbin"* ]]
+	[ -z "$(find "$STORE/vm" -name '*.ext4*')" ]
+	assert_vm_gone
+}
