@@ -290,7 +290,9 @@ static int build_config(struct capsa_image_store *s, const struct capsa_image *i
 	return rc;
 }
 
-/* UML's own files go to uml_dir/UML_UMID (the mconsole socket among them). */
+/* UML's own files go to uml_dir/UML_UMID (the mconsole socket among them). uml_dir is the scratch dir as
+ * UML's working directory ("."): the socket's path must fit sun_path (108 bytes), which an absolute path
+ * under a long --root does not, and a stop would then find no mconsole and kill the VM. */
 #define UML_UMID "capsa"
 
 static const char *uml_path(void)
@@ -323,7 +325,6 @@ static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *
 		root[2] = "rdinit=/capsa-vminit";
 		root[3] = "rw";
 	}
-	char *umldir = xasprintf("uml_dir=%s", scratch);
 	char *kern = xasprintf("%s/kernel.log", scratch);
 	const char *uml = uml_path();
 	/* scratch is run_root/vm-<first 12 of the id>; NULL (no network) ends argv there. */
@@ -337,7 +338,7 @@ static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *
 			root[3],
 			"quiet",
 			"umid=" UML_UMID,
-			umldir,
+			"uml_dir=.",
 			"con=null",
 			"con0=null,fd:1",
 			tty ? "con1=fd:5" : "con1=null,fd:3",
@@ -361,6 +362,8 @@ static void __attribute__((noreturn)) exec_uml(const char *scratch, const char *
 	    (initramfs && (r < 0 || dup2(r, 6) < 0)))
 		_exit(125);
 	capsa_cloexec_from(initramfs ? 7 : 6);
+	if (chdir(scratch) < 0)
+		_exit(125);
 	/* UML backs guest memory with a file in TMPDIR: the scratch dir, removed afterwards. */
 	setenv("TMPDIR", scratch, 1);
 	execv(uml, argv);
@@ -522,10 +525,12 @@ static int mconsole_sysrq(const char *scratch, char key)
 	char cmd[16], req[600];
 	snprintf(cmd, sizeof(cmd), "sysrq %c", key);
 	ssize_t len = engine_vm_mconsole_request(cmd, req, sizeof(req));
+	/* The socket through the scratch dir's fd: a short path whatever the root's length. */
+	_cleanup_close_ int dfd = open(scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct sockaddr_un to = {.sun_family = AF_UNIX};
-	if (len < 0 || (size_t)snprintf(to.sun_path, sizeof(to.sun_path), "%s/%s/mconsole", scratch,
-					UML_UMID) >= sizeof(to.sun_path))
+	if (len < 0 || dfd < 0)
 		return -1;
+	snprintf(to.sun_path, sizeof(to.sun_path), "/proc/self/fd/%d/%s/mconsole", dfd, UML_UMID);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	sa_family_t fam = AF_UNIX;
 	/* Autobind (an abstract address): UML replies to the sender, and nothing is left on disk. */
@@ -709,8 +714,8 @@ vm_host(const char *scratch, const char *disk, int root_fd, const char *kernel, 
 }
 
 /* SIGKILL to every process whose command line has the argument arg (linux.uml and its helpers carry
- * uml_dir=<scratch>): they are found even when the monitor and the host process are gone. Returns how many
- * it found. */
+ * ubdb=<scratch>/config): they are found even when the monitor and the host process are gone. Returns how
+ * many it found. */
 /* Until none is left: `rm -f` returns once the VM is gone, not merely signalled (bounded: 5 s). */
 static void kill_by_arg(const char *arg)
 {
@@ -773,7 +778,7 @@ void engine_vm_cleanup(struct capsa_engine *e, struct capsa_ctr *c)
 	}
 	capsa_error_free(e2);
 	/* Without a cgroup (or a process moved out of it): found by their command line. */
-	_cleanup_free_ char *arg = xasprintf("uml_dir=%s", scratch);
+	_cleanup_free_ char *arg = xasprintf("ubdb=%s/config", scratch);
 	kill_by_arg(arg);
 	_cleanup_free_ char *note_path = xasprintf("%s/%s", scratch, VM_ERROR_FILE);
 	_cleanup_free_ char *note = NULL;

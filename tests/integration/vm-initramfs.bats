@@ -46,7 +46,7 @@ hex() {
 
 # Nothing of the VMs is left: no UML process, cgroup, scratch dir, mount, record or in-use mark.
 assert_vm_gone() {
-	! pgrep -f "uml_dir=$STORE" >/dev/null || false
+	! pgrep -f "ubdb=$STORE" >/dev/null || false
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null)" ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
 	! grep -q " $STORE" /proc/self/mountinfo || false

@@ -226,7 +226,7 @@ assert_vm_net_gone() {
 	vm=$(c run -d --vm --network "$NET" --name "$(cid k)" bb sleep 300)
 	local pid=""
 	for _ in $(seq 1 600); do
-		pid=$(pgrep -o -f "uml_dir=$STORE/run/vm-${vm:0:12}") && break
+		pid=$(pgrep -o -f "ubdb=$STORE/run/vm-${vm:0:12}/config") && break
 		sleep 0.1
 	done
 	[ -n "$pid" ]
@@ -388,7 +388,7 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	[ "$(c inspect "$vm" | jq -r '.[0].State.Status')" = exited ]
 	! nft list chain ip "capsa-$NET" "c-${vm:0:12}" 2>/dev/null || false
 	[ "$(grep -c . "$STORE/networks/ports")" -eq 1 ]
-	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}" || false
+	! pgrep -f "ubdb=$STORE/run/vm-${vm:0:12}/config" || false
 	http_expect "http://127.0.0.1:$port/hostname" "${ctr:0:12}"
 
 	c rm -f "$ctr" >/dev/null
@@ -417,7 +417,7 @@ VM_HTTPD='mkdir -p /tmp/www && echo "vm $(hostname)" >/tmp/www/index.html && exe
 	assert_vm_ports_gone "$vm"
 	[ ! -s "$STORE/networks/ports" ]
 	! nft list table ip "capsa-$NET" | grep -q 'chain c-' || false
-	! pgrep -f "uml_dir=$STORE/run/vm-${vm:0:12}" || false
+	! pgrep -f "ubdb=$STORE/run/vm-${vm:0:12}/config" || false
 }
 
 @test "vm-net: a VM's -P port is released when it exits and a port is taken again at its next start" {

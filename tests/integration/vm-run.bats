@@ -38,7 +38,7 @@ teardown() {
 # Nothing of a VM that ended is left running: no UML process, no scratch dir (config, COW file, UML's dir),
 # no mount. (The containers' records stay until rm, as a container's.)
 assert_vm_clean() {
-	! pgrep -f "uml_dir=$STORE" >/dev/null || false
+	! pgrep -f "ubdb=$STORE" >/dev/null || false
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CAPSA_CGROUP_PARENT/*" -type d 2>/dev/null)" ]
 	[ -z "$(find "$STORE/run" -mindepth 1 -maxdepth 1 -name 'vm-*' 2>/dev/null)" ]
 	! grep -q " $STORE" /proc/self/mountinfo || false
@@ -280,7 +280,7 @@ wait_log() {
 	# linux.uml killed from outside: the VM ended by SIGKILL (137), and nothing of it is left
 	id=$(c run -d --vm bb sh -c 'echo up; exec sleep 300')
 	wait_log "$id" up
-	pkill -9 -f "uml_dir=$STORE/run/vm-${id:0:12}"
+	pkill -9 -f "ubdb=$STORE/run/vm-${id:0:12}/config"
 	run c wait "$id"
 	[ "$output" = 137 ]
 	assert_vm_clean
@@ -450,7 +450,7 @@ more: 0" ]
 	exec 7>&-
 	wait "$TTY_PID" || true
 	[ "$(c inspect -f '{{.State.Status}}' "$(cid d)")" = running ]
-	pgrep -f "uml_dir=$STORE" >/dev/null
+	pgrep -f "ubdb=$STORE" >/dev/null
 	c rm -f "$(cid d)" >/dev/null
 	assert_vm_gone
 }
@@ -492,5 +492,19 @@ more: 0" ]
 		PATH=/usr/bin:/bin exec $CAPSA --root $STORE run --rm --network none --vm bb echo hi"
 	[[ "$output" == *"making the VM disk of bb: mkfs.ext4: not found in PATH, /usr/sbin or /sbin"* ]]
 	[ -z "$(find "$STORE/vm" -name '*.ext4*')" ]
+	assert_vm_gone
+}
+
+@test "run --vm: under a --root too long for an absolute mconsole socket path, stop still asks the guest" {
+	# sun_path holds 108 bytes: <root>/run/vm-<id12>/capsa/mconsole would not fit under this root (the
+	# test's store from here on, so that teardown cleans it as any)
+	STORE="$TEST_TMP/$(printf 'r%.0s' $(seq 1 90))"
+	c import "$IMAGES_DIR/rootfs" bb >/dev/null
+	id=$(c run -d --network none --vm bb sh -c 'trap "echo term; exit 7" TERM; echo up; while :; do sleep 1; done')
+	wait_log "$id" up
+	c stop -t 60 "$id" >/dev/null
+	[ "$(c inspect -f '{{.State.ExitCode}}' "$id")" = 7 ]
+	[[ "$(c logs "$id")" == *term* ]]
+	c rm "$id" >/dev/null
 	assert_vm_gone
 }
