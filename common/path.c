@@ -16,10 +16,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 static bool no_openat2;
 
@@ -89,6 +91,26 @@ int capsa_open_in_root(int root_fd, const char *path, int flags, mode_t mode, st
 	if (fd < 0)
 		return capsa_error_errno(err, "open %s in the container rootfs", path);
 	return fd;
+}
+
+int capsa_path_absolute(const char *path, char *buf, size_t size, struct capsa_error **err)
+{
+	if (path[0] == '\0')
+		return capsa_error_set(err, EINVAL, "empty path");
+	if (path[0] == '/') {
+		if (strlen(path) >= size)
+			return capsa_error_set(err, ENAMETOOLONG, "%s: %s", path, strerror(ENAMETOOLONG));
+		strcpy(buf, path);
+		return 0;
+	}
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return capsa_error_errno(err, "%s: the working directory", path);
+	/* "./x" and "x" alike; the root directory adds no second slash. */
+	const char *rel = path[0] == '.' && path[1] == '/' ? path + 2 : path;
+	if ((size_t)snprintf(buf, size, "%s/%s", strcmp(cwd, "/") ? cwd : "", rel) >= size)
+		return capsa_error_set(err, ENAMETOOLONG, "%s: %s", path, strerror(ENAMETOOLONG));
+	return 0;
 }
 
 /* Splits "a/b/c" into parent "a/b" and base "c" (both newly allocated). */

@@ -18,6 +18,10 @@ int capsa_mkdir_in_root(int root_fd, const char *path, mode_t mode, struct capsa
 /* Splits "a/b/c" into "a/b" and "c" ("/" and "x" for "x"). Both newly allocated. */
 void capsa_split_path(const char *path, char **parent, char **base);
 
+/* path made absolute against the working directory (not resolved: symlinks stay), into buf of size
+ * bytes: for a path a later process with another working directory (a container's monitor) uses. */
+int capsa_path_absolute(const char *path, char *buf, size_t size, struct capsa_error **err);
+
 /* "/proc/self/fd/N", for mounting onto or reopening an fd. */
 #define CAPSA_FD_PATH_MAX 32
 void capsa_fd_path(int fd, char buf[CAPSA_FD_PATH_MAX]);

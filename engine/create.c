@@ -208,8 +208,12 @@ static int monitor_fork(struct capsa_engine *e, struct capsa_ctr *c, int *sock, 
 		return capsa_error_errno(err, "fork the monitor");
 	}
 	if (pid == 0) {
-		/* Detached from the command's session and reparented: the monitor outlives `capsa`. */
+		/* Detached from the command's session and reparented: the monitor outlives `capsa`. In /, as
+		 * a daemon: the caller's working directory (a mount the user wants to unmount, a directory
+		 * removed later) is not held for the container's lifetime. Paths it is given are absolute. */
 		setsid();
+		if (chdir("/") < 0)
+			_exit(1);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

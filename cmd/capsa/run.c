@@ -3,12 +3,14 @@
 #define _GNU_SOURCE
 #include "containers.h"
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "common/signal.h"
 #include "common/util.h"
 #include "vm/initramfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -455,13 +457,17 @@ int cli_parse_run(const struct capsa_cmd *cmd, int argc, char **argv, struct cap
 		o->cmd = argv + optind + 1;
 		o->n_cmd = (size_t)(argc - optind - 1);
 	}
-	if (o->stats_file && o->stats_file[0] != '/') {
-		char cwd[4096];
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return capsa_error_errno(err, "getcwd");
-		static char abs_path[8192];
-		snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd, o->stats_file);
-		o->stats_file = abs_path;
+	/* Files the monitor opens later, from its own working directory (and a start from another). */
+	static char stats_abs[PATH_MAX], kernel_abs[PATH_MAX];
+	if (o->stats_file) {
+		if (capsa_path_absolute(o->stats_file, stats_abs, sizeof(stats_abs), err) < 0)
+			return capsa_error_prefix(err, "--stats-file");
+		o->stats_file = stats_abs;
+	}
+	if (o->kernel && o->kernel[0]) {
+		if (capsa_path_absolute(o->kernel, kernel_abs, sizeof(kernel_abs), err) < 0)
+			return capsa_error_prefix(err, "--kernel");
+		o->kernel = kernel_abs;
 	}
 	return 0;
 }

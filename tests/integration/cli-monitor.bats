@@ -353,3 +353,19 @@ assert_gone() {
 	read -r before after <<<"${lines[-1]}"
 	[ "$before" -eq "$after" ]
 }
+
+@test "the monitor holds nothing of the caller's working directory; a relative --stats-file is the caller's" {
+	mkdir "$TEST_TMP/mnt" "$TEST_TMP/d"
+	mount -t tmpfs capsa-test-cwd "$TEST_TMP/mnt"
+	id=$(cd "$TEST_TMP/mnt" && c run -d bb sleep 100)
+	# the directory capsa ran from unmounts while the container runs (a daemon keeps / as its cwd)
+	run umount "$TEST_TMP/mnt"
+	[ "$status" -eq 0 ] || umount -l "$TEST_TMP/mnt"
+	[ "$status" -eq 0 ]
+	mon=$(awk '/^PPid:/ { print $2 }' "/proc/$(c inspect -f '{{.State.Pid}}' "$id")/status")
+	[ "$(readlink "/proc/$mon/cwd")" = / ]
+	c rm -f "$id" >/dev/null
+	# and the relative file the monitor writes at the end is in the caller's directory
+	(cd "$TEST_TMP/d" && c run --rm --stats-file ./s.json bb true)
+	jq -e '.exit_code == 0' "$TEST_TMP/d/s.json" >/dev/null
+}

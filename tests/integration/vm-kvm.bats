@@ -85,6 +85,13 @@ assert_nothing_left() {
 	[[ $output == *"the guest stopped without an exit status (capsa-vmm exit 125; kernel: capsa-vmm: the VM could not start: kernel $IMAGES_DIR/junk: neither a bzImage nor an ELF64 image)"* ]]
 	grep -q "capsa-vmm: the VM could not start: kernel $IMAGES_DIR/junk: " "$CAPSA_VM_KERNEL_LOG"
 	assert_nothing_left
+	# a relative --kernel names the caller's file: kept absolute, so a start from elsewhere uses it
+	id=$(cd "$IMAGES_DIR" && c create --hypervisor kvm --kernel ./junk bb true)
+	run c start -a "$id"
+	[ "$status" -ne 0 ]
+	[[ $output == *"kernel $IMAGES_DIR/junk: neither a bzImage nor an ELF64 image"* ]]
+	c rm -f "$id" >/dev/null
+	assert_nothing_left
 }
 
 @test "vm-kvm: the built kernel boots through the KVM backend with its devices up to the PVM limit" {

@@ -259,6 +259,43 @@ static void test_split(void)
 	is_str(buf, "/proc/self/fd/2147483647", "fd path of the largest fd fits");
 }
 
+static void test_absolute(void)
+{
+	char buf[64], cwd[PATH_MAX];
+	struct capsa_error *err = NULL;
+	int saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ok(saved >= 0 && chdir("/tmp") == 0 && getcwd(cwd, sizeof(cwd)), "in /tmp");
+	ok(capsa_path_absolute("/a/b", buf, sizeof(buf), &err) == 0 && strcmp(buf, "/a/b") == 0,
+	   "an absolute path stays: %s", buf);
+	char want[PATH_MAX + 16];
+	snprintf(want, sizeof(want), "%s/s.json", cwd);
+	ok(capsa_path_absolute("s.json", buf, sizeof(buf), &err) == 0 && strcmp(buf, want) == 0,
+	   "a relative path is joined to the working directory: %s", buf);
+	snprintf(want, sizeof(want), "%s/k/vmlinux", cwd);
+	ok(capsa_path_absolute("./k/vmlinux", buf, sizeof(buf), &err) == 0 && strcmp(buf, want) == 0,
+	   "./ is dropped: %s", buf);
+	snprintf(want, sizeof(want), "%s/../x", cwd);
+	ok(capsa_path_absolute("../x", buf, sizeof(buf), &err) == 0 && strcmp(buf, want) == 0,
+	   ".. is kept, not resolved: %s", buf);
+	ok(chdir("/") == 0, "in /");
+	ok(capsa_path_absolute("x", buf, sizeof(buf), &err) == 0 && strcmp(buf, "/x") == 0,
+	   "no double slash from /: %s", buf);
+	is_int(capsa_path_absolute("", buf, sizeof(buf), &err), -1, "an empty path is refused");
+	ok(err && err->errnum == EINVAL && strstr(err->msg, "empty path"), "EINVAL: %s", err ? err->msg : "");
+	capsa_error_clear(&err);
+	char longp[100];
+	memset(longp, 'l', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	is_int(capsa_path_absolute(longp, buf, sizeof(buf), &err), -1, "a result over the buffer is refused");
+	ok(err && err->errnum == ENAMETOOLONG, "ENAMETOOLONG");
+	capsa_error_clear(&err);
+	longp[0] = '/';
+	is_int(capsa_path_absolute(longp, buf, sizeof(buf), &err), -1, "an absolute path over it too");
+	capsa_error_clear(&err);
+	ok(fchdir(saved) == 0, "back");
+	close(saved);
+}
+
 int main(void)
 {
 	struct open_how how = {.flags = O_PATH};
@@ -269,6 +306,7 @@ int main(void)
 	test_open();
 	test_mkdir();
 	test_split();
+	test_absolute();
 	close(root);
 	capsa_rm_rf_at(AT_FDCWD, base);
 	free(unique);
