@@ -35,6 +35,10 @@
 int capsa_parse_memory(const char *s, int64_t *out, struct capsa_error **err) CAPSA_WUR;
 /* Go-style durations: "10s", "1m30s", "250ms", "2h", "1.5s"; a bare number is seconds. Nanoseconds. */
 int capsa_parse_duration(const char *s, int64_t *ns, struct capsa_error **err) CAPSA_WUR;
+/* A point in time as docker's --since/--until take it: a duration back from now_ns ("10m", "1h30m"), a
+ * Unix time ("1732867290[.5]"), or RFC 3339 ("2024-05-01[T10[:00[:00[.5]]]][Z|+02:00]", local time
+ * without a zone). now_ns < 0: the clock's. Nanoseconds since the epoch. */
+int capsa_parse_timestamp(const char *s, int64_t now_ns, int64_t *ns, struct capsa_error **err) CAPSA_WUR;
 /* "1.5" CPUs as nano-CPUs (1.5e9). */
 int capsa_parse_cpus(const char *s, int64_t *nano, struct capsa_error **err) CAPSA_WUR;
 /* An --env-file's text: "K=V" lines, "K" alone takes the value from environ (dropped when unset),

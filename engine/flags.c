@@ -8,8 +8,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -122,6 +124,135 @@ int capsa_parse_duration(const char *s, int64_t *ns, struct capsa_error **err)
 		return capsa_error_set(err, ERANGE, "invalid duration: '%s': too long", s);
 	*ns = (int64_t)total;
 	return 0;
+}
+
+/* n digits (exactly) at *p as a number; advances *p. -1 when they are not there. */
+static int fixed_digits(const char **p, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
+}
+
+/* ".123" after the seconds: up to 9 digits as nanoseconds; 0 when there is no fraction. -1 when bad. */
+static int64_t fraction_ns(const char **p)
+{
+	if (**p != '.')
+		return 0;
+	(*p)++;
+	int64_t v = 0;
+	int n = 0;
+	for (; isdigit((unsigned char)**p); (*p)++, n++)
+		if (n < 9)
+			v = v * 10 + (**p - '0');
+	if (n == 0)
+		return -1;
+	for (; n < 9; n++)
+		v *= 10;
+	return v;
+}
+
+/* "YYYY-MM-DD[THH[:MM[:SS[.frac]]]][Z|±HH:MM|±HHMM]": a time without a zone is local time, as docker has
+ * it. -1 when s is not of that form or names no real time. */
+static int parse_date_time(const char *s, int64_t *ns)
+{
+	const char *p = s;
+	struct tm tm = {0};
+	int y = fixed_digits(&p, 4), mo = *p == '-' ? (p++, fixed_digits(&p, 2)) : -1,
+	    d = *p == '-' ? (p++, fixed_digits(&p, 2)) : -1;
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	int h = 0, mi = 0, sec = 0;
+	int64_t frac = 0;
+	if (*p == 'T' || *p == 't') {
+		p++;
+		if ((h = fixed_digits(&p, 2)) < 0 || h > 23)
+			return -1;
+		if (*p == ':' && (p++, (mi = fixed_digits(&p, 2)) < 0 || mi > 59))
+			return -1;
+		if (*p == ':' && (p++, (sec = fixed_digits(&p, 2)) < 0 || sec > 60))
+			return -1;
+		if ((frac = fraction_ns(&p)) < 0)
+			return -1;
+	}
+	bool local = *p == '\0';
+	int off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+		int oh = fixed_digits(&p, 2);
+		if (*p == ':')
+			p++;
+		int om = fixed_digits(&p, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return -1;
+		off = sign * (oh * 3600 + om * 60);
+	}
+	if (*p != '\0')
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	struct tm want = tm;
+	time_t t = local ? mktime(&tm) : timegm(&tm);
+	/* Both normalise: a day the month does not have (02-30) comes back as another date. */
+	if (tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon || tm.tm_mday != want.tm_mday)
+		return -1;
+	/* Nanoseconds in an int64_t reach from 1677 to 2262. */
+	if ((int64_t)t - off > 9200000000LL || (int64_t)t - off < -9200000000LL)
+		return -1;
+	*ns = ((int64_t)t - off) * 1000000000LL + frac;
+	return 0;
+}
+
+int capsa_parse_timestamp(const char *s, int64_t now_ns, int64_t *ns, struct capsa_error **err)
+{
+	if (s == NULL || *s == '\0')
+		return capsa_error_set(err, EINVAL, "invalid time: ''");
+	/* A Unix time, seconds with an optional fraction ("1732867290", "1732867290.5"). */
+	const char *p = s;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p > s && (*p == '\0' || *p == '.')) {
+		int64_t frac = fraction_ns(&p);
+		char *end;
+		errno = 0;
+		long long sec = strtoll(s, &end, 10);
+		if (frac >= 0 && *p == '\0' && errno == 0 && sec < 9200000000LL) {
+			*ns = sec * 1000000000LL + frac;
+			return 0;
+		}
+	}
+	if (parse_date_time(s, ns) == 0)
+		return 0;
+	/* A duration back from now ("10m", "1h30m"); a bare number was a Unix time above. */
+	int64_t d;
+	struct capsa_error *e = NULL;
+	if (strchr(s, '-') == NULL && !isdigit((unsigned char)s[strlen(s) - 1]) &&
+	    capsa_parse_duration(s, &d, &e) == 0) {
+		if (now_ns < 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			now_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
+		}
+		*ns = now_ns - d;
+		return 0;
+	}
+	capsa_error_free(e);
+	return capsa_error_set(err, EINVAL,
+			       "invalid time '%s': not a duration (10m, 1h30m), an RFC 3339 time "
+			       "(2024-05-01T10:00:00Z, a local time without the zone) or a Unix timestamp",
+			       s);
 }
 
 int capsa_parse_cpus(const char *s, int64_t *nano, struct capsa_error **err)

@@ -16,24 +16,6 @@ static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
 				     {"help", no_argument, NULL, 'h'},
 				     {0}};
 
-/* An RFC 3339 time or a duration back from now ("10m"). */
-static int parse_when(const char *s, int64_t *ns, struct capsa_error **err)
-{
-	struct tm tm = {0};
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (p && (*p == '\0' || *p == 'Z' || *p == '.')) {
-		*ns = (int64_t)timegm(&tm) * 1000000000LL;
-		return 0;
-	}
-	int64_t d;
-	if (capsa_parse_duration(s, &d, err) < 0)
-		return -1;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	*ns = now.tv_sec * 1000000000LL + now.tv_nsec - d;
-	return 0;
-}
-
 static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error **err)
 {
 	struct capsa_logs_opts o = {.tail = -1, .out_fd = 1, .err_fd = 2};
@@ -55,11 +37,11 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 				return cli_usage_error(&capsa_cmd_logs, err, "invalid --tail '%s'", optarg);
 			break;
 		case 's':
-			if (parse_when(optarg, &o.since_ns, err) < 0)
+			if (capsa_parse_timestamp(optarg, -1, &o.since_ns, err) < 0)
 				return capsa_error_prefix(err, "--since");
 			break;
 		case 'u':
-			if (parse_when(optarg, &o.until_ns, err) < 0)
+			if (capsa_parse_timestamp(optarg, -1, &o.until_ns, err) < 0)
 				return capsa_error_prefix(err, "--until");
 			break;
 		default:

@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "engine/engine.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,13 @@ static void one_string(const char *s)
 	capsa_error_clear(&err);
 	if (capsa_parse_duration(s, &v, &err) == 0)
 		CHECK(v >= 0);
+	capsa_error_clear(&err);
+	/* A time: accepted or refused with EINVAL and the reason; a duration is never in the future. */
+	const int64_t now = 1795910400LL * 1000000000LL;
+	if (capsa_parse_timestamp(s, now, &v, &err) == 0)
+		CHECK(err == NULL && (strchr(s, '-') || isdigit((unsigned char)s[0]) || v <= now));
+	else
+		CHECK(err != NULL && err->errnum == EINVAL);
 	capsa_error_clear(&err);
 	if (capsa_parse_cpus(s, &v, &err) == 0)
 		CHECK(v >= 1000000);

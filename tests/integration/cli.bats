@@ -505,6 +505,31 @@ assert_gone() {
 	[[ "$output" == *"cannot attach to a stopped container"* ]]
 }
 
+@test "logs --since/--until: Unix times, RFC 3339 with a zone or an offset, local times; bad values refused" {
+	id=$(c run -d bb sh -c 'echo one; sleep 1; echo two; sleep 100')
+	for _ in $(seq 1 100); do [ "$(c logs "$id" | wc -l)" -eq 2 ] && break; sleep 0.1; done
+	t1=$(c logs -t "$id" | sed -n 1p | cut -d' ' -f1)
+	t2=$(c logs -t "$id" | sed -n 2p | cut -d' ' -f1)
+	e1=$(date -u -d "$t1" +%s.%N)
+	s2=$(date -u -d "$t2" +%s) # the second of "two": after "one", which came a second earlier
+	[ "$(c logs --since "$s2" "$id")" = two ]
+	[ "$(c logs --until "$e1" "$id")" = one ]
+	[ "$(c logs --since "$(date -u -d "@$s2" +%Y-%m-%dT%H:%M:%SZ)" "$id")" = two ]
+	[ "$(c logs --since "$(TZ=UTC-05:30 date -d "@$s2" +%Y-%m-%dT%H:%M:%S+05:30)" "$id")" = two ]
+	# without a zone it is the caller's local time, as docker's
+	[ "$(TZ=CAPSA-05:30 c logs --since "$(TZ=CAPSA-05:30 date -d "@$s2" +%Y-%m-%dT%H:%M:%S)" "$id")" = two ]
+	[ "$(TZ=CAPSA+03:00 c logs --since "$(TZ=CAPSA+03:00 date -d "@$s2" +%Y-%m-%dT%H:%M:%S)" "$id")" = two ]
+	[ "$(c logs --since 1h "$id" | wc -l)" -eq 2 ]
+	for bad in yesterday 2026-13-01 12abc -5m 2026-11-29T08:00:00+5; do
+		run c logs --since "$bad" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--since: invalid time '$bad'"* ]]
+	done
+	run c logs --until 2025-02-29 "$id"
+	[[ "$output" == *"--until: invalid time '2025-02-29'"* ]]
+	c rm -f "$id" >/dev/null
+}
+
 @test "--env-file, --entrypoint, --stop-signal, ps filters and formats, logs --since" {
 	printf '# a comment\nFROM_FILE=yes\n\nOTHER=1\n' >"$TEST_TMP/env"
 	run c run --rm --env-file "$TEST_TMP/env" bb sh -c 'echo $FROM_FILE$OTHER'

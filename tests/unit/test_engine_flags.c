@@ -78,6 +78,75 @@ static void durations(void)
 	}
 }
 
+static void timestamps(void)
+{
+	/* A fixed zone 5:30 east of UTC, as a POSIX TZ rule (no tzdata needed): local times move by it. */
+	setenv("TZ", "CAPSA-5:30", 1);
+	tzset();
+	const int64_t S = 1000000000LL, now = 1795910400LL * S; /* 2026-11-29T00:00:00Z */
+	const int64_t t8 = now + 8 * 3600 * S;			/* 2026-11-29T08:00:00Z */
+	static const struct {
+		const char *in;
+		int64_t want;
+	} good[] = {
+		{"10m", now - 600 * S},
+		{"1h30m", now - 5400 * S},
+		{"250ms", now - 250000000LL},
+		{"1732867290", 1732867290LL * S},
+		{"1732867290.5", 1732867290LL * S + 500000000LL},
+		{"0", 0},
+		{"2026-11-29T08:00:00Z", t8},
+		{"2026-11-29t08:00:00z", t8},
+		{"2026-11-29T08:00:00.25Z", t8 + 250000000LL},
+		{"2026-11-29T08:00:00.123456789123Z", t8 + 123456789LL},
+		{"2026-11-29T13:30:00+05:30", t8},
+		{"2026-11-29T03:00:00-05:00", t8},
+		{"2026-11-29T03:00:00-0500", t8},
+		{"2026-11-29T13:30:00", t8},
+		{"2026-11-29T13:30", t8},
+		{"2026-11-29T13", t8 - 1800 * S},
+		{"2026-11-29", now - 19800 * S},
+		{"2026-11-29Z", now},
+		{"2024-02-29T00:00:00Z", 1709164800LL * S},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		struct capsa_error *err = NULL;
+		int64_t v = -1;
+		int r = capsa_parse_timestamp(good[i].in, now, &v, &err);
+		ok(r == 0 && v == good[i].want, "time %s = %lld (got %lld%s%s)", good[i].in,
+		   (long long)good[i].want, (long long)v, err ? ": " : "", err ? err->msg : "");
+		capsa_error_free(err);
+	}
+	static const char *const bad[] = {"",
+					  "yesterday",
+					  "10x",
+					  "12abc",
+					  "1.2.3",
+					  "-5m",
+					  "2026-13-01",
+					  "2026-11-31",
+					  "2025-02-29",
+					  "2026-11-29T25:00:00Z",
+					  "2026-11-29T08:60Z",
+					  "2026-11-29T08:00:00+5",
+					  "2026-11-29T08:00:00+05:30x",
+					  "2026-11-29X",
+					  "2026-11-29T08:00:00.Z",
+					  "26-11-29",
+					  "9999-12-31T00:00:00Z",
+					  "1600-01-01"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct capsa_error *err = NULL;
+		int64_t v;
+		int r = capsa_parse_timestamp(bad[i], now, &v, &err);
+		ok(r < 0 && err && err->errnum == EINVAL && strstr(err->msg, "invalid time"),
+		   "time \"%s\" refused: %s", bad[i], err ? err->msg : "");
+		capsa_error_free(err);
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
 static void cpus(void)
 {
 	struct capsa_error *err = NULL;
@@ -282,6 +351,7 @@ int main(void)
 	detach_keys();
 	memory();
 	durations();
+	timestamps();
 	cpus();
 	env();
 	mounts();
