@@ -224,6 +224,21 @@ static inline void capsa_ctr_freep(struct capsa_ctr **c)
 #define _cleanup_ctr_ __attribute__((cleanup(capsa_ctr_freep)))
 void capsa_ctr_list_free(struct capsa_ctr **v, size_t n);
 
+/* `ps --filter`s (engine/filter.c): status=, name= (a regular expression), id= (a prefix), type=vm|
+ * container, exited=CODE, label=KEY[=VALUE]. Values of one key are alternatives, keys all hold, labels all
+ * hold, as docker's. *f is made at the first add; NULL matches everything. */
+struct capsa_ctr_filter;
+int capsa_ctr_filter_add(struct capsa_ctr_filter **f, const char *spec, struct capsa_error **err) CAPSA_WUR;
+bool capsa_ctr_filter_match(const struct capsa_ctr_filter *f, const struct capsa_ctr *c);
+/* A status= or exited= filter shows stopped containers without -a. */
+bool capsa_ctr_filter_wants_all(const struct capsa_ctr_filter *f);
+void capsa_ctr_filter_free(struct capsa_ctr_filter *f);
+static inline void capsa_ctr_filter_freep(struct capsa_ctr_filter **f)
+{
+	capsa_ctr_filter_free(*f);
+}
+#define _cleanup_ctr_filter_ __attribute__((cleanup(capsa_ctr_filter_freep)))
+
 /* ---- the engine ----------------------------------------------------------------------------------- */
 
 struct capsa_engine;

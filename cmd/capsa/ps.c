@@ -33,37 +33,6 @@ static char *status_text(const struct capsa_ctr *c)
 	}
 }
 
-static bool matches(const struct capsa_ctr *c, char **filters, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *f = filters[i];
-		if (capsa_str_has_prefix(f, "status=")) {
-			if (strcmp(capsa_ctr_status_name(c->status), f + 7) != 0)
-				return false;
-		} else if (capsa_str_has_prefix(f, "name=")) {
-			if (strstr(c->name, f + 5) == NULL)
-				return false;
-		} else if (capsa_str_has_prefix(f, "type=")) {
-			if (strcmp(f + 5, c->vm ? "vm" : "container") != 0)
-				return false;
-		} else if (capsa_str_has_prefix(f, "id=")) {
-			if (!capsa_str_has_prefix(c->id, f + 3))
-				return false;
-		} else if (capsa_str_has_prefix(f, "label=")) {
-			const char *kv = f + 6, *eq = strchr(kv, '=');
-			size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-			bool found = false;
-			for (size_t j = 0; j < c->n_labels && !found; j++)
-				found = strlen(c->labels[j].key) == kl &&
-					strncmp(c->labels[j].key, kv, kl) == 0 &&
-					(!eq || strcmp(c->labels[j].value, eq + 1) == 0);
-			if (!found)
-				return false;
-		}
-	}
-	return true;
-}
-
 static char *command_text(const struct capsa_ctr *c, bool trunc)
 {
 	size_t len = 3;
@@ -170,8 +139,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 	bool all = false, quiet = false, no_trunc = false;
 	int64_t last = -1;
 	const char *format = NULL;
-	_cleanup_strv_ char **filters = NULL;
-	size_t n_filters = 0;
+	_cleanup_ctr_filter_ struct capsa_ctr_filter *filter = NULL;
+	struct capsa_error *ferr = NULL;
 	int ch;
 	while ((ch = cli_getopt(&capsa_cmd_ps, argc, argv, "aqn:f:", opts)) != -1) {
 		switch (ch) {
@@ -192,15 +161,13 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 			all = true;
 			break;
 		case 'f':
-			if (!strchr(optarg, '=') ||
-			    !(capsa_str_has_prefix(optarg, "status=") ||
-			      capsa_str_has_prefix(optarg, "name=") ||
-			      capsa_str_has_prefix(optarg, "label=") || capsa_str_has_prefix(optarg, "id=") ||
-			      !strcmp(optarg, "type=vm") || !strcmp(optarg, "type=container")))
-				return cli_usage_error(&capsa_cmd_ps, err, "invalid filter '%s'", optarg);
-			capsa_strv_push(&filters, optarg);
-			n_filters++;
-			if (capsa_str_has_prefix(optarg, "status="))
+			if (capsa_ctr_filter_add(&filter, optarg, &ferr) < 0) {
+				/* A usage error (125), with the reason. */
+				int r = cli_usage_error(&capsa_cmd_ps, err, "%s", ferr->msg);
+				capsa_error_free(ferr);
+				return r;
+			}
+			if (capsa_ctr_filter_wants_all(filter))
 				all = true;
 			break;
 		case 'F':
@@ -229,7 +196,7 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 		struct capsa_ctr *c = v[i];
 		bool up = c->status == CAPSA_CTR_RUNNING || c->status == CAPSA_CTR_PAUSED ||
 			  c->status == CAPSA_CTR_RESTARTING;
-		if ((!all && !up) || !matches(c, filters, n_filters))
+		if ((!all && !up) || !capsa_ctr_filter_match(filter, c))
 			continue;
 		if (last >= 0 && shown >= last)
 			break;
@@ -268,7 +235,8 @@ static int run(struct capsa_cli *cli, int argc, char **argv, struct capsa_error 
 const struct capsa_cmd capsa_cmd_ps = {
 	.name = "ps",
 	.summary = "List containers",
-	.usage = "[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=|type=vm|container] "
-		 "[--format table|json|TEMPLATE]",
+	.usage =
+		"[-a] [-q] [-n N] [--no-trunc] [--filter status=|name=|label=|id=|exited=|type=vm|container] "
+		"[--format table|json|TEMPLATE]",
 	.run = run,
 };

@@ -530,6 +530,26 @@ assert_gone() {
 	c rm -f "$id" >/dev/null
 }
 
+@test "ps --filter: one key's values are alternatives, name= is a regular expression, exited=; bad ones refused" {
+	c run -d --name capsa-test-fweb bb sleep 100 >/dev/null
+	c create --name capsa-test-fnew bb true >/dev/null
+	c run --name capsa-test-fjob bb sh -c 'exit 3' || true
+	[ "$(c ps -f status=running -f status=created --format '{{.Names}}' | sort | tr '\n' ' ')" = \
+		"capsa-test-fnew capsa-test-fweb " ]
+	[ "$(c ps -a -f 'name=^capsa-test-f(web|job)$' --format '{{.Names}}' | sort | tr '\n' ' ')" = \
+		"capsa-test-fjob capsa-test-fweb " ]
+	[ "$(c ps -a -q -f name=^fweb | wc -l)" -eq 0 ]
+	[ "$(c ps -f exited=3 --format '{{.Names}}')" = capsa-test-fjob ]
+	[ -z "$(c ps -q -f exited=0)" ]
+	[ "$(c ps -f status=running -f name=fnew -q | wc -l)" -eq 0 ]
+	for bad in status=up 'name=(' exited=300 type=vms nokey; do
+		run c ps -f "$bad"
+		[ "$status" -eq 125 ]
+		[[ "$output" == *"invalid filter"* ]]
+	done
+	c rm -f capsa-test-fweb capsa-test-fnew capsa-test-fjob >/dev/null
+}
+
 @test "--env-file, --entrypoint, --stop-signal, ps filters and formats, logs --since" {
 	printf '# a comment\nFROM_FILE=yes\n\nOTHER=1\n' >"$TEST_TMP/env"
 	run c run --rm --env-file "$TEST_TMP/env" bb sh -c 'echo $FROM_FILE$OTHER'
