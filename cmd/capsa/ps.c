@@ -73,9 +73,36 @@ static char *ports_text(struct capsa_engine *e, const struct capsa_ctr *c)
 	return s;
 }
 
+/* "k=v,k2=v2", as docker's {{.Labels}}. */
+static char *labels_text(const struct capsa_ctr *c)
+{
+	char *s = xstrdup("");
+	for (size_t i = 0; i < c->n_labels; i++) {
+		char *t = xasprintf("%s%s%s=%s", s, i ? "," : "", c->labels[i].key, c->labels[i].value);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* docker's {{.Mounts}}: each mount's volume name or host path, comma-separated (tmpfs mounts and
+ * anonymous volumes have none, and are left out). */
+static char *mounts_text(const struct capsa_ctr *c)
+{
+	char *s = xstrdup("");
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		if (c->mounts[i].source == NULL)
+			continue;
+		char *t = xasprintf("%s%s%s", s, *s ? "," : "", c->mounts[i].source);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 /* docker's Go templates, the part scripts use: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}
- * {{.State}} {{.Ports}} {{.CreatedAt}} {{.Label "k"}}, and capsa's {{.Type}} (container or vm); "\t" and "\n"
- * escapes. Unknown fields are an error. */
+ * {{.State}} {{.Ports}} {{.CreatedAt}} {{.RunningFor}} {{.Networks}} {{.Labels}} {{.Mounts}} {{.Label "k"}},
+ * and capsa's {{.Type}} (container or vm); "\t" and "\n" escapes. Unknown fields are an error. */
 static int render(struct capsa_engine *e, const char *fmt, const struct capsa_ctr *c, bool no_trunc,
 		  FILE *out, struct capsa_error **err)
 {
@@ -117,6 +144,12 @@ static int render(struct capsa_engine *e, const char *fmt, const struct capsa_ct
 			v = xstrdup(c->vm ? "vm" : "container");
 		else if (strcmp(t, ".CreatedAt") == 0)
 			v = xstrdup(c->created ? c->created : "");
+		else if (strcmp(t, ".RunningFor") == 0)
+			v = cli_human_age(c->created);
+		else if (strcmp(t, ".Networks") == 0)
+			v = xstrdup(c->network ? c->network : "");
+		else if (strcmp(t, ".Labels") == 0 || strcmp(t, ".Mounts") == 0)
+			v = strcmp(t, ".Labels") == 0 ? labels_text(c) : mounts_text(c);
 		else if (capsa_str_has_prefix(t, ".Label \"") && t[strlen(t) - 1] == '"') {
 			_cleanup_free_ char *key = xstrndup(t + 8, strlen(t) - 9);
 			for (size_t i = 0; i < c->n_labels && !v; i++)

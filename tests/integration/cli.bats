@@ -548,6 +548,15 @@ assert_gone() {
 		[[ "$output" == *"invalid filter"* ]]
 	done
 	c rm -f capsa-test-fweb capsa-test-fnew capsa-test-fjob >/dev/null
+	# docker's other template fields scripts use
+	mkdir "$TEST_TMP/h"
+	c run -d --name capsa-test-fmt -l a=1 -l b=two -v capsa-test-fvol:/v -v "$TEST_TMP/h:/h" --tmpfs /t \
+		--network none bb sleep 100 >/dev/null
+	[ "$(c ps -f name=fmt --format '{{.Networks}}|{{.Labels}}|{{.Mounts}}')" = \
+		"none|a=1,b=two|capsa-test-fvol,$TEST_TMP/h" ]
+	[[ "$(c ps -f name=fmt --format '{{.RunningFor}}')" == *" ago" ]]
+	c rm -f -v capsa-test-fmt >/dev/null
+	c volume rm capsa-test-fvol >/dev/null
 }
 
 @test "--env-file, --entrypoint, --stop-signal, ps filters and formats, logs --since" {
