@@ -31,6 +31,18 @@ int capsa_error_set(struct capsa_error **err, int errnum, const char *fmt, ...)
 	return -1;
 }
 
+int capsa_error_say(struct capsa_error **err, int errnum, const char *fmt, ...)
+{
+	bool fresh = err != NULL && *err == NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	capsa_error_setv(err, errnum, fmt, ap);
+	va_end(ap);
+	if (fresh)
+		(*err)->said = true;
+	return -1;
+}
+
 int capsa_error_prefix(struct capsa_error **err, const char *fmt, ...)
 {
 	if (err == NULL || *err == NULL)
@@ -54,7 +66,7 @@ char *capsa_error_text(const struct capsa_error *e)
 {
 	if (e == NULL)
 		return xstrdup("unknown error");
-	if (e->errnum == 0)
+	if (e->errnum == 0 || e->said)
 		return xstrdup(e->msg);
 	return xasprintf("%s: %s", e->msg, strerror(e->errnum));
 }

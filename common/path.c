@@ -99,7 +99,7 @@ int capsa_path_absolute(const char *path, char *buf, size_t size, struct capsa_e
 		return capsa_error_set(err, EINVAL, "empty path");
 	if (path[0] == '/') {
 		if (strlen(path) >= size)
-			return capsa_error_set(err, ENAMETOOLONG, "%s: %s", path, strerror(ENAMETOOLONG));
+			return capsa_error_set(err, ENAMETOOLONG, "%s", path);
 		strcpy(buf, path);
 		return 0;
 	}
@@ -109,7 +109,7 @@ int capsa_path_absolute(const char *path, char *buf, size_t size, struct capsa_e
 	/* "./x" and "x" alike; the root directory adds no second slash. */
 	const char *rel = path[0] == '.' && path[1] == '/' ? path + 2 : path;
 	if ((size_t)snprintf(buf, size, "%s/%s", strcmp(cwd, "/") ? cwd : "", rel) >= size)
-		return capsa_error_set(err, ENAMETOOLONG, "%s: %s", path, strerror(ENAMETOOLONG));
+		return capsa_error_set(err, ENAMETOOLONG, "%s", path);
 	return 0;
 }
 

@@ -69,7 +69,7 @@ static int reserve(struct capsa_engine *e, struct capsa_ctr *c, const char *want
 	if (want) {
 		_cleanup_free_ char *owner = NULL;
 		if (name_taken(e, want, &owner))
-			return capsa_error_set(
+			return capsa_error_say(
 				err, EEXIST,
 				"the container name \"/%s\" is already in use by container \"%s\". You "
 				"have to remove (or rename) that container to be able to reuse that name",

@@ -218,7 +218,7 @@ static int parse_date_time(const char *s, int64_t *ns)
 int capsa_parse_timestamp(const char *s, int64_t now_ns, int64_t *ns, struct capsa_error **err)
 {
 	if (s == NULL || *s == '\0')
-		return capsa_error_set(err, EINVAL, "invalid time: ''");
+		return capsa_error_say(err, EINVAL, "invalid time: ''");
 	/* A Unix time, seconds with an optional fraction ("1732867290", "1732867290.5"). */
 	const char *p = s;
 	while (isdigit((unsigned char)*p))
@@ -249,7 +249,7 @@ int capsa_parse_timestamp(const char *s, int64_t now_ns, int64_t *ns, struct cap
 		return 0;
 	}
 	capsa_error_free(e);
-	return capsa_error_set(err, EINVAL,
+	return capsa_error_say(err, EINVAL,
 			       "invalid time '%s': not a duration (10m, 1h30m), an RFC 3339 time "
 			       "(2024-05-01T10:00:00Z, a local time without the zone) or a Unix timestamp",
 			       s);
@@ -642,7 +642,7 @@ int capsa_container_name_validate(const char *name, struct capsa_error **err)
 	for (const char *p = n; ok && *p; p++)
 		ok = isalnum((unsigned char)*p) || strchr("_.-", *p);
 	if (!ok)
-		return capsa_error_set(err, EINVAL,
+		return capsa_error_say(err, EINVAL,
 				       "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] "
 				       "are allowed",
 				       name);

@@ -795,7 +795,7 @@ static uint16_t ephemeral_port(const char *proto)
 /* docker's words when a host port is taken at create or start, as scripts look for them. */
 static int port_taken(const struct capsa_ctr *c, const struct capsa_port_map *m, struct capsa_error **err)
 {
-	return capsa_error_set(err, EADDRINUSE,
+	return capsa_error_say(err, EADDRINUSE,
 			       "driver failed programming external connectivity on endpoint %s (%s): Bind "
 			       "for %s:%u failed: port is already allocated",
 			       c->name, c->id, m->host_ip[0] ? m->host_ip : "0.0.0.0", m->host_port);

@@ -228,7 +228,7 @@ int capsa_engine_lookup(struct capsa_engine *e, const char *ref, struct capsa_ct
 		return capsa_error_set(err, 0,
 				       "multiple containers found with prefix \"%s\": be more specific", ref);
 	if (match == NULL)
-		return capsa_error_set(err, ENOENT, "No such container: %s", ref);
+		return capsa_error_say(err, ENOENT, "No such container: %s", ref);
 	if (ctr_read(e, match, out, err) < 0)
 		return -1;
 	refresh(e, *out);
@@ -461,7 +461,7 @@ int capsa_engine_rename(struct capsa_engine *e, struct capsa_ctr *c, const char 
 	_cleanup_ctr_ struct capsa_ctr *other = NULL;
 	struct capsa_error *e2 = NULL;
 	if (capsa_engine_lookup(e, name, &other, &e2) == 0 && strcmp(other->name, name) == 0)
-		return capsa_error_set(err, EEXIST,
+		return capsa_error_say(err, EEXIST,
 				       "the container name \"/%s\" is already in use by container %.12s",
 				       name, other->id);
 	capsa_error_free(e2);

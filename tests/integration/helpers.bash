@@ -67,6 +67,22 @@ capsa_cli_cleanup() {
 	done
 }
 
+# test_subnet_octet A: an X for a test network 10.A.X.0/24 of its own: from the temp dir's name (tests
+# running at once rarely collide), moved on past any the host already routes or addresses (a bridge
+# someone else left), whose route would take the test's traffic.
+test_subnet_octet() {
+	local x i
+	x=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	for i in $(seq 1 250); do
+		if [ -z "$(ip -4 route show "10.$1.$x.0/24")" ] && [ -z "$(ip -4 addr show to "10.$1.$x.0/24")" ]; then
+			echo "$x"
+			return 0
+		fi
+		x=$(((x - 1) % 250 + 2))
+	done
+	return 1
+}
+
 # A unique container id for this test.
 cid() {
 	echo "${TEST_ID_PREFIX}-${1:-c}"

@@ -22,7 +22,7 @@ setup() {
 	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 	NET="$TEST_ID_PREFIX"
-	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	X=$(test_subnet_octet 232)
 	SUBNET="10.232.$X.0/24"
 }
 

@@ -21,8 +21,8 @@ setup() {
 	capsa_cli_setup
 	c import "$IMAGES_DIR/rootfs" bb >/dev/null
 	NET="$TEST_ID_PREFIX"
-	# A subnet of its own: from the temp dir's name, so tests running at once rarely collide.
-	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	# A subnet of its own (helpers.bash: test_subnet_octet).
+	X=$(test_subnet_octet 231)
 	SUBNET="10.231.$X.0/24"
 	PREFIX3="10.231.$X."
 }

@@ -178,8 +178,8 @@ need_uml() {
 	make_busybox_rootfs "$TEST_TMP/rootfs"
 	c import "$TEST_TMP/rootfs" bb >/dev/null
 	NET="$TEST_ID_PREFIX"
-	# A subnet of its own, from the temp dir's name, so tests running at once rarely collide.
-	X=$(($(echo "$TEST_TMP" | cksum | cut -d' ' -f1) % 250 + 2))
+	# A subnet of its own (helpers.bash: test_subnet_octet).
+	X=$(test_subnet_octet 232)
 	PREFIX3="10.232.$X."
 	c network create --subnet "${PREFIX3}0/24" "$NET" >/dev/null
 }

@@ -51,6 +51,26 @@ static void test_chain(void)
 	ok(1, "clearing an empty error or NULL is harmless");
 }
 
+static void test_said(void)
+{
+	/* A message that words its reason keeps errnum for callers and prints without strerror. */
+	struct capsa_error *err = NULL;
+	is_int(capsa_error_say(&err, ENOENT, "No such container: %s", "web"), -1, "say returns -1");
+	ok(err && err->errnum == ENOENT && err->said, "errnum kept, marked said");
+	capsa_error_prefix(&err, "stop");
+	_cleanup_free_ char *text = capsa_error_text(err);
+	is_str(text, "stop: No such container: web", "no strerror after it, through a prefix too");
+	/* the first error wins: a later say neither replaces it nor marks it */
+	struct capsa_error *first = NULL;
+	capsa_error_set(&first, EIO, "read x");
+	capsa_error_say(&first, ENOENT, "No such container: y");
+	_cleanup_free_ char *t2 = capsa_error_text(first);
+	is_str(t2, "read x: Input/output error", "an earlier error is kept as it was");
+	is_int(capsa_error_say(NULL, EINVAL, "nowhere"), -1, "say with no place to put it still returns -1");
+	capsa_error_free(err);
+	capsa_error_free(first);
+}
+
 static void test_edges(void)
 {
 	is_int(capsa_error_set(NULL, EIO, "nobody listens"), -1, "set with no out-parameter returns -1");
@@ -228,6 +248,7 @@ static void test_log_file(void)
 int main(void)
 {
 	test_chain();
+	test_said();
 	test_edges();
 	test_json_escape();
 	test_log_file();
