@@ -27,10 +27,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <json-c/json.h>
 #include <linux/magic.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -310,6 +312,35 @@ static bool overlaps(uint32_t a, int ap, uint32_t b, int bp)
 	return capsa_cidr_contains(a & (p ? ~0U << (32 - p) : 0), p, b);
 }
 
+/*
+ * An interface of the host whose IPv4 subnet overlaps net/prefix (not loopback): a network there would
+ * have its traffic routed to that interface, not its bridge. Its name and subnet into *name, *hnet,
+ * *hprefix. As podman refuses a subnet "already used on the host".
+ */
+static bool host_uses(uint32_t net, int prefix, char name[IFNAMSIZ], uint32_t *hnet, int *hprefix)
+{
+	struct ifaddrs *all = NULL;
+	if (getifaddrs(&all) < 0)
+		return false;
+	bool found = false;
+	for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_netmask == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+		int p = __builtin_popcount(m);
+		if (overlaps(net, prefix, a & m, p)) {
+			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
+			*hnet = a & m;
+			*hprefix = p;
+			found = true;
+		}
+	}
+	freeifaddrs(all);
+	return found;
+}
+
 int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_network_opts *o, char **id,
 				struct capsa_error **err)
 {
@@ -366,6 +397,11 @@ int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_netwo
 			found = true;
 			for (size_t i = 0; i < no && found; i++)
 				found = !overlaps(cand, 24, others[i].net, others[i].prefix);
+			char ifname[IFNAMSIZ];
+			uint32_t hn;
+			int hp;
+			if (found && host_uses(cand, 24, ifname, &hn, &hp))
+				found = false;
 			if (found) {
 				n.net = cand;
 				n.prefix = 24;
@@ -385,6 +421,16 @@ int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_netwo
 					capsa_ipv4_str(others[i].net, a), others[i].prefix);
 			goto out;
 		}
+	}
+	char ifname[IFNAMSIZ];
+	uint32_t hn;
+	int hp;
+	if (host_uses(n.net, n.prefix, ifname, &hn, &hp)) {
+		char a[16];
+		capsa_error_say(err, EEXIST,
+				"invalid subnet %s: it is already used on the host by %s (%s/%d)",
+				o->subnet ? o->subnet : "", ifname, capsa_ipv4_str(hn, a), hp);
+		goto out;
 	}
 	if (!o->gateway)
 		n.gw = n.net + 1;

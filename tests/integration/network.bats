@@ -29,6 +29,7 @@ setup() {
 
 teardown() {
 	capsa_cli_cleanup
+	[ -z "${DUMMY:-}" ] || ip link del "$DUMMY" 2>/dev/null || true
 	c network rm "$NET" >/dev/null 2>&1 || true
 	capsa_teardown_tmp
 }
@@ -305,6 +306,27 @@ forget_kernel_side() {
 	# The helpers' CAPSA_DEFAULT_NETWORK=none: no eth0 without the flag.
 	run c run --rm bb sh -c 'ip -o link | grep -c eth0'
 	[ "$output" = "0" ]
+}
+
+@test "network: a subnet the host already uses is refused naming the interface; the automatic one passes it by" {
+	DUMMY="capsa-test-$((RANDOM % 9000 + 1000))"
+	ip link add "$DUMMY" type bridge # (no dummy driver on every kernel)
+	Y=$(test_subnet_octet 233)
+	ip addr add "10.233.$Y.1/24" dev "$DUMMY"
+	run c network create --subnet "10.233.$Y.0/24" "$NET"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"invalid subnet 10.233.$Y.0/24: it is already used on the host by $DUMMY (10.233.$Y.0/24)" ]]
+	run c network create --subnet "10.233.$Y.128/25" "$NET"
+	[[ "$output" == *"already used on the host by $DUMMY"* ]]
+	[ ! -e "$STORE/networks/$NET" ]
+	# the subnet capsa would pick, taken on the host meanwhile: the next one is picked
+	c network create "$NET" >/dev/null
+	auto=$(c network inspect "$NET" | jq -r '.[0].IPAM.Config[0].Subnet')
+	c network rm "$NET" >/dev/null
+	ip addr add "${auto%.0/24}.1/24" dev "$DUMMY"
+	c network create "$NET" >/dev/null
+	[ "$(c network inspect "$NET" | jq -r '.[0].IPAM.Config[0].Subnet')" != "$auto" ]
+	c network rm "$NET" >/dev/null
 }
 
 @test "network: bad --subnet, --gateway, names and -p are refused clearly and leave nothing" {
