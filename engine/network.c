@@ -312,33 +312,44 @@ static bool overlaps(uint32_t a, int ap, uint32_t b, int bp)
 	return capsa_cidr_contains(a & (p ? ~0U << (32 - p) : 0), p, b);
 }
 
-/*
- * An interface of the host whose IPv4 subnet overlaps net/prefix (not loopback): a network there would
- * have its traffic routed to that interface, not its bridge. Its name and subnet into *name, *hnet,
- * *hprefix. As podman refuses a subnet "already used on the host".
- */
-static bool host_uses(uint32_t net, int prefix, char name[IFNAMSIZ], uint32_t *hnet, int *hprefix)
+/* The IPv4 subnets of the host's interfaces (not loopback): a network overlapping one would have its
+ * traffic routed to that interface, not its bridge. As podman, capsa refuses those ("already used on
+ * the host"). Read once per network create. */
+struct host_net {
+	char name[IFNAMSIZ];
+	uint32_t net;
+	int prefix;
+};
+
+static struct host_net *host_nets(size_t *n)
 {
 	struct ifaddrs *all = NULL;
+	struct host_net *v = NULL;
+	*n = 0;
 	if (getifaddrs(&all) < 0)
-		return false;
-	bool found = false;
-	for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
+		return NULL;
+	for (struct ifaddrs *i = all; i; i = i->ifa_next) {
 		if (i->ifa_addr == NULL || i->ifa_netmask == NULL || i->ifa_addr->sa_family != AF_INET ||
 		    (i->ifa_flags & IFF_LOOPBACK))
 			continue;
 		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
 		uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
-		int p = __builtin_popcount(m);
-		if (overlaps(net, prefix, a & m, p)) {
-			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
-			*hnet = a & m;
-			*hprefix = p;
-			found = true;
-		}
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		snprintf(v[*n].name, IFNAMSIZ, "%s", i->ifa_name);
+		v[*n].net = a & m;
+		v[(*n)++].prefix = __builtin_popcount(m);
 	}
 	freeifaddrs(all);
-	return found;
+	return v;
+}
+
+/* The first of the host's subnets net/prefix overlaps; NULL for none. */
+static const struct host_net *host_overlap(const struct host_net *h, size_t n, uint32_t net, int prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (overlaps(net, prefix, h[i].net, h[i].prefix))
+			return &h[i];
+	return NULL;
 }
 
 int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_network_opts *o, char **id,
@@ -389,6 +400,8 @@ int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_netwo
 	}
 	if (net_load(ndir, DEFAULT_NETWORK, &others[no], NULL) == 0)
 		no++;
+	size_t nhost;
+	_cleanup_free_ struct host_net *host = host_nets(&nhost);
 	if (!o->subnet) {
 		/* The first free 10.89.X.0/24, like docker's pool of /16s but smaller. */
 		bool found = false;
@@ -397,10 +410,7 @@ int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_netwo
 			found = true;
 			for (size_t i = 0; i < no && found; i++)
 				found = !overlaps(cand, 24, others[i].net, others[i].prefix);
-			char ifname[IFNAMSIZ];
-			uint32_t hn;
-			int hp;
-			if (found && host_uses(cand, 24, ifname, &hn, &hp))
+			if (found && host_overlap(host, nhost, cand, 24))
 				found = false;
 			if (found) {
 				n.net = cand;
@@ -422,14 +432,12 @@ int capsa_engine_network_create(struct capsa_engine *e, const struct capsa_netwo
 			goto out;
 		}
 	}
-	char ifname[IFNAMSIZ];
-	uint32_t hn;
-	int hp;
-	if (host_uses(n.net, n.prefix, ifname, &hn, &hp)) {
+	const struct host_net *used = host_overlap(host, nhost, n.net, n.prefix);
+	if (used) {
 		char a[16];
-		capsa_error_say(err, EEXIST,
-				"invalid subnet %s: it is already used on the host by %s (%s/%d)",
-				o->subnet ? o->subnet : "", ifname, capsa_ipv4_str(hn, a), hp);
+		capsa_error_say(
+			err, EEXIST, "invalid subnet %s: it is already used on the host by %s (%s/%d)",
+			o->subnet ? o->subnet : "", used->name, capsa_ipv4_str(used->net, a), used->prefix);
 		goto out;
 	}
 	if (!o->gateway)

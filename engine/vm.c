@@ -16,6 +16,7 @@
 #include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "image/image.h"
 #include "vm/initramfs.h"
@@ -530,7 +531,9 @@ static int mconsole_sysrq(const char *scratch, char key)
 	struct sockaddr_un to = {.sun_family = AF_UNIX};
 	if (len < 0 || dfd < 0)
 		return -1;
-	snprintf(to.sun_path, sizeof(to.sun_path), "/proc/self/fd/%d/%s/mconsole", dfd, UML_UMID);
+	char dir[CAPSA_FD_PATH_MAX];
+	capsa_fd_path(dfd, dir);
+	snprintf(to.sun_path, sizeof(to.sun_path), "%s/%s/mconsole", dir, UML_UMID);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	sa_family_t fam = AF_UNIX;
 	/* Autobind (an abstract address): UML replies to the sender, and nothing is left on disk. */
